@@ -1,0 +1,40 @@
+/**
+ * The one exit-code table. oclif owns 1 (unexpected error) and 2 (bad flags or arguments);
+ * jproxy's own codes start above them. Every error jproxy throws carries `exitCode` as an
+ * own property, because oclif's `catch` reads `err.exitCode` (not `err.oclif.exit`), and
+ * only then does the code survive `--json`.
+ */
+export const ExitCode = {
+  ok: 0,
+  /** Unexpected failure (oclif's default). */
+  failure: 1,
+  /** Bad flags or arguments (oclif's parser). */
+  usage: 2,
+  /** The inventory file is missing, unreadable or not YAML. */
+  inventoryUnreadable: 3,
+  /** The inventory is YAML but breaks the schema or a cross-field rule. */
+  inventoryInvalid: 4,
+  /** The inventory is valid but cannot be rendered for this target. */
+  renderFailed: 5,
+  /** A config file failed our linter or the daemon's own checker. */
+  checkFailed: 6,
+  /** Writing an output file failed. */
+  writeFailed: 7,
+} as const
+
+export type ExitCodeName = keyof typeof ExitCode
+
+/** An error with a place in the exit-code table and, optionally, structured details for `--json`. */
+export class JproxyError extends Error {
+  readonly exitCode: number
+  readonly code: ExitCodeName
+  readonly details?: unknown
+
+  constructor(code: ExitCodeName, message: string, details?: unknown) {
+    super(message)
+    this.name = 'JproxyError'
+    this.code = code
+    this.exitCode = ExitCode[code]
+    if (details !== undefined) this.details = details
+  }
+}

@@ -1,0 +1,79 @@
+import {readFile} from 'node:fs/promises'
+import {LineCounter, parseDocument, type Document} from 'yaml'
+
+import {JproxyError} from '../errors.js'
+import {formatPath, formatProblem, type InventoryProblem} from './problem.js'
+import {checkRules} from './rules.js'
+import {Inventory} from './schema.js'
+
+/** Where the inventory is looked for when neither `--inventory` nor `JPROXY_INVENTORY` names one. */
+export const DEFAULT_INVENTORY = './jproxy.yaml'
+
+/** The outcome of reading one inventory text: the inventory when valid, else every problem found. */
+export interface InventoryReport {
+  file: string
+  inventory?: Inventory
+  problems: InventoryProblem[]
+}
+
+/** Parses inventory YAML text and checks it against the schema and the cross-field rules. */
+export function parseInventory(text: string, file: string): InventoryReport {
+  const lineCounter = new LineCounter()
+  const document = parseDocument(text, {lineCounter, prettyErrors: false, uniqueKeys: true})
+  if (document.errors.length > 0) {
+    return {
+      file,
+      problems: document.errors.map((error) => ({
+        line: error.linePos?.[0].line,
+        message: `YAML: ${error.message.split('\n')[0]}`,
+        path: '',
+      })),
+    }
+  }
+
+  const lineOf = (path: ReadonlyArray<PropertyKey>) => lineOfPath(document, lineCounter, path)
+  const parsed = Inventory.safeParse(document.toJS({maxAliasCount: 50}) ?? {})
+  if (!parsed.success) {
+    return {
+      file,
+      problems: parsed.error.issues.map((issue) => ({line: lineOf(issue.path), message: issue.message, path: formatPath(issue.path)})),
+    }
+  }
+
+  const problems = checkRules(parsed.data).map((v) => ({line: lineOf(v.path), message: v.message, path: formatPath(v.path)}))
+  return problems.length > 0 ? {file, problems} : {file, inventory: parsed.data, problems}
+}
+
+/** Reads and checks an inventory file; throws a JproxyError naming the file and every problem. */
+export async function loadInventory(file: string): Promise<Inventory> {
+  const report = await readInventoryReport(file)
+  if (report.inventory) return report.inventory
+  throw new JproxyError(
+    'inventoryInvalid',
+    `invalid inventory:\n${report.problems.map((p) => formatProblem(file, p)).join('\n')}`,
+    {file, problems: report.problems},
+  )
+}
+
+/** Reads an inventory file into a report; a missing or unreadable file is an error of its own. */
+export async function readInventoryReport(file: string): Promise<InventoryReport> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message
+    throw new JproxyError('inventoryUnreadable', `cannot read inventory ${file}: ${reason}`, {file})
+  }
+
+  return parseInventory(text, file)
+}
+
+/** The 1-based line of the deepest node on `path` that exists in the document. */
+function lineOfPath(document: Document, lineCounter: LineCounter, path: ReadonlyArray<PropertyKey>): number | undefined {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = document.getIn(path.slice(0, depth) as unknown[], true) as {range?: [number, number, number]} | undefined
+    if (node?.range) return lineCounter.linePos(node.range[0]).line
+  }
+
+  return undefined
+}

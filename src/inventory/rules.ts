@@ -1,0 +1,74 @@
+import {formatPath} from './problem.js'
+import type {Inventory} from './schema.js'
+
+/** relayd refuses to start a relay whose table has more hosts than this (RELAY_MAXHOSTS). */
+export const RELAYD_MAX_HOSTS_PER_TABLE = 32
+
+/** A cross-field rule violation, with the zod-style path of the field it is about. */
+export interface RuleViolation {
+  message: string
+  path: Array<number | string>
+}
+
+/**
+ * The rules zod cannot express on a single field: unique names and server-ids, no two
+ * endpoints on one address:port, relayd's table size limit, sane health timing.
+ */
+export function checkRules(inventory: Inventory): RuleViolation[] {
+  const violations: RuleViolation[] = []
+  const firstSeen = (kind: string) => {
+    const seen = new Map<string, string>()
+    return (key: string, path: Array<number | string>, label = key) => {
+      const where = formatPath(path)
+      const earlier = seen.get(key)
+      if (earlier === undefined) seen.set(key, where)
+      else violations.push({message: `${kind} ${label} is already used by ${earlier}`, path})
+    }
+  }
+
+  const nodeName = firstSeen('name')
+  const serverId = firstSeen('server-id')
+  const endpoint = firstSeen('address:port')
+  const mediaEndpoint = firstSeen('media address:port')
+
+  for (const [i, node] of inventory.web.entries()) {
+    nodeName(node.name, ['web', i, 'name'])
+    endpoint(hostPort(node.address, node.port), ['web', i, 'address'])
+  }
+
+  for (const [s, shard] of inventory.shards.entries()) {
+    nodeName(shard.name, ['shards', s, 'name'])
+    endpoint(hostPort(shard.prosody.address, shard.prosody.port), ['shards', s, 'prosody', 'address'])
+    endpoint(hostPort(shard.jicofo.address, shard.jicofo.port), ['shards', s, 'jicofo', 'port'])
+    for (const [j, jvb] of shard.jvbs.entries()) {
+      const at = ['shards', s, 'jvbs', j]
+      // Server-ids are matched across all shards: one /colibri-ws/<id>/ route per id.
+      serverId(jvb.id, [...at, 'id'])
+      endpoint(hostPort(jvb.address, jvb.colibriPort), [...at, 'colibriPort'])
+      endpoint(hostPort(jvb.address, jvb.restPort), [...at, 'restPort'])
+      if (jvb.media) mediaEndpoint(hostPort(jvb.media.address, jvb.media.port), [...at, 'media', 'port'])
+    }
+  }
+
+  const peerName = firstSeen('peer name')
+  for (const [i, peer] of inventory.proxy.peers.entries()) peerName(peer.name, ['proxy', 'peers', i, 'name'])
+
+  if (inventory.web.length > RELAYD_MAX_HOSTS_PER_TABLE) {
+    violations.push({message: `relayd allows at most ${RELAYD_MAX_HOSTS_PER_TABLE} hosts per table; ${inventory.web.length} web nodes listed`, path: ['web']})
+  }
+
+  if (inventory.shards.length > RELAYD_MAX_HOSTS_PER_TABLE) {
+    violations.push({message: `relayd allows at most ${RELAYD_MAX_HOSTS_PER_TABLE} hosts per table; ${inventory.shards.length} shards listed (one prosody each)`, path: ['shards']})
+  }
+
+  const {interval, timeout} = inventory.health
+  if (timeout >= interval) violations.push({message: 'must be shorter than health.interval', path: ['health', 'timeout']})
+  // relayd's global interval is counted in whole seconds.
+  if (interval % 1000 !== 0) violations.push({message: 'must be a whole number of seconds (relayd counts the check interval in seconds)', path: ['health', 'interval']})
+
+  return violations
+}
+
+function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address.toLowerCase()}]:${port}` : `${address.toLowerCase()}:${port}`
+}

@@ -1,0 +1,199 @@
+import {isIP} from 'node:net'
+import {z} from 'zod'
+
+import {parseDuration} from './duration.js'
+
+/*
+ * Every string that can reach a rendered config is constrained here, before any template sees it:
+ * a value that would add a line, close a block or start a comment in relayd.conf, haproxy.cfg
+ * or pf.conf is an error that names its field, never a line in a file.
+ */
+
+/** Names of nodes, shards, JVB server-ids and peers: one token, safe in every target's grammar. */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
+/** relayd table names are `<prefix-NAME>:PORT` and must stay under 64 characters. */
+export const NAME_MAX = 40
+
+const name = z
+  .string()
+  .max(NAME_MAX, `must be at most ${NAME_MAX} characters`)
+  .regex(NAME_PATTERN, 'must start with a letter or digit and hold only letters, digits, ".", "_" and "-"')
+
+const HOSTNAME_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/
+
+/** True for a DNS hostname: dot-separated labels of letters, digits and inner hyphens. */
+export function isHostname(value: string): boolean {
+  if (value.length === 0 || value.length > 253) return false
+  const labels = value.replace(/\.$/, '').split('.')
+  // An all-numeric last label would make "300.1.1.1" a hostname; it is a broken IP literal instead.
+  if (/^\d+$/.test(labels.at(-1) ?? '')) return false
+  return labels.every((label) => HOSTNAME_LABEL.test(label))
+}
+
+const ipv4 = z.string().refine((v) => isIP(v) === 4, 'must be an IPv4 address')
+const ipv6 = z.string().refine((v) => isIP(v) === 6, 'must be an IPv6 address')
+const address = z
+  .string()
+  .refine((v) => isIP(v) !== 0 || isHostname(v), 'must be an IP address or a hostname')
+
+const domain = z.string().refine((v) => isHostname(v) && v.includes('.'), 'must be a fully qualified domain name')
+
+const port = z.number().int('must be a whole number').min(1, 'must be 1..65535').max(65_535, 'must be 1..65535')
+
+// eslint-disable-next-line no-control-regex
+const absolutePathPattern = /^\/[^\s"'`#{};\\\u0000-\u001F\u007F]*$/
+
+/** Absolute paths free of whitespace, quotes, `#`, braces, `;`, backslashes and control characters. */
+const absolutePath = z
+  .string()
+  .regex(/^\//, 'must be an absolute path')
+  .regex(absolutePathPattern, 'must not contain whitespace, quotes, "#", braces, ";", "\\" or control characters')
+
+const SYSLOG_FACILITIES = ['daemon', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7', 'user'] as const
+
+/** `address:port` or `[v6]:port`, the way HAProxy writes network log targets. */
+function isHostPort(value: string): boolean {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value)
+  if (!match) return false
+  const host = match[1] ?? match[2]
+  const portNumber = Number(match[3])
+  return (isIP(host) !== 0 || isHostname(host)) && portNumber >= 1 && portNumber <= 65_535
+}
+
+/**
+ * One argv word of a check or reload command. Commands run without a shell and `$FILE` is
+ * replaced by the file to check, so a word needs no quoting and gets none.
+ */
+const commandWord = z
+  .string()
+  .regex(/^[A-Za-z0-9_@%+=:,.\/$-]+$/, 'must be one argument word: letters, digits and _ @ % + = : , . / $ -')
+const command = z.array(commandWord).min(1, 'must name a program')
+
+const duration = z
+  .union([z.string(), z.number()])
+  .transform((v, ctx) => {
+    const ms = parseDuration(v)
+    if (ms === undefined) {
+      ctx.addIssue({code: 'custom', message: 'must be a duration such as "500ms", "5s", "2m" or "1h"'})
+      return z.NEVER
+    }
+
+    return ms
+  })
+
+const httpNode = z.strictObject({
+  address,
+  name,
+  port: port.default(80),
+})
+
+const prosody = z.strictObject({
+  address,
+  port: port.default(5280),
+})
+
+const jicofo = z.strictObject({
+  address: address.optional(),
+  port: port.default(8888),
+})
+
+const media = z.strictObject({
+  address,
+  port: port.default(10_000),
+})
+
+const jvb = z.strictObject({
+  address,
+  colibriPort: port.default(9090),
+  /** The JVB's `videobridge.websockets.server-id`: the path segment after `/colibri-ws/`. */
+  id: name,
+  media: media.optional(),
+  restPort: port.default(8080),
+})
+
+const shard = z
+  .strictObject({
+    jicofo: jicofo.prefault({}),
+    jvbs: z.array(jvb).default([]),
+    name,
+    prosody,
+  })
+  // jicofo usually shares the prosody host (one "signal" node per shard), so its address defaults to that.
+  .transform(({jicofo, ...rest}) => ({...rest, jicofo: {address: jicofo.address ?? rest.prosody.address, port: jicofo.port}}))
+
+const peer = z.strictObject({
+  address,
+  /** Must equal the peer's hostname (HAProxy's default local peer name) or its `-L` name. */
+  name,
+  port: port.default(10_000),
+})
+
+const health = z.strictObject({
+  fall: z.number().int().min(1).max(100).default(3),
+  interval: duration.prefault('5s'),
+  rise: z.number().int().min(1).max(100).default(2),
+  timeout: duration.prefault('2s'),
+})
+
+const target = {
+  check: command.optional(),
+  output: absolutePath.optional(),
+  reload: command.optional(),
+}
+
+const haproxyTarget = z.strictObject({
+  ...target,
+  chroot: absolutePath.optional(),
+  group: name.optional(),
+  hardStopAfter: duration.prefault('30m'),
+  /** syslog target: a unix socket path or `address:port`. */
+  logFacility: z.enum(SYSLOG_FACILITIES).default('local0'),
+  logTarget: z
+    .string()
+    .refine((v) => absolutePathPattern.test(v) || isHostPort(v), 'must be an absolute socket path or address:port')
+    .default('/dev/log'),
+  socket: absolutePath.default('/run/haproxy/admin.sock'),
+  stateFile: absolutePath.default('/var/lib/haproxy/server-state'),
+  user: name.optional(),
+})
+
+const relaydTarget = z.strictObject({
+  ...target,
+  prefork: z.number().int().min(1).max(32).default(3),
+})
+
+const pfTarget = z.strictObject(target)
+
+export const Inventory = z.strictObject({
+  /** Route `/colibri-ws/<server-id>/` to each JVB; needed when SCTP is off (OpenBSD packages). */
+  colibriWs: z.boolean().default(true),
+  /** The public name clients use: TLS certificate, relayd keypair, `domain` of each JVB's websockets. */
+  domain,
+  health: health.prefault({}),
+  proxy: z.strictObject({
+    listen: z.strictObject({
+      ipv4,
+      ipv6: ipv6.optional(),
+    }),
+    peers: z.array(peer).default([]),
+    tls: z.strictObject({
+      certificate: absolutePath,
+      key: absolutePath,
+    }),
+  }),
+  shards: z.array(shard).min(1, 'must list at least one shard'),
+  targets: z
+    .strictObject({
+      haproxy: haproxyTarget.prefault({}),
+      pf: pfTarget.prefault({}),
+      relayd: relaydTarget.prefault({}),
+    })
+    .prefault({}),
+  web: z.array(httpNode).min(1, 'must list at least one web node'),
+})
+
+/** A parsed, defaulted inventory: what every domain module takes. */
+export type Inventory = z.output<typeof Inventory>
+export type Shard = Inventory['shards'][number]
+export type Jvb = Shard['jvbs'][number]
+export type WebNode = Inventory['web'][number]

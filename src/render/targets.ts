@@ -1,0 +1,33 @@
+import type {Inventory} from '../inventory/schema.js'
+import {haproxyView} from './haproxy-view.js'
+import {relaydView} from './relayd-view.js'
+import {loadTemplate, renderTemplate} from './render.js'
+
+/** What jproxy can render, and where each target lives on a stock install. */
+export const TARGETS = {
+  haproxy: {
+    defaultCheck: ['haproxy', '-c', '-f', '$FILE'],
+    defaultOutput: '/etc/haproxy/haproxy.cfg',
+    template: 'haproxy.cfg',
+    view: haproxyView,
+  },
+  relayd: {
+    defaultCheck: ['relayd', '-n', '-f', '$FILE'],
+    defaultOutput: '/etc/relayd.conf',
+    template: 'relayd.conf',
+    view: relaydView,
+  },
+} as const
+
+export type TargetName = keyof typeof TARGETS
+
+/** Renders one target from an inventory: same inventory, same bytes. */
+export function renderTarget(inventory: Inventory, target: TargetName): string {
+  const {template, view} = TARGETS[target]
+  return renderTemplate(loadTemplate(template), view(inventory))
+}
+
+/** The live path a target is installed at: the inventory's `targets.<name>.output` or the stock path. */
+export function targetOutputPath(inventory: Inventory, target: TargetName): string {
+  return inventory.targets[target].output ?? TARGETS[target].defaultOutput
+}
