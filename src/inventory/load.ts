@@ -19,7 +19,7 @@ export interface InventoryReport {
 /** Parses inventory YAML text and checks it against the schema and the cross-field rules. */
 export function parseInventory(text: string, file: string): InventoryReport {
   const lineCounter = new LineCounter()
-  const document = parseDocument(text, {lineCounter, prettyErrors: false, uniqueKeys: true})
+  const document = parseDocument(text, {lineCounter, prettyErrors: true, uniqueKeys: true})
   if (document.errors.length > 0) {
     return {
       file,

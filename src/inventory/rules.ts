@@ -50,6 +50,10 @@ export function checkRules(inventory: Inventory): RuleViolation[] {
     }
   }
 
+  if (inventory.proxy.listen.httpPort === inventory.proxy.listen.httpsPort) {
+    violations.push({message: 'must differ from proxy.listen.httpsPort', path: ['proxy', 'listen', 'httpPort']})
+  }
+
   const peerName = firstSeen('peer name')
   for (const [i, peer] of inventory.proxy.peers.entries()) peerName(peer.name, ['proxy', 'peers', i, 'name'])
 

@@ -41,13 +41,13 @@ const domain = z.string().refine((v) => isHostname(v) && v.includes('.'), 'must 
 const port = z.number().int('must be a whole number').min(1, 'must be 1..65535').max(65_535, 'must be 1..65535')
 
 // eslint-disable-next-line no-control-regex
-const absolutePathPattern = /^\/[^\s"'`#{};\\\u0000-\u001F\u007F]*$/
+const SAFE_PATH_CHARS = /^[^\s"'`#{};\\\u0000-\u001F\u007F]*$/
 
 /** Absolute paths free of whitespace, quotes, `#`, braces, `;`, backslashes and control characters. */
 const absolutePath = z
   .string()
   .regex(/^\//, 'must be an absolute path')
-  .regex(absolutePathPattern, 'must not contain whitespace, quotes, "#", braces, ";", "\\" or control characters')
+  .regex(SAFE_PATH_CHARS, 'must not contain whitespace, quotes, "#", braces, ";", "\\" or control characters')
 
 const SYSLOG_FACILITIES = ['daemon', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7', 'user'] as const
 
@@ -150,7 +150,7 @@ const haproxyTarget = z.strictObject({
   logFacility: z.enum(SYSLOG_FACILITIES).default('local0'),
   logTarget: z
     .string()
-    .refine((v) => absolutePathPattern.test(v) || isHostPort(v), 'must be an absolute socket path or address:port')
+    .refine((v) => (v.startsWith('/') && SAFE_PATH_CHARS.test(v)) || isHostPort(v), 'must be an absolute socket path or address:port')
     .default('/dev/log'),
   socket: absolutePath.default('/run/haproxy/admin.sock'),
   stateFile: absolutePath.default('/var/lib/haproxy/server-state'),
@@ -172,6 +172,9 @@ export const Inventory = z.strictObject({
   health: health.prefault({}),
   proxy: z.strictObject({
     listen: z.strictObject({
+      /** Plain-HTTP port: redirects to https, and ACME challenges for the web nodes. */
+      httpPort: port.default(80),
+      httpsPort: port.default(443),
       ipv4,
       ipv6: ipv6.optional(),
     }),

@@ -53,8 +53,8 @@ export function haproxyView(inventory: Inventory): HaproxyView {
 
   const jvbs = inventory.shards.flatMap((shard) => shard.jvbs)
   return {
-    bindsHttp: listenAddresses(inventory).map((a) => `${a}:80`),
-    bindsHttps: listenAddresses(inventory).map((a) => `${a}:443 ssl crt ${certificate} alpn h2,http/1.1`),
+    bindsHttp: listenAddresses(inventory).map((a) => `${a}:${proxy.listen.httpPort}`),
+    bindsHttps: listenAddresses(inventory).map((a) => `${a}:${proxy.listen.httpsPort} ssl crt ${certificate} alpn h2,http/1.1`),
     chroot: haproxy.chroot,
     colibri:
       inventory.colibriWs && jvbs.length > 0

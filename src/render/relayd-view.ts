@@ -6,6 +6,7 @@ export interface RelaydView {
   colibriRules: string[]
   domain: string
   globals: string[]
+  httpsPort: number
   macros: string[]
   relays: Array<{name: string; options: string[]}>
   routeRules: string[]
@@ -46,10 +47,10 @@ export function relaydView(inventory: Inventory): RelaydView {
     {
       name: HTTPS,
       options: [
-        'listen on $ext_addr port 443 tls',
+        `listen on $ext_addr port ${proxy.listen.httpsPort} tls`,
         // hash mixes the listen address into the key, so a second family on a hashed relay would
         // send v4 and v6 members of one room to different shards (relayd.md §2.2).
-        ...(v6 && !hashed ? ['listen on $ext_addr6 port 443 tls'] : []),
+        ...(v6 && !hashed ? [`listen on $ext_addr6 port ${proxy.listen.httpsPort} tls`] : []),
         `protocol "${HTTPS}"`,
         '# websockets (XMPP, colibri) stay open for the whole meeting',
         'session timeout 3600',
@@ -62,8 +63,8 @@ export function relaydView(inventory: Inventory): RelaydView {
       name: `${HTTPS}6`,
       options: [
         '# IPv6 clients are passed through to the IPv4 listener, so both families hash alike',
-        'listen on $ext_addr6 port 443',
-        'forward to $ext_addr port 443',
+        `listen on $ext_addr6 port ${proxy.listen.httpsPort}`,
+        `forward to $ext_addr port ${proxy.listen.httpsPort}`,
         'session timeout 3600',
       ],
     })
@@ -72,8 +73,8 @@ export function relaydView(inventory: Inventory): RelaydView {
   relays.push({
     name: HTTP,
     options: [
-      'listen on $ext_addr port 80',
-      ...(v6 ? ['listen on $ext_addr6 port 80'] : []),
+      `listen on $ext_addr port ${proxy.listen.httpPort}`,
+      ...(v6 ? [`listen on $ext_addr6 port ${proxy.listen.httpPort}`] : []),
       `protocol "${HTTP}"`,
       `forward to <web> port ${webPort} check http "/" code 200`,
     ],
@@ -91,6 +92,7 @@ export function relaydView(inventory: Inventory): RelaydView {
       'log state changes',
       'log connection errors',
     ],
+    httpsPort: proxy.listen.httpsPort,
     macros: [`ext_addr = "${proxy.listen.ipv4}"`, ...(v6 ? [`ext_addr6 = "${proxy.listen.ipv6}"`] : [])],
     relays,
     routeRules: [

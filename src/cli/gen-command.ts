@@ -1,0 +1,27 @@
+import {Flags} from '@oclif/core'
+
+import {type Generated, generate} from '../render/generate.js'
+import type {TargetName} from '../render/targets.js'
+import {inventoryFlag} from './flags.js'
+import {JproxyCommand} from './jproxy-command.js'
+
+/** The shared body of `gen haproxy` and `gen relayd`: only the target differs. */
+export abstract class GenCommand extends JproxyCommand {
+  static override flags = {
+    inventory: inventoryFlag,
+    out: Flags.string({char: 'o', description: 'write to FILE (atomically) instead of stdout', helpValue: 'FILE'}),
+  }
+
+  protected abstract readonly target: TargetName
+
+  async run(): Promise<Generated> {
+    const {flags} = await this.parse(this.constructor as typeof GenCommand)
+    const result = await generate({inventory: flags.inventory, out: flags.out, target: this.target})
+    if (!this.jsonEnabled()) {
+      if (result.config === undefined) this.logToStderr(`wrote ${result.out} (${result.bytes} bytes)`)
+      else process.stdout.write(result.config)
+    }
+
+    return result
+  }
+}

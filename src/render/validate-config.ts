@@ -1,0 +1,41 @@
+import {JproxyError} from '../errors.js'
+import {readInventoryReport} from '../inventory/load.js'
+import type {InventoryProblem} from '../inventory/problem.js'
+import {renderTarget, TARGETS, type TargetName} from './targets.js'
+
+/** The outcome of `jproxy validate config`. */
+export interface ConfigReport {
+  file: string
+  ok: boolean
+  problems: InventoryProblem[]
+  /** Counts of what the inventory describes, when it is valid. */
+  summary?: {jvbs: number; shards: number; web: number}
+  /** Per target: null when it renders, else why it cannot. */
+  targets?: Record<TargetName, null | string>
+}
+
+/** Schema, cross-field rules, and whether each target can be rendered from the inventory. */
+export async function validateConfig(file: string): Promise<ConfigReport> {
+  const report = await readInventoryReport(file)
+  const {inventory, problems} = report
+  if (!inventory) return {file, ok: false, problems}
+
+  const targets = {} as Record<TargetName, null | string>
+  for (const target of Object.keys(TARGETS) as TargetName[]) {
+    try {
+      renderTarget(inventory, target)
+      targets[target] = null
+    } catch (error) {
+      if (!(error instanceof JproxyError)) throw error
+      targets[target] = error.message
+    }
+  }
+
+  return {
+    file,
+    ok: Object.values(targets).every((t) => t === null),
+    problems,
+    summary: {jvbs: inventory.shards.reduce((n, s) => n + s.jvbs.length, 0), shards: inventory.shards.length, web: inventory.web.length},
+    targets,
+  }
+}

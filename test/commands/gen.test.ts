@@ -1,0 +1,66 @@
+import {expect} from 'chai'
+import {existsSync} from 'node:fs'
+import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {stringify} from 'yaml'
+
+import {ExitCode} from '../../src/errors.js'
+import {fullInventory} from '../fixtures/inventories.js'
+import {runCli} from '../support/cli.js'
+
+describe('jproxy gen', () => {
+  let dir: string
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'jproxy-cli-'))
+  })
+  after(async () => {
+    await rm(dir, {force: true, recursive: true})
+  })
+
+  it('gen haproxy prints the config for a shipped example on stdout', async () => {
+    const {code, stdout} = await runCli(['gen', 'haproxy', '-i', 'examples/two-shards.yaml'])
+    expect(code).to.equal(0)
+    expect(stdout).to.equal(await readFile('test/fixtures/golden/two-shards.haproxy.cfg', 'utf8'))
+  })
+
+  it('gen relayd reads the inventory named by JPROXY_INVENTORY', async () => {
+    const {code, stdout} = await runCli(['gen', 'relayd'], {JPROXY_INVENTORY: 'examples/single-host-vmm.yaml'})
+    expect(code).to.equal(0)
+    expect(stdout).to.equal(await readFile('test/fixtures/golden/single-host-vmm.relayd.conf', 'utf8'))
+  })
+
+  it('gen --out --json writes the file and reports it', async () => {
+    const out = join(dir, 'relayd.conf')
+    const {code, stdout} = await runCli(['gen', 'relayd', '-i', 'examples/two-shards.yaml', '--out', out, '--json'])
+    expect(code).to.equal(0)
+    const report = JSON.parse(stdout)
+    expect(report).to.deep.include({out, target: 'relayd'})
+    expect(report.bytes).to.equal((await readFile(out)).length)
+  })
+
+  it('exits with the inventory code, names the field and writes nothing for a hostile value', async () => {
+    const data = fullInventory()
+    data.web[0].name = 'web1 }\nfrontend evil'
+    const inventory = join(dir, 'hostile.yaml')
+    await writeFile(inventory, stringify(data))
+    const out = join(dir, 'hostile.cfg')
+    const {code, stderr, stdout} = await runCli(['gen', 'haproxy', '-i', inventory, '--out', out])
+    expect(code).to.equal(ExitCode.inventoryInvalid)
+    expect(stderr).to.match(/hostile\.yaml:\d+: web\[0\]\.name: must start with a letter or digit/)
+    expect(stdout).to.equal('')
+    expect(existsSync(out)).to.equal(false)
+  })
+
+  it('keeps the exit code under --json', async () => {
+    const {code, stdout} = await runCli(['gen', 'haproxy', '-i', join(dir, 'absent.yaml'), '--json'])
+    expect(code).to.equal(ExitCode.inventoryUnreadable)
+    expect(JSON.parse(stdout).error).to.deep.include({code: 'inventoryUnreadable', exitCode: ExitCode.inventoryUnreadable})
+  })
+
+  it('says which file is missing', async () => {
+    const {code, stderr} = await runCli(['gen', 'relayd', '-i', join(dir, 'absent.yaml')])
+    expect(code).to.equal(ExitCode.inventoryUnreadable)
+    expect(stderr).to.equal(`jproxy: cannot read inventory ${join(dir, 'absent.yaml')}: no such file\n`)
+  })
+})

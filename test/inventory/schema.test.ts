@@ -1,0 +1,138 @@
+import {expect} from 'chai'
+import {readFile} from 'node:fs/promises'
+import {stringify} from 'yaml'
+import {z} from 'zod'
+
+import {parseInventory} from '../../src/inventory/load.js'
+import {Inventory} from '../../src/inventory/schema.js'
+import {fullInventory, getPath, setPath, smallInventory} from '../fixtures/inventories.js'
+
+/** Every path whose input is a string, read off the schema itself, so a new field is covered at once. */
+function stringFieldPaths(): string[] {
+  const paths = new Set<string>()
+  const walk = (node: any, path: string): void => {
+    if (!node) return
+    for (const alt of node.anyOf ?? []) walk(alt, path)
+    if (node.type === 'object') for (const [key, child] of Object.entries(node.properties ?? {})) walk(child, path ? `${path}.${key}` : key)
+    if (node.type === 'array') walk(node.items, `${path}[0]`)
+    if (node.type === 'string' || node.enum) paths.add(path)
+  }
+
+  walk(z.toJSONSchema(Inventory, {io: 'input', unrepresentable: 'any'}), '')
+  // Durations take "5s" or a number; their transform hides them from the JSON schema.
+  for (const duration of ['health.interval', 'health.timeout', 'targets.haproxy.hardStopAfter']) paths.add(duration)
+  return [...paths].sort()
+}
+
+const HOSTILE = {
+  'a NUL byte': 'x\u0000y',
+  'a brace': 'x{y',
+  'a closing brace': 'x}y',
+  'a hash': 'x#y',
+  'a newline': 'x\ny',
+  'a quote': 'x"y',
+  'a semicolon': 'x;y',
+  'a space': 'x y',
+}
+
+describe('inventory schema', () => {
+  it('fills defaults so the single-host layout needs few lines', () => {
+    const inventory = Inventory.parse(smallInventory())
+    expect(inventory.colibriWs).to.equal(true)
+    expect(inventory.health).to.deep.equal({fall: 3, interval: 5000, rise: 2, timeout: 2000})
+    expect(inventory.proxy.listen).to.deep.include({httpPort: 80, httpsPort: 443})
+    expect(inventory.web[0].port).to.equal(80)
+    const [shard] = inventory.shards
+    expect(shard.prosody.port).to.equal(5280)
+    expect(shard.jicofo).to.deep.equal({address: '10.0.0.10', port: 8888})
+    expect(shard.jvbs[0]).to.deep.include({colibriPort: 9090, restPort: 8080})
+    expect(inventory.targets.haproxy).to.deep.include({hardStopAfter: 1_800_000, socket: '/run/haproxy/admin.sock'})
+    expect(inventory.targets.relayd.prefork).to.equal(3)
+  })
+
+  it('accepts an inventory that sets every field', () => {
+    expect(Inventory.safeParse(fullInventory()).success).to.equal(true)
+  })
+
+  it('parses durations in ms, s, m, h and bare milliseconds', () => {
+    const data = smallInventory()
+    data.health = {interval: '1m', timeout: 750}
+    data.targets = {haproxy: {hardStopAfter: '2h'}}
+    const inventory = Inventory.parse(data)
+    expect(inventory.health.interval).to.equal(60_000)
+    expect(inventory.health.timeout).to.equal(750)
+    expect(inventory.targets.haproxy.hardStopAfter).to.equal(7_200_000)
+  })
+
+  it('the full fixture sets every string field the schema has', () => {
+    const full = fullInventory()
+    for (const path of stringFieldPaths()) expect(getPath(full, path), path).to.not.equal(undefined)
+  })
+
+  for (const path of stringFieldPaths()) {
+    for (const [label, value] of Object.entries(HOSTILE)) {
+      it(`rejects ${label} in ${path}, naming the field`, () => {
+        const data = fullInventory()
+        setPath(data, path, value)
+        const report = parseInventory(stringify(data), 'hostile.yaml')
+        expect(report.inventory).to.equal(undefined)
+        expect(report.problems.map((p) => p.path)).to.include(path)
+      })
+    }
+  }
+
+  it('rejects relative paths, ports out of range and unknown keys', () => {
+    const data = fullInventory()
+    data.proxy.tls.certificate = 'certs/meet.pem'
+    data.shards[0].prosody.port = 70_000
+    data.shards[1].jvbs[0].colibriPort = 0
+    data.web[0].weight = 3
+    const {problems} = parseInventory(stringify(data), 'bad.yaml')
+    const byPath = Object.fromEntries(problems.map((p) => [p.path, p.message]))
+    expect(byPath['proxy.tls.certificate']).to.equal('must be an absolute path')
+    expect(byPath['shards[0].prosody.port']).to.equal('must be 1..65535')
+    expect(byPath['shards[1].jvbs[0].colibriPort']).to.equal('must be 1..65535')
+    expect(byPath['web[0]']).to.match(/weight/)
+  })
+
+  it('rejects addresses that are neither IP literals nor hostnames', () => {
+    for (const address of ['300.1.1.1', '10.0.0.1:80', '-bad.example', 'a..b', 'host_name', '']) {
+      const data = smallInventory()
+      data.web[0].address = address
+      expect(parseInventory(stringify(data), 'x.yaml').problems.map((p) => p.path), address).to.deep.equal(['web[0].address'])
+    }
+  })
+
+  it('names the line of the offending field', () => {
+    const text = ['domain: meet.example.org', 'proxy:', '  listen: {ipv4: 192.0.2.1}', '  tls: {certificate: /a.pem, key: /a.pem}', 'web:', '  - {name: web1, address: 10.0.0.2}', 'shards:', '  - name: s1', '    prosody:', '      address: "10.0.0.3\\n"'].join('\n')
+    const {problems} = parseInventory(text, 'lines.yaml')
+    expect(problems).to.deep.equal([{line: 10, message: 'must be an IP address or a hostname', path: 'shards[0].prosody.address'}])
+  })
+
+  it('reports YAML syntax errors with their line', () => {
+    const {inventory, problems} = parseInventory('domain: meet.example.org\nweb: [\n', 'broken.yaml')
+    expect(inventory).to.equal(undefined)
+    expect(problems[0].message).to.match(/^YAML: /)
+    expect(problems[0].line).to.be.a('number')
+  })
+
+  it('rejects duplicate keys instead of silently keeping the last', () => {
+    const {problems} = parseInventory('domain: a.example.org\ndomain: b.example.org\n', 'dup.yaml')
+    expect(problems[0].message).to.match(/YAML: .*unique/i)
+  })
+
+  it('requires a shard with a prosody and a web node', () => {
+    const data = smallInventory()
+    data.web = []
+    delete data.shards[0].prosody
+    const paths = parseInventory(stringify(data), 'x.yaml').problems.map((p) => p.path)
+    expect(paths).to.include.members(['web', 'shards[0].prosody'])
+  })
+
+  it('accepts both shipped examples', async () => {
+    for (const file of ['examples/single-host-vmm.yaml', 'examples/two-shards.yaml']) {
+      const report = parseInventory(await readFile(file, 'utf8'), file)
+      expect(report.problems, file).to.deep.equal([])
+    }
+  })
+})

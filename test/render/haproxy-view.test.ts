@@ -1,0 +1,88 @@
+import {expect} from 'chai'
+
+import {Inventory} from '../../src/inventory/schema.js'
+import {haproxyView} from '../../src/render/haproxy-view.js'
+import {MAX_SERVER_ID, shardServerId} from '../../src/render/server-id.js'
+import {fullInventory, smallInventory} from '../fixtures/inventories.js'
+
+describe('haproxy view-model', () => {
+  it('gives each shard the same server id in the prosody and jicofo backends', () => {
+    const view = haproxyView(Inventory.parse(fullInventory()))
+    const ids = (lines: string[]) => lines.map((l) => /\bid (\d+)\b/.exec(l)?.[1])
+    expect(ids(view.prosodyServers)).to.deep.equal(ids(view.jicofoServers))
+    expect(ids(view.prosodyServers)).to.deep.equal([String(shardServerId('shard1')), String(shardServerId('shard2'))])
+  })
+
+  it("keeps a shard's server id when other shards are added or reordered", () => {
+    const data = fullInventory()
+    const before = haproxyView(Inventory.parse(data)).prosodyServers.find((l) => l.includes('shard2'))
+    data.shards.reverse()
+    data.shards.push({name: 'shard3', prosody: {address: '10.0.3.10'}})
+    const after = haproxyView(Inventory.parse(data)).prosodyServers.find((l) => l.includes('shard2'))
+    expect(after).to.equal(before)
+  })
+
+  it('derives server ids in range, stable, and spread over names', () => {
+    const ids = Array.from({length: 500}, (_, i) => shardServerId(`shard-${i}`))
+    for (const id of ids) expect(id).to.be.within(1, MAX_SERVER_ID)
+    expect(new Set(ids).size).to.be.greaterThan(495)
+    expect(shardServerId('shard-7')).to.equal(ids[7])
+  })
+
+  it('puts health settings on every server line (runtime-added servers ignore default-server)', () => {
+    const data = fullInventory()
+    data.health = {fall: 4, interval: '3s', rise: 5, timeout: '1s'}
+    const view = haproxyView(Inventory.parse(data))
+    for (const line of [...view.webServers, ...view.prosodyServers, ...view.jicofoServers, ...view.colibri!.servers]) {
+      expect(line).to.match(/ check inter 3s rise 5 fall 4\b/)
+    }
+
+    expect(view.timeoutCheck).to.equal('1s')
+  })
+
+  it('checks each bridge on its REST port while routing to its colibri port', () => {
+    const data = smallInventory()
+    data.shards[0].jvbs[0] = {address: '10.0.0.21', colibriPort: 9191, id: 'jvb1', restPort: 8181}
+    expect(haproxyView(Inventory.parse(data)).colibri!.servers).to.deep.equal(['server jvb1 10.0.0.21:9191 check inter 5s rise 2 fall 3 port 8181'])
+  })
+
+  it('lists every server-id in the colibri allow-list', () => {
+    expect(haproxyView(Inventory.parse(fullInventory())).colibri!.jvbIds).to.deep.equal(['jvb1', 'jvb2', 'jvb3'])
+  })
+
+  it('routes no colibri websockets when colibriWs is off or there are no bridges', () => {
+    const off = fullInventory()
+    off.colibriWs = false
+    expect(haproxyView(Inventory.parse(off)).colibri).to.equal(undefined)
+    const none = smallInventory()
+    none.shards[0].jvbs = []
+    expect(haproxyView(Inventory.parse(none)).colibri).to.equal(undefined)
+  })
+
+  it('binds both families when an IPv6 listen address is given, with brackets', () => {
+    const view = haproxyView(Inventory.parse(fullInventory()))
+    expect(view.bindsHttp).to.deep.equal(['192.0.2.10:80', '[2001:db8::10]:80'])
+    expect(view.bindsHttps[1]).to.equal('[2001:db8::10]:443 ssl crt /etc/ssl/meet.pem alpn h2,http/1.1')
+  })
+
+  it('adds a peered stick table only when peers are listed', () => {
+    const withPeers = haproxyView(Inventory.parse(fullInventory()))
+    expect(withPeers.stickTable).to.equal(true)
+    expect(withPeers.peers!.lines).to.deep.equal(['peer proxy-a 10.0.9.1:10000', 'peer proxy-b 10.0.9.2:10000'])
+    const alone = haproxyView(Inventory.parse(smallInventory()))
+    expect(alone.stickTable).to.equal(false)
+    expect(alone.peers).to.equal(undefined)
+  })
+
+  it('refuses a key HAProxy would not find beside the certificate, naming the field', () => {
+    const data = smallInventory()
+    data.proxy.tls.key = '/etc/ssl/private/meet.key'
+    expect(() => haproxyView(Inventory.parse(data))).to.throw(/^proxy\.tls\.key: /)
+  })
+
+  it('brackets IPv6 backend addresses', () => {
+    const data = smallInventory()
+    data.web[0].address = '2001:db8::2'
+    expect(haproxyView(Inventory.parse(data)).webServers[0]).to.match(/^server web1 \[2001:db8::2\]:80 /)
+  })
+})

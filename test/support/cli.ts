@@ -1,0 +1,14 @@
+import {execFile} from 'node:child_process'
+import {fileURLToPath} from 'node:url'
+
+const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
+
+/** Runs the built CLI (`bin/run.js`, as installed) and collects its exit code and output. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{code: number; stderr: string; stdout: string}> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], {env: {...process.env, JPROXY_INVENTORY: undefined, ...env}, timeout: 15_000}, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
+      resolve({code, stderr, stdout})
+    })
+  })
+}
