@@ -20,6 +20,8 @@ export const ExitCode = {
   checkFailed: 6,
   /** Writing an output file failed. */
   writeFailed: 7,
+  /** A probe found a backend down (outside `--format nagios`, which has its own 0-3). */
+  backendsDown: 8,
 } as const
 
 export type ExitCodeName = keyof typeof ExitCode
