@@ -1,5 +1,6 @@
 import {formatPath} from './problem.js'
 import type {Inventory} from './schema.js'
+import {hostPort} from './host-port.js'
 
 /** relayd refuses to start a relay whose table has more hosts than this (RELAY_MAXHOSTS). */
 export const RELAYD_MAX_HOSTS_PER_TABLE = 32
@@ -33,20 +34,20 @@ export function checkRules(inventory: Inventory): RuleViolation[] {
 
   for (const [i, node] of inventory.web.entries()) {
     nodeName(node.name, ['web', i, 'name'])
-    endpoint(hostPort(node.address, node.port), ['web', i, 'address'])
+    endpoint(endpointKey(node.address, node.port), ['web', i, 'address'])
   }
 
   for (const [s, shard] of inventory.shards.entries()) {
     nodeName(shard.name, ['shards', s, 'name'])
-    endpoint(hostPort(shard.prosody.address, shard.prosody.port), ['shards', s, 'prosody', 'address'])
-    endpoint(hostPort(shard.jicofo.address, shard.jicofo.port), ['shards', s, 'jicofo', 'port'])
+    endpoint(endpointKey(shard.prosody.address, shard.prosody.port), ['shards', s, 'prosody', 'address'])
+    endpoint(endpointKey(shard.jicofo.address, shard.jicofo.port), ['shards', s, 'jicofo', 'port'])
     for (const [j, jvb] of shard.jvbs.entries()) {
       const at = ['shards', s, 'jvbs', j]
       // Server-ids are matched across all shards: one /colibri-ws/<id>/ route per id.
       serverId(jvb.id, [...at, 'id'])
-      endpoint(hostPort(jvb.address, jvb.colibriPort), [...at, 'colibriPort'])
-      endpoint(hostPort(jvb.address, jvb.restPort), [...at, 'restPort'])
-      if (jvb.media) mediaEndpoint(hostPort(jvb.media.address, jvb.media.port), [...at, 'media', 'port'])
+      endpoint(endpointKey(jvb.address, jvb.colibriPort), [...at, 'colibriPort'])
+      endpoint(endpointKey(jvb.address, jvb.restPort), [...at, 'restPort'])
+      if (jvb.media) mediaEndpoint(endpointKey(jvb.media.address, jvb.media.port), [...at, 'media', 'port'])
     }
   }
 
@@ -73,6 +74,7 @@ export function checkRules(inventory: Inventory): RuleViolation[] {
   return violations
 }
 
-function hostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address.toLowerCase()}]:${port}` : `${address.toLowerCase()}:${port}`
+/** IPv6 literals are case-insensitive; compare endpoints in lower case. */
+function endpointKey(address: string, port: number): string {
+  return hostPort(address.toLowerCase(), port)
 }

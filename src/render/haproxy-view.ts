@@ -3,6 +3,7 @@ import {formatDuration} from '../inventory/duration.js'
 import type {Inventory} from '../inventory/schema.js'
 import {shardServerId} from './server-id.js'
 import {COLIBRI_PREFIXES, JICOFO_PATHS, PROSODY_PATHS, SIGNALING_PATHS} from './signaling.js'
+import {hostPort} from '../inventory/host-port.js'
 
 /** Everything haproxy.cfg.mustache places, pre-formatted. */
 export interface HaproxyView {
@@ -89,10 +90,6 @@ function listenAddresses(inventory: Inventory): string[] {
   return ipv6 ? [ipv4, `[${ipv6}]`] : [ipv4]
 }
 
-/** `addr:port`, with IPv6 literals bracketed as HAProxy accepts them. */
-function hostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`
-}
 
 /** A regex alternation of literal paths: `(http-bind|xmpp-websocket|_api/room-info)`. */
 function pathAlternation(paths: readonly string[]): string {
