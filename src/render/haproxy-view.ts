@@ -90,7 +90,6 @@ function listenAddresses(inventory: Inventory): string[] {
   return ipv6 ? [ipv4, `[${ipv6}]`] : [ipv4]
 }
 
-
 /** A regex alternation of literal paths: `(http-bind|xmpp-websocket|_api/room-info)`. */
 function pathAlternation(paths: readonly string[]): string {
   return `(${paths.map((p) => p.replaceAll('.', String.raw`\.`)).join('|')})`
