@@ -15,6 +15,8 @@ export interface HaproxyView {
   domain: string
   group?: string
   hardStopAfter: string
+  /** Where plain-HTTP requests are redirected: the public name, with the port when not 443. */
+  httpsOrigin: string
   jicofoPaths: string
   jicofoServers: string[]
   log: string
@@ -69,6 +71,7 @@ export function haproxyView(inventory: Inventory): HaproxyView {
     domain: inventory.domain,
     group: haproxy.group,
     hardStopAfter: formatDuration(haproxy.hardStopAfter),
+    httpsOrigin: `https://${inventory.domain}${proxy.listen.httpsPort === 443 ? '' : `:${proxy.listen.httpsPort}`}`,
     jicofoPaths: pathAlternation(JICOFO_PATHS),
     jicofoServers: inventory.shards.map((s) => `server ${s.name} ${hostPort(s.jicofo.address, s.jicofo.port)} id ${shardServerId(s.name)} ${check}`),
     log: `${haproxy.logTarget} ${haproxy.logFacility}`,
