@@ -65,6 +65,13 @@ describe('haproxy view-model', () => {
     expect(view.bindsHttps[1]).to.equal('[2001:db8::10]:443 ssl crt /etc/ssl/meet.pem alpn h2,http/1.1')
   })
 
+  it('redirects plain HTTP to the public name, with the https port only when it is not 443', () => {
+    expect(haproxyView(Inventory.parse(smallInventory())).httpsOrigin).to.equal('https://meet.example.org')
+    const data = smallInventory()
+    data.proxy.listen.httpsPort = 8443
+    expect(haproxyView(Inventory.parse(data)).httpsOrigin).to.equal('https://meet.example.org:8443')
+  })
+
   it('adds a peered stick table only when peers are listed', () => {
     const withPeers = haproxyView(Inventory.parse(fullInventory()))
     expect(withPeers.stickTable).to.equal(true)
