@@ -1,3 +1,5 @@
+import {isIP} from 'node:net'
+
 import {JproxyError} from '../errors.js'
 import {formatDuration} from '../inventory/duration.js'
 import type {Inventory} from '../inventory/schema.js'
@@ -64,7 +66,7 @@ export function haproxyView(inventory: Inventory): HaproxyView {
         ? {
             jvbIds: jvbs.map((jvb) => jvb.id),
             prefixes: COLIBRI_PREFIXES.join(' '),
-            servers: jvbs.map((jvb) => `server ${jvb.id} ${hostPort(jvb.address, jvb.colibriPort)} ${check} port ${jvb.restPort}`),
+            servers: jvbs.map((jvb) => `server ${jvb.id} ${serverAddress(jvb.address, jvb.colibriPort)} ${check} port ${jvb.restPort}`),
           }
         : undefined,
     crt: certificate,
@@ -73,19 +75,28 @@ export function haproxyView(inventory: Inventory): HaproxyView {
     hardStopAfter: formatDuration(haproxy.hardStopAfter),
     httpsOrigin: `https://${inventory.domain}${proxy.listen.httpsPort === 443 ? '' : `:${proxy.listen.httpsPort}`}`,
     jicofoPaths: pathAlternation(JICOFO_PATHS),
-    jicofoServers: inventory.shards.map((s) => `server ${s.name} ${hostPort(s.jicofo.address, s.jicofo.port)} id ${shardServerId(s.name)} ${check}`),
+    jicofoServers: inventory.shards.map((s) => `server ${s.name} ${serverAddress(s.jicofo.address, s.jicofo.port)} id ${shardServerId(s.name)} ${check}`),
     log: `${haproxy.logTarget} ${haproxy.logFacility}`,
     peers: proxy.peers.length > 0 ? {lines: proxy.peers.map((p) => `peer ${p.name} ${hostPort(p.address, p.port)}`)} : undefined,
     prosodyPaths: pathAlternation(PROSODY_PATHS),
-    prosodyServers: inventory.shards.map((s) => `server ${s.name} ${hostPort(s.prosody.address, s.prosody.port)} id ${shardServerId(s.name)} ${check}`),
+    prosodyServers: inventory.shards.map((s) => `server ${s.name} ${serverAddress(s.prosody.address, s.prosody.port)} id ${shardServerId(s.name)} ${check}`),
     signalingPaths: pathAlternation(SIGNALING_PATHS),
     socket: haproxy.socket,
     stateFile: haproxy.stateFile,
     stickTable: proxy.peers.length > 0,
     timeoutCheck: formatDuration(health.timeout),
     user: haproxy.user,
-    webServers: inventory.web.map((w) => `server ${w.name} ${hostPort(w.address, w.port)} ${check}`),
+    webServers: inventory.web.map((w) => `server ${w.name} ${serverAddress(w.address, w.port)} ${check}`),
   }
+}
+
+/**
+ * A server's `address:port`. A hostname also gets `init-addr last,libc,none`: HAProxy refuses
+ * to start when a server name does not resolve, and one dead DNS name must not take the
+ * whole proxy down; such a server starts in maintenance and its health check decides.
+ */
+function serverAddress(address: string, port: number): string {
+  return isIP(address) === 0 ? `${hostPort(address, port)} init-addr last,libc,none` : hostPort(address, port)
 }
 
 function listenAddresses(inventory: Inventory): string[] {

@@ -87,6 +87,12 @@ describe('haproxy view-model', () => {
     expect(() => haproxyView(Inventory.parse(data))).to.throw(/^proxy\.tls\.key: /)
   })
 
+  it('lets a server whose hostname does not resolve start disabled instead of failing the proxy', () => {
+    const view = haproxyView(Inventory.parse(fullInventory()))
+    expect(view.colibri!.servers[1]).to.equal('server jvb2 jvb2.internal.example.org:9090 init-addr last,libc,none check inter 5s rise 2 fall 3 port 8080')
+    expect(view.colibri!.servers[0]).to.not.include('init-addr')
+  })
+
   it('brackets IPv6 backend addresses', () => {
     const data = smallInventory()
     data.web[0].address = '2001:db8::2'

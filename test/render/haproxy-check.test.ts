@@ -1,0 +1,133 @@
+import {expect} from 'chai'
+import {execFile} from 'node:child_process'
+import {readdirSync} from 'node:fs'
+import {mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {promisify} from 'node:util'
+
+import {loadInventory} from '../../src/inventory/load.js'
+import {Inventory} from '../../src/inventory/schema.js'
+import {renderTarget} from '../../src/render/targets.js'
+import {fullInventory, smallInventory} from '../fixtures/inventories.js'
+
+const run = promisify(execFile)
+
+/** Runs the real `haproxy -c`; a missing binary fails the test (CI installs the Debian package). */
+async function haproxyCheck(file: string, localPeer?: string): Promise<{code: number; output: string}> {
+  const args = ['-c', ...(localPeer ? ['-L', localPeer] : []), '-f', file]
+  try {
+    const {stderr, stdout} = await run('haproxy', args)
+    return {code: 0, output: stdout + stderr}
+  } catch (error) {
+    const failure = error as NodeJS.ErrnoException & {code: number | string; stderr?: string; stdout?: string}
+    if (failure.code === 'ENOENT') throw new Error('haproxy not found: install the Debian package haproxy')
+    return {code: Number(failure.code), output: `${failure.stdout ?? ''}${failure.stderr ?? ''}`}
+  }
+}
+
+describe('haproxy -c accepts every rendered haproxy.cfg without a warning', function () {
+  this.timeout(60_000)
+  let dir: string
+  let pem: string
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'jproxy-haproxy-c-'))
+    pem = join(dir, 'meet.pem')
+    const key = join(dir, 'key.pem')
+    const cert = join(dir, 'cert.pem')
+    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=meet.example.org', '-days', '2']).catch((error: NodeJS.ErrnoException) => {
+      throw error.code === 'ENOENT' ? new Error('openssl not found: install the Debian package openssl') : error
+    })
+    const {readFile} = await import('node:fs/promises')
+    await writeFile(pem, (await readFile(cert, 'utf8')) + (await readFile(key, 'utf8')))
+    // haproxy warns while the server-state file is missing or empty; its version line is enough.
+    await writeFile(join(dir, 'server-state'), '1\n')
+  })
+
+  after(async () => {
+    await rm(dir, {force: true, recursive: true})
+  })
+
+  /** Only what cannot exist on a test machine changes: certificate, socket, state file, chroot. */
+  function onThisMachine(inventory: Inventory): Inventory {
+    return {
+      ...inventory,
+      proxy: {...inventory.proxy, tls: {certificate: pem, key: pem}},
+      targets: {
+        ...inventory.targets,
+        haproxy: {...inventory.targets.haproxy, chroot: inventory.targets.haproxy.chroot && dir, socket: join(dir, 'admin.sock'), stateFile: join(dir, 'server-state')},
+      },
+    }
+  }
+
+  async function expectClean(name: string, inventory: Inventory): Promise<void> {
+    const file = join(dir, `${name}.cfg`)
+    await writeFile(file, renderTarget(onThisMachine(inventory), 'haproxy'))
+    const {code, output} = await haproxyCheck(file, inventory.proxy.peers[0]?.name)
+    expect(code, output).to.equal(0)
+    expect(output, output).to.not.match(/\[(WARNING|ALERT)\]/)
+  }
+
+  for (const example of readdirSync('examples').filter((f) => f.endsWith('.yaml'))) {
+    it(`examples/${example}`, async () => {
+      await expectClean(example, await loadInventory(`examples/${example}`))
+    })
+  }
+
+  const variants: Record<string, (data: Record<string, any>) => void> = {
+    'colibri websockets off'(data) {
+      data.colibriWs = false
+    },
+    'hostnames as backend addresses'(data) {
+      data.web[0].address = 'localhost'
+      data.shards[0].jvbs[0].address = 'localhost'
+    },
+    'IPv6 listen and backends, other ports'(data) {
+      data.proxy.listen = {httpPort: 8080, httpsPort: 8443, ipv4: '127.0.0.1', ipv6: '::1'}
+      data.web[0].address = '::1'
+    },
+    'many shards and bridges'(data) {
+      data.shards = Array.from({length: 20}, (_, s) => ({
+        jvbs: Array.from({length: 10}, (_, j) => ({address: `10.${s}.1.${j + 1}`, id: `s${s}-jvb${j}`})),
+        name: `shard${s}`,
+        prosody: {address: `10.${s}.0.10`},
+      }))
+    },
+    'one shard, no bridges'(data) {
+      data.shards[0].jvbs = []
+    },
+  }
+  for (const [name, change] of Object.entries(variants)) {
+    it(name, async () => {
+      const data = smallInventory()
+      change(data)
+      await expectClean(name.replaceAll(' ', '-'), Inventory.parse(data))
+    })
+  }
+
+  it('peers with a stick table (checked as one of the peers)', async () => {
+    const data = fullInventory()
+    data.shards[0].jvbs[1].address = 'localhost'
+    await expectClean('peers', Inventory.parse(data))
+  })
+
+  it('a backend name that does not resolve disables that server, not the proxy', async () => {
+    const data = smallInventory()
+    data.shards[0].jvbs[0].address = 'no-such-host.invalid'
+    const file = join(dir, 'unresolvable.cfg')
+    await writeFile(file, renderTarget(onThisMachine(Inventory.parse(data)), 'haproxy'))
+    const {code, output} = await haproxyCheck(file)
+    expect(code, output).to.equal(0)
+    expect(output).to.match(/\[WARNING\].*could not resolve address 'no-such-host\.invalid', disabling server/)
+  })
+
+  it('fails, naming the line, when the config is broken (the check is real)', async () => {
+    const file = join(dir, 'broken.cfg')
+    const text = renderTarget(onThisMachine(Inventory.parse(smallInventory())), 'haproxy').replace('balance roundrobin', 'balance no-such-algorithm')
+    await writeFile(file, text)
+    const {code, output} = await haproxyCheck(file)
+    expect(code).to.not.equal(0)
+    expect(output).to.match(/\[ALERT\].*broken\.cfg:\d+/)
+  })
+})
