@@ -10,6 +10,7 @@ import {loadInventory} from '../../src/inventory/load.js'
 import {Inventory} from '../../src/inventory/schema.js'
 import {renderTarget} from '../../src/render/targets.js'
 import {fullInventory, smallInventory} from '../fixtures/inventories.js'
+import {selfSignedPem} from '../support/certs.js'
 
 const run = promisify(execFile)
 
@@ -33,14 +34,7 @@ describe('haproxy -c accepts every rendered haproxy.cfg without a warning', func
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'jproxy-haproxy-c-'))
-    pem = join(dir, 'meet.pem')
-    const key = join(dir, 'key.pem')
-    const cert = join(dir, 'cert.pem')
-    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=meet.example.org', '-days', '2']).catch((error: NodeJS.ErrnoException) => {
-      throw error.code === 'ENOENT' ? new Error('openssl not found: install the Debian package openssl') : error
-    })
-    const {readFile} = await import('node:fs/promises')
-    await writeFile(pem, (await readFile(cert, 'utf8')) + (await readFile(key, 'utf8')))
+    pem = await selfSignedPem(dir, 'meet.example.org')
     // haproxy warns while the server-state file is missing or empty; its version line is enough.
     await writeFile(join(dir, 'server-state'), '1\n')
   })

@@ -1,0 +1,65 @@
+import {type ChildProcess, spawn} from 'node:child_process'
+import {writeFile} from 'node:fs/promises'
+import {connect} from 'node:net'
+import {join} from 'node:path'
+
+/** A running `haproxy -W -db` (master-worker, foreground) started by a test. */
+export interface HaproxyProcess {
+  output(): string
+  stop(): Promise<void>
+}
+
+/**
+ * Writes the config and starts real HAProxy on it; resolves once the admin socket reports every
+ * server UP (bounded by `timeoutMs`), so requests do not race the first health checks.
+ * A missing haproxy binary fails the calling test.
+ */
+export async function startHaproxy(config: string, dir: string, name: string, socket: string, timeoutMs = 15_000): Promise<HaproxyProcess> {
+  const file = join(dir, `${name}.cfg`)
+  await writeFile(file, config)
+  const child: ChildProcess = spawn('haproxy', ['-W', '-db', '-f', file], {stdio: ['ignore', 'pipe', 'pipe']})
+  let output = ''
+  child.stdout!.on('data', (chunk) => (output += chunk))
+  child.stderr!.on('data', (chunk) => (output += chunk))
+  const spawned = await new Promise<Error | undefined>((resolve) => {
+    child.once('error', resolve)
+    child.once('spawn', () => resolve(undefined))
+  })
+  if (spawned) throw (spawned as NodeJS.ErrnoException).code === 'ENOENT' ? new Error('haproxy not found: install the Debian package haproxy') : spawned
+  const handle: HaproxyProcess = {
+    output: () => output,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
+      await exited
+      clearTimeout(timer)
+    },
+  }
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const state = await adminCommand(socket, 'show stat').catch(() => '')
+    const servers = state.split('\n').filter((line) => line && !line.startsWith('#') && !/,(FRONTEND|BACKEND),/.test(line))
+    if (servers.length > 0 && servers.every((line) => line.split(',')[17] === 'UP')) return handle
+    if (Date.now() > deadline || child.exitCode !== null) {
+      await handle.stop()
+      throw new Error(`haproxy servers not all UP within ${timeoutMs} ms:\n${state}\n${output}`)
+    }
+
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+/** Sends one command to HAProxy's admin socket and returns its answer. */
+export function adminCommand(socket: string, command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const connection = connect(socket)
+    let answer = ''
+    connection.setTimeout(2000, () => connection.destroy(new Error('admin socket timeout')))
+    connection.on('connect', () => connection.end(`${command}\n`))
+    connection.on('data', (chunk) => (answer += chunk))
+    connection.on('end', () => resolve(answer))
+    connection.on('error', reject)
+  })
+}
