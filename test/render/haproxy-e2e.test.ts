@@ -45,7 +45,7 @@ describe('haproxy end to end: rendered config in front of loopback backends', fu
     }
 
     const web = await start('web1')
-    const shards = []
+    const shards: Array<Record<string, unknown>> = []
     for (const [i, shard] of SHARDS.entries()) {
       shards.push({
         jicofo: {address: '127.0.0.1', port: await start(`${shard}-jicofo`)},

@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto'
 import {createServer, type IncomingHttpHeaders, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
+import type {Duplex} from 'node:stream'
 
 /** What a loopback backend saw: which backend, the request line and headers. */
 export interface SeenRequest {
@@ -24,7 +25,7 @@ export interface LoopbackBackend {
  * Sec-WebSocket-Accept (HAProxy rejects a 101 without one) and an `X-Backend` header.
  */
 export async function startBackend(name: string, seen: SeenRequest[]): Promise<LoopbackBackend> {
-  const sockets = new Set<import('node:net').Socket>()
+  const sockets = new Set<Duplex>()
   const server: Server = createServer((req, res) => {
     const isCheck = req.headers['user-agent'] === undefined && (req.url === '/http-bind' || req.url === '/about/health' || req.url === '/')
     if (!isCheck) seen.push({backend: name, headers: req.headers, method: req.method ?? '', upgrade: false, url: req.url ?? ''})
