@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 
+import {formatDiagnostic} from '../relayd/lint.js'
 import {type Generated, generate} from '../render/generate.js'
 import type {TargetName} from '../render/targets.js'
 import {inventoryFlag} from './flags.js'
@@ -18,6 +19,7 @@ export abstract class GenCommand extends JproxyCommand {
     const {flags} = await this.parse(this.constructor as typeof GenCommand)
     const result = await generate({inventory: flags.inventory, out: flags.out, target: this.target})
     if (!this.jsonEnabled()) {
+      for (const finding of result.findings) this.logToStderr(formatDiagnostic(finding))
       if (result.config === undefined) this.logToStderr(`wrote ${result.out} (${result.bytes} bytes)`)
       else process.stdout.write(result.config)
     }

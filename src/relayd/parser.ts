@@ -119,13 +119,16 @@ export class RelaydParser {
 
   /**
    * `{ … }` of a relay, redirect, router or protocol: one option per line, at least one (a
-   * protocol may also be `{ }` on one line). A bad line is reported and skipped; the block goes on.
+   * protocol may also be `{ }` on one line). A bad line is reported and skipped; the block goes on,
+   * which finds more than relayd (it abandons the whole block). Returns whether the block was
+   * clean: the end-of-block checks would only echo an error already reported inside it.
    */
-  private block(option: () => void, emptyOnOneLine = false): void {
+  private block(option: () => void, emptyOnOneLine = false): boolean {
+    const errorsBefore = this.errorCount()
     this.expectChar('{')
     if (emptyOnOneLine && this.isChar('}')) {
       this.advance()
-      return
+      return true
     }
 
     this.skipNewlines()
@@ -145,6 +148,11 @@ export class RelaydParser {
     }
 
     this.advance()
+    return this.errorCount() === errorsBefore
+  }
+
+  private errorCount(): number {
+    return this.diagnostics.length + this.lexer.errors.length
   }
 
   /** Advances inside error recovery, where a lexer error only ends the line being skipped. */
@@ -379,7 +387,7 @@ export class RelaydParser {
     let backup: TableForward | undefined
     let virtualIp = false
     let rdrPort = 0
-    this.block(() => {
+    const clean = this.block(() => {
       if (this.isKeyword('listen')) {
         this.advance()
         this.expectKeyword('on')
@@ -427,6 +435,7 @@ export class RelaydParser {
     })
     this.tableport = 0
     this.config.redirects.push(name)
+    if (!clean) return
     if (!table) this.error(`redirection ${name} has no table`)
     if (!virtualIp) this.error(`redirection ${name} has no virtual ip`)
     if (backup && backup.port !== table.port) this.error(`redirection ${name} uses two different ports for its table and backup table`)
@@ -445,7 +454,7 @@ export class RelaydParser {
     let target = false
     let natLookup = false
     let destination = false
-    this.block(() => {
+    const clean = this.block(() => {
       if (this.isKeyword('listen')) {
         const listenLine = this.token.line
         this.advance()
@@ -522,6 +531,7 @@ export class RelaydParser {
     )
     this.config.relays.push(relay)
     if (clash) this.error(`relay ${name} or listener defined twice`)
+    if (!clean) return
     if (!first) this.error(`relay ${name} has no listener`)
     if (natLookup && destination) this.error(`relay ${name} with conflicting nat lookup and peer options`)
     if (!natLookup && !destination && !target && relay.forwards.length === 0) this.error(`relay ${name} has no target, rdr, or table`)
@@ -543,7 +553,7 @@ export class RelaydParser {
     let routes = 0
     let gateway = false
     this.tableport = -1
-    this.block(() => {
+    const clean = this.block(() => {
       if (this.isKeyword('route')) {
         this.advance()
         this.addressPrefix()
@@ -569,7 +579,7 @@ export class RelaydParser {
     })
     this.tableport = 0
     this.config.routers.push(name)
-    if (routes === 0) this.error(`router ${name} without routes`)
+    if (clean && routes === 0) this.error(`router ${name} without routes`)
   }
 
   private sessionTimeout(): void {

@@ -9,7 +9,7 @@ import {promisify} from 'node:util'
 import {loadInventory} from '../../src/inventory/load.js'
 import {Inventory} from '../../src/inventory/schema.js'
 import {renderTarget} from '../../src/render/targets.js'
-import {fullInventory, smallInventory} from '../fixtures/inventories.js'
+import {fullInventory, INVENTORY_VARIANTS, smallInventory} from '../fixtures/inventories.js'
 import {selfSignedPem} from '../support/certs.js'
 
 const run = promisify(execFile)
@@ -69,30 +69,7 @@ describe('haproxy -c accepts every rendered haproxy.cfg without a warning', func
     })
   }
 
-  const variants: Record<string, (data: Record<string, any>) => void> = {
-    'colibri websockets off'(data) {
-      data.colibriWs = false
-    },
-    'hostnames as backend addresses'(data) {
-      data.web[0].address = 'localhost'
-      data.shards[0].jvbs[0].address = 'localhost'
-    },
-    'IPv6 listen and backends, other ports'(data) {
-      data.proxy.listen = {httpPort: 8080, httpsPort: 8443, ipv4: '127.0.0.1', ipv6: '::1'}
-      data.web[0].address = '::1'
-    },
-    'many shards and bridges'(data) {
-      data.shards = Array.from({length: 20}, (_, s) => ({
-        jvbs: Array.from({length: 10}, (_, j) => ({address: `10.${s}.1.${j + 1}`, id: `s${s}-jvb${j}`})),
-        name: `shard${s}`,
-        prosody: {address: `10.${s}.0.10`},
-      }))
-    },
-    'one shard, no bridges'(data) {
-      data.shards[0].jvbs = []
-    },
-  }
-  for (const [name, change] of Object.entries(variants)) {
+  for (const [name, change] of Object.entries(INVENTORY_VARIANTS)) {
     it(name, async () => {
       const data = smallInventory()
       change(data)
