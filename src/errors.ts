@@ -22,6 +22,8 @@ export const ExitCode = {
   writeFailed: 7,
   /** A probe found a backend down (outside `--format nagios`, which has its own 0-3). */
   backendsDown: 8,
+  /** A file to check (not the inventory) is missing or unreadable. */
+  inputUnreadable: 9,
 } as const
 
 export type ExitCodeName = keyof typeof ExitCode

@@ -1,6 +1,7 @@
 import {JproxyError} from '../errors.js'
 import {readInventoryReport} from '../inventory/load.js'
 import type {InventoryProblem} from '../inventory/problem.js'
+import {checkRendered} from './check-rendered.js'
 import {renderTarget, TARGETS, type TargetName} from './targets.js'
 
 /** The outcome of `jproxy validate config`. */
@@ -14,7 +15,7 @@ export interface ConfigReport {
   targets?: Record<TargetName, null | string>
 }
 
-/** Schema, cross-field rules, and whether each target can be rendered from the inventory. */
+/** Schema, cross-field rules, and whether each target renders to a config that passes jproxy's linter. */
 export async function validateConfig(file: string): Promise<ConfigReport> {
   const report = await readInventoryReport(file)
   const {inventory, problems} = report
@@ -23,7 +24,7 @@ export async function validateConfig(file: string): Promise<ConfigReport> {
   const targets = {} as Record<TargetName, null | string>
   for (const target of Object.keys(TARGETS) as TargetName[]) {
     try {
-      renderTarget(inventory, target)
+      checkRendered(target, renderTarget(inventory, target), target)
       targets[target] = null
     } catch (error) {
       if (!(error instanceof JproxyError)) throw error

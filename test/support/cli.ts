@@ -3,12 +3,13 @@ import {fileURLToPath} from 'node:url'
 
 const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 
-/** Runs the built CLI (`bin/run.js`, as installed) and collects its exit code and output. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{code: number; stderr: string; stdout: string}> {
+/** Runs the built CLI (`bin/run.js`, as installed) with `input` on stdin and collects its exit code and output. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input = ''): Promise<{code: number; stderr: string; stdout: string}> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], {env: {...process.env, JPROXY_INVENTORY: undefined, ...env}, timeout: 15_000}, (error, stdout, stderr) => {
+    const child = execFile(process.execPath, [BIN, ...args], {env: {...process.env, JPROXY_INVENTORY: undefined, ...env}, timeout: 15_000}, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
       resolve({code, stderr, stdout})
     })
+    child.stdin?.end(input)
   })
 }
