@@ -134,7 +134,7 @@ export function generateConfig(random: () => number, options: GeneratorOptions =
 
   // --- protocols ----------------------------------------------------------------------------
   const relayCount = int(1, 2) * size
-  const relayTables = Array.from({length: relayCount}, () => tables.filter(() => chance(0.6)).concat(pick(tables)).filter((x, i, all) => all.indexOf(x) === i))
+  const relayTables = Array.from({length: relayCount}, () => Array.from({length: int(1, 3)}, () => pick(tables)).filter((x, i, all) => all.indexOf(x) === i))
   const protocols = new Map<number, string>()
   for (let r = 0; r < relayCount; r++) {
     if (!chance(0.7)) continue
