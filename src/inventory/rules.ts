@@ -1,9 +1,7 @@
+import {RELAY_MAX_HOSTS} from '../relayd/semantic.js'
+import {hostPort} from './host-port.js'
 import {formatPath} from './problem.js'
 import type {Inventory} from './schema.js'
-import {hostPort} from './host-port.js'
-
-/** relayd refuses to start a relay whose table has more hosts than this (RELAY_MAXHOSTS). */
-export const RELAYD_MAX_HOSTS_PER_TABLE = 32
 
 /** A cross-field rule violation, with the zod-style path of the field it is about. */
 export interface RuleViolation {
@@ -58,12 +56,12 @@ export function checkRules(inventory: Inventory): RuleViolation[] {
   const peerName = firstSeen('peer name')
   for (const [i, peer] of inventory.proxy.peers.entries()) peerName(peer.name, ['proxy', 'peers', i, 'name'])
 
-  if (inventory.web.length > RELAYD_MAX_HOSTS_PER_TABLE) {
-    violations.push({message: `relayd allows at most ${RELAYD_MAX_HOSTS_PER_TABLE} hosts per table; ${inventory.web.length} web nodes listed`, path: ['web']})
+  if (inventory.web.length > RELAY_MAX_HOSTS) {
+    violations.push({message: `relayd allows at most ${RELAY_MAX_HOSTS} hosts per table; ${inventory.web.length} web nodes listed`, path: ['web']})
   }
 
-  if (inventory.shards.length > RELAYD_MAX_HOSTS_PER_TABLE) {
-    violations.push({message: `relayd allows at most ${RELAYD_MAX_HOSTS_PER_TABLE} hosts per table; ${inventory.shards.length} shards listed (one prosody each)`, path: ['shards']})
+  if (inventory.shards.length > RELAY_MAX_HOSTS) {
+    violations.push({message: `relayd allows at most ${RELAY_MAX_HOSTS} hosts per table; ${inventory.shards.length} shards listed (one prosody each)`, path: ['shards']})
   }
 
   const {interval, timeout} = inventory.health
