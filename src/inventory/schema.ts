@@ -135,6 +135,24 @@ const health = z.strictObject({
   timeout: duration.prefault('2s'),
 })
 
+/** An absolute URL path without query: what a probe requests. */
+const urlPath = z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%\/-]*$/, 'must be an absolute URL path such as "/" or "/config.js"')
+
+/** How `jproxy probe` probes; timing and rise/fall come from `health`. */
+const probe = z.strictObject({
+  /** Parallel probes at most; one slow backend then never holds up the others. */
+  concurrency: z.number().int().min(1).max(1024).default(64),
+  /** The whole run ends by then; probes not finished are reported as such. */
+  deadline: duration.prefault('30s'),
+  /** GET /colibri/stats for participant counts: needs `videobridge.apis.rest.enabled`. */
+  jvbStats: z.boolean().default(false),
+  /** Probe the proxy end to end: `/http-bind` through each listen address with the public name. */
+  proxy: z.boolean().default(true),
+  /** Where rise/fall counts survive between runs (default /var/db/jproxy on OpenBSD, /var/lib/jproxy elsewhere). */
+  stateFile: absolutePath.optional(),
+  webPath: urlPath.default('/'),
+})
+
 const target = {
   check: command.optional(),
   output: absolutePath.optional(),
@@ -170,6 +188,7 @@ export const Inventory = z.strictObject({
   /** The public name clients use: TLS certificate, relayd keypair, `domain` of each JVB's websockets. */
   domain,
   health: health.prefault({}),
+  probe: probe.prefault({}),
   proxy: z.strictObject({
     listen: z.strictObject({
       /** Plain-HTTP port: redirects to https, and ACME challenges for the web nodes. */

@@ -1,0 +1,109 @@
+import {Flags} from '@oclif/core'
+
+import {inventoryFlag} from '../cli/flags.js'
+import {JproxyCommand} from '../cli/jproxy-command.js'
+import {ExitCode, JproxyError} from '../errors.js'
+import {parseDuration} from '../inventory/duration.js'
+import {loadInventory} from '../inventory/load.js'
+import {CHECK_SCRIPT_EXIT, checkHost} from '../probe/check-host.js'
+import {ROLES} from '../probe/model.js'
+import {type ProbeReport, probeInventory} from '../probe/probe.js'
+import {formatNagios, nagiosUnknown} from '../report/nagios.js'
+import {formatProbeTable} from '../report/probe-table.js'
+import {writePrometheusFile} from '../report/prometheus.js'
+
+const duration = Flags.custom<number>({
+  helpValue: 'DURATION',
+  async parse(input) {
+    const ms = parseDuration(input)
+    if (ms === undefined) throw new Error(`"${input}" is not a duration such as 500ms, 2s or 1m`)
+    return ms
+  },
+})
+
+export default class Probe extends JproxyCommand {
+  static override description = `Probes every backend the way its role needs: web \`GET /\` (probe.webPath) expecting 2xx; prosody \`GET /http-bind\` 200 and an XMPP websocket upgrade (101); jicofo \`GET /about/health\` (200 up, 503 transitional); videobridges \`GET /about/health\` on the REST port, their drain state and (probe.jvbStats) participants, and that the colibri-ws port accepts connections; and the proxy itself, \`/http-bind\` through each listen address with the public name. Every probe is bounded (health.timeout, probe.deadline for the run, probe.concurrency at once, 64 KiB of body, no redirects followed). A state file keeps rise/fall counts between runs, so a backend goes down only after health.fall failed runs and up after health.rise good ones; each change is printed as one line on stderr. Exit 0 when every backend is up, 8 when one is down; --format nagios follows the plugin API (0/1/2/3). With --host, jproxy is a relayd \`check script\`: it probes the backends at that address and exits 1 when they are up and 0 when not, as relayd expects.`
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --role jvb --shard shard1',
+    '<%= config.bin %> <%= command.id %> --quiet --prom-file /var/lib/node_exporter/jproxy.prom',
+    '<%= config.bin %> <%= command.id %> --format nagios',
+    '<%= config.bin %> <%= command.id %> --role jvb --host 10.0.1.21; echo $?   # relayd check script: 1 up, 0 down',
+  ]
+
+  static override flags = {
+    concurrency: Flags.integer({description: 'probes in flight at once (default: probe.concurrency)', max: 1024, min: 1}),
+    deadline: duration({description: 'end the whole run by then (default: probe.deadline)'}),
+    format: Flags.option({default: 'human', description: 'output format', options: ['human', 'nagios'] as const})(),
+    host: Flags.string({description: 'relayd check-script mode: probe the backends at this address; exit 1 if up, 0 if down', helpValue: 'ADDRESS'}),
+    id: Flags.string({description: 'only these ids (web node names, shard names for prosody/jicofo, server-ids)', multiple: true}),
+    inventory: inventoryFlag,
+    'prom-file': Flags.string({description: 'also write node_exporter textfile metrics here (write, then rename)', helpValue: 'PATH'}),
+    quiet: Flags.boolean({char: 'q', description: 'print only state changes (for cron)'}),
+    role: Flags.option({description: 'only these roles', multiple: true, options: ROLES})(),
+    shard: Flags.string({description: 'only these shards', multiple: true}),
+    state: Flags.boolean({allowNo: true, default: true, description: 'damp verdicts with the rise/fall state file'}),
+    'state-file': Flags.string({description: 'rise/fall state file (default: probe.stateFile)', helpValue: 'PATH'}),
+    timeout: duration({description: 'per-backend probe timeout (default: health.timeout)'}),
+  }
+
+  static override summary = 'Health-probe every backend, by role'
+
+  protected override async catch(error: Error & {exitCode?: number}): Promise<unknown> {
+    // Whatever goes wrong, relayd must read "down" (0), and a Nagios check "UNKNOWN" (3).
+    if (this.argv.some((a) => a === '--host' || a.startsWith('--host='))) {
+      process.exitCode = CHECK_SCRIPT_EXIT.down
+      this.logToStderr(`jproxy: ${error.message}`)
+      return
+    }
+
+    if (this.argv.some((a) => a === 'nagios' || a === '--format=nagios') && !this.jsonEnabled()) {
+      const {exitCode, text} = nagiosUnknown(error.message)
+      process.exitCode = exitCode
+      process.stdout.write(text)
+      return
+    }
+
+    return super.catch(error)
+  }
+
+  async run(): Promise<ProbeReport | unknown> {
+    const {flags} = await this.parse(Probe)
+    const inventory = await loadInventory(flags.inventory)
+
+    if (flags.host !== undefined) {
+      const check = await checkHost({host: flags.host, inventory, roles: flags.role, timeoutMs: flags.timeout})
+      process.exitCode = check.up ? CHECK_SCRIPT_EXIT.up : CHECK_SCRIPT_EXIT.down
+      if (!this.jsonEnabled() && !check.up) this.logToStderr(`jproxy: ${flags.host} down: ${check.why}`)
+      return check
+    }
+
+    const progress = process.stderr.isTTY && !flags.quiet && !this.jsonEnabled() && flags.format === 'human'
+    const report = await probeInventory({
+      concurrency: flags.concurrency,
+      deadlineMs: flags.deadline,
+      filter: {ids: flags.id, roles: flags.role, shards: flags.shard},
+      inventory,
+      onProgress: progress ? (done, total) => process.stderr.write(`\rprobing ${done}/${total}${done === total ? '\r\u001B[K' : ''}`) : undefined,
+      stateFile: flags.state ? flags['state-file'] : null,
+      timeoutMs: flags.timeout,
+    })
+    if (report.backends.length === 0) throw new JproxyError('usage', 'no backend matches --role/--shard/--id')
+
+    if (flags['prom-file']) await writePrometheusFile(flags['prom-file'], report, new Date())
+    for (const warning of report.warnings) this.logToStderr(`jproxy: warning: ${warning}`)
+    for (const flip of report.flips) this.logToStderr(`jproxy: ${flip}`)
+
+    if (flags.format === 'nagios' && !this.jsonEnabled()) {
+      const {exitCode, text} = formatNagios(report)
+      process.stdout.write(text)
+      process.exitCode = exitCode
+      return report
+    }
+
+    if (!this.jsonEnabled() && !flags.quiet) process.stdout.write(formatProbeTable(report))
+    if (report.backends.some((b) => b.state === 'down')) process.exitCode = ExitCode.backendsDown
+    return report
+  }
+}

@@ -1,0 +1,44 @@
+import type {Dispatcher} from 'undici'
+
+import type {Inventory} from '../inventory/schema.js'
+import type {ProbeResult, Role} from './model.js'
+import {planProbes} from './plan.js'
+import {runProbes} from './run.js'
+
+/**
+ * relayd's `check script` contract (relayd.conf(5)): the script gets the table host as its only
+ * argument and relayd "expects a positive return value on success and zero on failure"; it is
+ * killed after the table's timeout. So up exits 1 and down, or anything going wrong, exits 0.
+ */
+export const CHECK_SCRIPT_EXIT = {down: 0, up: 1} as const
+
+/** Part of relayd's timeout left for probing; the rest covers process start-up. */
+const SHARE_OF_TIMEOUT = 0.75
+
+export interface HostCheck {
+  results: ProbeResult[]
+  up: boolean
+  why: string
+}
+
+/**
+ * Probes every backend of the inventory at `host` (narrowed by `roles`) without damping: relayd
+ * counts retries itself. Up only when at least one backend matched and all of them are up.
+ */
+export async function checkHost(options: {dispatchers?: {http: Dispatcher; https: Dispatcher}; host: string; inventory: Inventory; roles?: Role[]; timeoutMs?: number}): Promise<HostCheck> {
+  const {inventory} = options
+  const targets = planProbes(inventory, {host: options.host, roles: options.roles})
+  if (targets.length === 0) return {results: [], up: false, why: `no ${options.roles?.join('/') ?? ''} backend at ${options.host} in the inventory`.replace('no  backend', 'no backend')}
+  const timeoutMs = options.timeoutMs ?? Math.max(100, Math.floor(inventory.health.timeout * SHARE_OF_TIMEOUT))
+  const results = await runProbes(targets, {
+    concurrency: targets.length,
+    deadlineMs: timeoutMs + 50,
+    dispatchers: options.dispatchers,
+    domain: inventory.domain,
+    jvbStats: false,
+    timeoutMs,
+    webPath: inventory.probe.webPath,
+  })
+  const up = results.every((r) => r.health === 'up')
+  return {results, up, why: results.map((r) => `${r.key} ${r.health}: ${r.reason}`).join('; ')}
+}

@@ -1,0 +1,79 @@
+import {setMaxListeners} from 'node:events'
+import {Agent, type Dispatcher} from 'undici'
+
+import type {ProbeResult, ProbeTarget} from './model.js'
+import {type ProbeContext, probeTarget} from './roles.js'
+
+/** Bytes of a response body kept: health answers are tiny, and an endless body ends here. */
+export const MAX_BODY_BYTES = 64 * 1024
+
+export interface RunOptions {
+  concurrency: number
+  /** The whole run ends by then: probes still running are cut, probes not started are skipped. */
+  deadlineMs: number
+  /** Injected dispatchers (tests); by default the run makes its own and closes them after. */
+  dispatchers?: {http: Dispatcher; https: Dispatcher}
+  domain: string
+  jvbStats: boolean
+  onProgress?: (done: number, total: number) => void
+  timeoutMs: number
+  /** Extra CA certificates for the proxy's TLS (tests; a private CA). */
+  tlsCa?: string
+  webPath: string
+}
+
+/**
+ * Probes every target with at most `concurrency` in flight, each bounded by `timeoutMs` and all
+ * by `deadlineMs`. Results come back in target order, one per target.
+ */
+export async function runProbes(targets: ProbeTarget[], options: RunOptions): Promise<ProbeResult[]> {
+  const own = options.dispatchers
+    ? undefined
+    : {
+        http: new Agent({connect: {timeout: options.timeoutMs}, pipelining: 1}),
+        https: new Agent({connect: {ca: options.tlsCa, rejectUnauthorized: true, servername: options.domain, timeout: options.timeoutMs}, pipelining: 1}),
+      }
+  const dispatchers = options.dispatchers ?? own!
+  const deadline = new AbortController()
+  // Every exchange in flight listens for the deadline: as many listeners as the concurrency.
+  setMaxListeners(0, deadline.signal)
+  const deadlineTimer = setTimeout(() => deadline.abort(), options.deadlineMs)
+  const context: ProbeContext = {
+    deadline: deadline.signal,
+    domain: options.domain,
+    http: dispatchers.http,
+    https: dispatchers.https,
+    jvbStats: options.jvbStats,
+    maxBytes: MAX_BODY_BYTES,
+    timeoutMs: options.timeoutMs,
+    webPath: options.webPath,
+  }
+
+  const results: ProbeResult[] = Array.from({length: targets.length})
+  let next = 0
+  let done = 0
+  const worker = async () => {
+    while (next < targets.length) {
+      const index = next++
+      const target = targets[index]
+      if (deadline.signal.aborted) {
+        results[index] = {...target, checks: [], health: 'unknown', latencyMs: 0, reason: 'not probed: run deadline reached'}
+      } else {
+        const probed = await probeTarget(target, context)
+        // A probe the deadline cut short says nothing about the backend.
+        results[index] = deadline.signal.aborted && probed.health !== 'up' ? {...probed, health: 'unknown', reason: `cut by the run deadline (${probed.reason})`} : probed
+      }
+
+      options.onProgress?.(++done, targets.length)
+    }
+  }
+
+  try {
+    await Promise.all(Array.from({length: Math.min(options.concurrency, targets.length)}, worker))
+  } finally {
+    clearTimeout(deadlineTimer)
+    if (own) await Promise.all([own.http.destroy(), own.https.destroy()])
+  }
+
+  return results
+}

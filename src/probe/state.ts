@@ -1,0 +1,81 @@
+import {mkdir, readFile} from 'node:fs/promises'
+import {dirname} from 'node:path'
+import {z} from 'zod'
+
+import {atomicWrite} from '../apply/atomic-write.js'
+import {withFileLock} from '../system/file-lock.js'
+import type {Health} from './model.js'
+
+/** Where rise/fall counts live when the inventory does not say. */
+export function defaultStateFile(platform: NodeJS.Platform = process.platform): string {
+  return platform === 'openbsd' ? '/var/db/jproxy/probe-state.json' : '/var/lib/jproxy/probe-state.json'
+}
+
+const BackendState = z.object({
+  changed: z.string(),
+  failures: z.number().int().min(0),
+  state: z.enum(['down', 'up']),
+  successes: z.number().int().min(0),
+})
+export type BackendState = z.infer<typeof BackendState>
+
+const StateFile = z.object({backends: z.record(z.string(), BackendState), version: z.literal(1)})
+export type ProbeState = z.infer<typeof StateFile>
+
+/** One backend after damping: the state traffic decisions use, and whether this run flipped it. */
+export interface Damped extends BackendState {
+  flipped: boolean
+}
+
+/**
+ * HAProxy-style damping across runs: a backend goes down after `fall` failed probes in a row and
+ * up after `rise` good ones; `transitional` counts as failed, `unknown` (cut by the deadline)
+ * changes nothing (and a first sighting that is `unknown` gives no state at all). A backend seen
+ * for the first time takes what was seen.
+ */
+export function damp(previous: BackendState | undefined, health: Health, limits: {fall: number; rise: number}, now: Date): Damped | undefined {
+  if (health === 'unknown') return previous && {...previous, flipped: false}
+  const good = health === 'up'
+  if (!previous) return {changed: now.toISOString(), failures: good ? 0 : 1, flipped: false, state: good ? 'up' : 'down', successes: good ? 1 : 0}
+  const successes = good ? previous.successes + 1 : 0
+  const failures = good ? 0 : previous.failures + 1
+  const flipsUp = previous.state === 'down' && successes >= limits.rise
+  const flipsDown = previous.state === 'up' && failures >= limits.fall
+  const flipped = flipsUp || flipsDown
+  return {changed: flipped ? now.toISOString() : previous.changed, failures, flipped, state: flipsUp ? 'up' : flipsDown ? 'down' : previous.state, successes}
+}
+
+/**
+ * Reads the state, lets `update` compute the next one and writes it back atomically, all under a
+ * lock so concurrent runs (cron overlapping a manual run) apply their observations one after the
+ * other. A missing file is an empty state; an unreadable or corrupt one is reported through
+ * `warn` and rebuilt, never a crash.
+ */
+export async function updateStateFile<T>(path: string, warn: (message: string) => void, update: (state: ProbeState) => {result: T; state: ProbeState}): Promise<T> {
+  await mkdir(dirname(path), {recursive: true})
+  return withFileLock(`${path}.lock`, {staleMs: 120_000, waitMs: 10_000}, async () => {
+    const {result, state} = update(await readState(path, warn))
+    await atomicWrite(path, `${JSON.stringify(state, null, 1)}\n`)
+    return result
+  })
+}
+
+async function readState(path: string, warn: (message: string) => void): Promise<ProbeState> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {backends: {}, version: 1}
+    throw error
+  }
+
+  try {
+    const parsed = StateFile.safeParse(JSON.parse(text))
+    if (parsed.success) return parsed.data
+    warn(`state file ${path} has an unexpected shape (${parsed.error.issues[0]?.message ?? 'invalid'}); rise/fall counts start afresh`)
+  } catch (error) {
+    warn(`state file ${path} is not valid JSON (${(error as Error).message}); rise/fall counts start afresh`)
+  }
+
+  return {backends: {}, version: 1}
+}
