@@ -5,7 +5,7 @@ import {JproxyCommand} from '../cli/jproxy-command.js'
 import {ExitCode, JproxyError} from '../errors.js'
 import {parseDuration} from '../inventory/duration.js'
 import {loadInventory} from '../inventory/load.js'
-import {CHECK_SCRIPT_EXIT, checkHost} from '../probe/check-host.js'
+import {CHECK_SCRIPT_EXIT, checkHost, type HostCheck} from '../probe/check-host.js'
 import {ROLES} from '../probe/model.js'
 import {type ProbeReport, probeInventory} from '../probe/probe.js'
 import {formatNagios, nagiosUnknown} from '../report/nagios.js'
@@ -68,7 +68,7 @@ export default class Probe extends JproxyCommand {
     return super.catch(error)
   }
 
-  async run(): Promise<ProbeReport | unknown> {
+  async run(): Promise<HostCheck | ProbeReport> {
     const {flags} = await this.parse(Probe)
     const inventory = await loadInventory(flags.inventory)
 

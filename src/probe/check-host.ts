@@ -28,7 +28,11 @@ export interface HostCheck {
 export async function checkHost(options: {dispatchers?: {http: Dispatcher; https: Dispatcher}; host: string; inventory: Inventory; roles?: Role[]; timeoutMs?: number}): Promise<HostCheck> {
   const {inventory} = options
   const targets = planProbes(inventory, {host: options.host, roles: options.roles})
-  if (targets.length === 0) return {results: [], up: false, why: `no ${options.roles?.join('/') ?? ''} backend at ${options.host} in the inventory`.replace('no  backend', 'no backend')}
+  if (targets.length === 0) {
+    const roles = options.roles && options.roles.length > 0 ? `${options.roles.join('/')} ` : ''
+    return {results: [], up: false, why: `no ${roles}backend at ${options.host} in the inventory`}
+  }
+
   const timeoutMs = options.timeoutMs ?? Math.max(100, Math.floor(inventory.health.timeout * SHARE_OF_TIMEOUT))
   const results = await runProbes(targets, {
     concurrency: targets.length,
