@@ -1,5 +1,7 @@
 import type {Dispatcher} from 'undici'
 
+import {settleOnce} from './settle-once.js'
+
 /** What one bounded HTTP exchange gave: a status (101 for an accepted upgrade) or why there is none. */
 export type Exchange =
   | {body: string; headers: Record<string, string | string[] | undefined>; latencyMs: number; ok: true; status: number; truncated: boolean}
@@ -34,32 +36,21 @@ export function httpExchange(dispatcher: Dispatcher, options: ExchangeOptions): 
 
   return new Promise((resolve) => {
     let controller: Dispatcher.DispatchController | undefined
-    let settled = false
     let status = 0
     let headers: Record<string, string | string[] | undefined> = {}
     const chunks: Buffer[] = []
     let kept = 0
     let truncated = false
 
-    const finish = (result: Exchange) => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      options.deadline?.removeEventListener('abort', onDeadline)
-      resolve(result)
-    }
-
-    const stop = (reason: string) => {
-      finish({latencyMs: elapsed(), ok: false, reason})
-      controller?.abort(new Error(reason))
-    }
-
-    const done = () => finish({body: Buffer.concat(chunks).toString('utf8'), headers, latencyMs: elapsed(), ok: true, status, truncated})
-
-    const timer = setTimeout(() => stop(`no complete answer within ${options.timeoutMs} ms`), options.timeoutMs)
-    const onDeadline = () => stop('run deadline reached')
-    if (options.deadline?.aborted) return onDeadline()
-    options.deadline?.addEventListener('abort', onDeadline, {once: true})
+    const failed = (reason: string): Exchange => ({latencyMs: elapsed(), ok: false, reason})
+    const probe = settleOnce<Exchange>(
+      resolve,
+      options,
+      (limit) => failed(limit === 'deadline' ? 'run deadline reached' : `no complete answer within ${options.timeoutMs} ms`),
+      () => controller?.abort(new Error('probe ended')),
+    )
+    if (probe.settled) return
+    const done = () => probe.settle({body: Buffer.concat(chunks).toString('utf8'), headers, latencyMs: elapsed(), ok: true, status, truncated})
 
     dispatcher.dispatch(
       {
@@ -75,7 +66,7 @@ export function httpExchange(dispatcher: Dispatcher, options: ExchangeOptions): 
       {
         onRequestStart(c) {
           controller = c
-          if (settled) c.abort(new Error('probe already ended'))
+          if (probe.settled) c.abort(new Error('probe already ended'))
         },
         onRequestUpgrade(_c, statusCode, upgradeHeaders, socket) {
           status = statusCode
@@ -106,7 +97,7 @@ export function httpExchange(dispatcher: Dispatcher, options: ExchangeOptions): 
           done()
         },
         onResponseError(_c, error) {
-          finish({latencyMs: elapsed(), ok: false, reason: describeError(error)})
+          probe.settle(failed(describeError(error)))
         },
       },
     )

@@ -36,7 +36,8 @@ export interface Damped extends BackendState {
 export function damp(previous: BackendState | undefined, health: Health, limits: {fall: number; rise: number}, now: Date): Damped | undefined {
   if (health === 'unknown') return previous && {...previous, flipped: false}
   const good = health === 'up'
-  if (!previous) return {changed: now.toISOString(), failures: good ? 0 : 1, flipped: false, state: good ? 'up' : 'down', successes: good ? 1 : 0}
+  // A new backend that is down is news (cron's --quiet must say so); one that is up is not.
+  if (!previous) return {changed: now.toISOString(), failures: good ? 0 : 1, flipped: !good, state: good ? 'up' : 'down', successes: good ? 1 : 0}
   const successes = good ? previous.successes + 1 : 0
   const failures = good ? 0 : previous.failures + 1
   const flipsUp = previous.state === 'down' && successes >= limits.rise

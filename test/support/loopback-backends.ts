@@ -12,7 +12,7 @@ export interface SeenRequest {
   url: string
 }
 
-/** A small HTTP + websocket server on 127.0.0.1 that names itself in every answer. */
+/** A small HTTP + websocket server on a loopback address that names itself in every answer. */
 export interface LoopbackBackend {
   close(): Promise<void>
   name: string
@@ -24,7 +24,7 @@ export interface LoopbackBackend {
  * (so HAProxy's health checks pass) and accepts websocket upgrades with a valid
  * Sec-WebSocket-Accept (HAProxy rejects a 101 without one) and an `X-Backend` header.
  */
-export async function startBackend(name: string, seen: SeenRequest[]): Promise<LoopbackBackend> {
+export async function startBackend(name: string, seen: SeenRequest[], host = '127.0.0.1'): Promise<LoopbackBackend> {
   const sockets = new Set<Duplex>()
   const server: Server = createServer((req, res) => {
     const isCheck = req.headers['user-agent'] === undefined && (req.url === '/http-bind' || req.url === '/about/health' || req.url === '/')
@@ -45,7 +45,7 @@ export async function startBackend(name: string, seen: SeenRequest[]): Promise<L
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve) => server.listen(0, host, resolve))
   return {
     async close() {
       for (const socket of sockets) socket.destroy()
