@@ -1,5 +1,6 @@
 import type {Dispatcher} from 'undici'
 
+import type {RunDeadline} from './run-deadline.js'
 import {settleOnce} from './settle-once.js'
 
 /** What one bounded HTTP exchange gave: a status (101 for an accepted upgrade) or why there is none. */
@@ -9,7 +10,7 @@ export type Exchange =
 
 export interface ExchangeOptions {
   /** Receives the rest of the run's time: aborting it ends the exchange at once. */
-  deadline?: AbortSignal
+  deadline?: RunDeadline
   headers?: Record<string, string>
   /** Body bytes kept; the connection is cut once more arrive (an endless body ends here). */
   maxBytes: number

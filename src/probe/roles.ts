@@ -4,11 +4,12 @@ import type {Dispatcher} from 'undici'
 
 import {type Exchange, httpExchange} from './http-exchange.js'
 import type {CheckResult, Health, ProbeResult, ProbeTarget} from './model.js'
+import type {RunDeadline} from './run-deadline.js'
 import {tcpConnect} from './tcp-connect.js'
 
 /** What every probe of a run shares: dispatchers, limits and the inventory's probe settings. */
 export interface ProbeContext {
-  deadline?: AbortSignal
+  deadline?: RunDeadline
   /** The public name: Host header for prosody and the proxy, SNI for the proxy. */
   domain: string
   /** Plain HTTP to backends. */

@@ -1,8 +1,8 @@
-import {setMaxListeners} from 'node:events'
 import {Agent, type Dispatcher} from 'undici'
 
 import type {ProbeResult, ProbeTarget} from './model.js'
 import {type ProbeContext, probeTarget} from './roles.js'
+import {RunDeadline} from './run-deadline.js'
 
 /** Bytes of a response body kept: health answers are tiny, and an endless body ends here. */
 export const MAX_BODY_BYTES = 64 * 1024
@@ -34,12 +34,10 @@ export async function runProbes(targets: ProbeTarget[], options: RunOptions): Pr
         https: new Agent({connect: {ca: options.tlsCa, rejectUnauthorized: true, servername: options.domain, timeout: options.timeoutMs}, pipelining: 1}),
       }
   const dispatchers = options.dispatchers ?? own!
-  const deadline = new AbortController()
-  // Every exchange in flight listens for the deadline: as many listeners as the concurrency.
-  setMaxListeners(0, deadline.signal)
-  const deadlineTimer = setTimeout(() => deadline.abort(), options.deadlineMs)
+  const deadline = new RunDeadline()
+  const deadlineTimer = setTimeout(() => deadline.expire(), options.deadlineMs)
   const context: ProbeContext = {
-    deadline: deadline.signal,
+    deadline,
     domain: options.domain,
     http: dispatchers.http,
     https: dispatchers.https,
@@ -56,12 +54,12 @@ export async function runProbes(targets: ProbeTarget[], options: RunOptions): Pr
     while (next < targets.length) {
       const index = next++
       const target = targets[index]
-      if (deadline.signal.aborted) {
+      if (deadline.expired) {
         results[index] = {...target, checks: [], health: 'unknown', latencyMs: 0, reason: 'not probed: run deadline reached'}
       } else {
         const probed = await probeTarget(target, context)
         // A probe the deadline cut short says nothing about the backend.
-        results[index] = deadline.signal.aborted && probed.health !== 'up' ? {...probed, health: 'unknown', reason: `cut by the run deadline (${probed.reason})`} : probed
+        results[index] = deadline.expired && probed.health !== 'up' ? {...probed, health: 'unknown', reason: `cut by the run deadline (${probed.reason})`} : probed
       }
 
       options.onProgress?.(++done, targets.length)

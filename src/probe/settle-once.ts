@@ -1,3 +1,5 @@
+import type {RunDeadline} from './run-deadline.js'
+
 /** What ended a probe before its own answer did. */
 export type Limit = 'deadline' | 'timeout'
 
@@ -8,7 +10,7 @@ export type Limit = 'deadline' | 'timeout'
  */
 export function settleOnce<T>(
   resolve: (value: T) => void,
-  limits: {deadline?: AbortSignal; timeoutMs: number},
+  limits: {deadline?: RunDeadline; timeoutMs: number},
   onLimit: (limit: Limit) => T,
   release: () => void,
 ): {settle(value: T): void; readonly settled: boolean} {
@@ -17,7 +19,7 @@ export function settleOnce<T>(
     if (settled) return
     settled = true
     clearTimeout(timer)
-    limits.deadline?.removeEventListener('abort', onDeadline)
+    stopListening?.()
     resolve(value)
   }
 
@@ -27,11 +29,11 @@ export function settleOnce<T>(
     release()
   }
 
-  const onDeadline = () => hit('deadline')
+  let stopListening: (() => void) | undefined
   const timer = setTimeout(() => hit('timeout'), limits.timeoutMs)
   // A deadline already passed settles at once: the caller checks `settled` before starting.
-  if (limits.deadline?.aborted) onDeadline()
-  else limits.deadline?.addEventListener('abort', onDeadline, {once: true})
+  if (limits.deadline?.expired) hit('deadline')
+  else stopListening = limits.deadline?.onExpire(() => hit('deadline'))
   return {
     settle,
     get settled() {

@@ -1,12 +1,13 @@
 import {connect} from 'node:net'
 
 import type {Exchange} from './http-exchange.js'
+import type {RunDeadline} from './run-deadline.js'
 import {settleOnce} from './settle-once.js'
 
 export type Connected = Extract<Exchange, {ok: false}> | {latencyMs: number; ok: true}
 
 /** Whether a TCP port accepts connections within `timeoutMs`; the socket is closed at once. */
-export function tcpConnect(host: string, port: number, options: {deadline?: AbortSignal; timeoutMs: number}): Promise<Connected> {
+export function tcpConnect(host: string, port: number, options: {deadline?: RunDeadline; timeoutMs: number}): Promise<Connected> {
   const started = performance.now()
   const elapsed = () => Math.round(performance.now() - started)
   return new Promise((resolve) => {

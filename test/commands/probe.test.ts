@@ -4,6 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {stringify} from 'yaml'
 
+import {runCheckScript} from '../../src/cli/check-script.js'
 import {ExitCode} from '../../src/errors.js'
 import {CHECK_SCRIPT_EXIT} from '../../src/probe/check-host.js'
 import {NAGIOS} from '../../src/report/nagios.js'
@@ -155,6 +156,24 @@ describe('jproxy probe', function () {
       jicofo.state.health = 500
       expect((await probe('--host', '127.0.0.1')).code).to.equal(CHECK_SCRIPT_EXIT.down)
       expect((await probe('--host', '127.0.0.1', '--role', 'web', '--role', 'prosody')).code).to.equal(CHECK_SCRIPT_EXIT.up)
+    })
+
+    it('answers the same through the quick start-up path and the full command (--json)', async () => {
+      const quick = await probe('--host', '127.0.0.2')
+      const full = await probe('--host', '127.0.0.2', '--json')
+      expect([quick.code, full.code]).to.deep.equal([CHECK_SCRIPT_EXIT.up, CHECK_SCRIPT_EXIT.up])
+      expect(JSON.parse(full.stdout)).to.deep.include({up: true})
+      expect(JSON.parse(full.stdout).results.map((r: {key: string}) => r.key)).to.deep.equal(['jvb/s1/jvb1'])
+    })
+
+    it('leaves help, --json and bad flags to the full command', async () => {
+      for (const extra of [['--help'], ['--json'], ['--timeout', 'soon'], ['--role', 'nope'], ['--state']]) {
+        expect(await runCheckScript(['--host', '127.0.0.2', '--inventory', file, ...extra]), extra.join(' ')).to.equal(false)
+      }
+
+      const bad = await probe('--host', '127.0.0.2', '--timeout', 'soon')
+      expect(bad.code).to.equal(CHECK_SCRIPT_EXIT.down)
+      expect(bad.stderr).to.include('is not a duration')
     })
 
     it('exits 0 (down) for an unknown address or an unreadable inventory, never an error code relayd would read as up', async () => {
