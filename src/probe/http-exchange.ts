@@ -9,7 +9,7 @@ export type Exchange =
   | {latencyMs: number; ok: false; reason: string}
 
 export interface ExchangeOptions {
-  /** Receives the rest of the run's time: aborting it ends the exchange at once. */
+  /** The run's deadline: when it expires the exchange ends at once. */
   deadline?: RunDeadline
   headers?: Record<string, string>
   /** Body bytes kept; the connection is cut once more arrive (an endless body ends here). */
