@@ -79,13 +79,13 @@ export default class Probe extends JproxyCommand {
       return check
     }
 
-    const progress = process.stderr.isTTY && !flags.quiet && !this.jsonEnabled() && flags.format === 'human'
+    const progress = process.stderr.isTTY && !flags.quiet && !this.jsonEnabled() && flags.format === 'human' ? ttyProgress(Date.now) : undefined
     const report = await probeInventory({
       concurrency: flags.concurrency,
       deadlineMs: flags.deadline,
       filter: {ids: flags.id, roles: flags.role, shards: flags.shard},
       inventory,
-      onProgress: progress ? (done, total) => process.stderr.write(`\rprobing ${done}/${total}${done === total ? '\r\u001B[K' : ''}`) : undefined,
+      onProgress: progress,
       stateFile: flags.state ? flags['state-file'] : null,
       timeoutMs: flags.timeout,
     })
@@ -105,5 +105,16 @@ export default class Probe extends JproxyCommand {
     if (!this.jsonEnabled() && !flags.quiet) process.stdout.write(formatProbeTable(report))
     if (report.backends.some((b) => b.state === 'down')) process.exitCode = ExitCode.backendsDown
     return report
+  }
+}
+
+/** `probing n/total` on one TTY line, only once a run has taken a second (short runs stay quiet); cleared at the end. */
+function ttyProgress(now: () => number): (done: number, total: number) => void {
+  const started = now()
+  let shown = false
+  return (done, total) => {
+    if (!shown && now() - started < 1000) return
+    shown = true
+    process.stderr.write(`\rprobing ${done}/${total}${done === total ? '\r\u001B[K' : ''}`)
   }
 }
