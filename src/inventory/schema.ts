@@ -135,6 +135,32 @@ const health = z.strictObject({
   timeout: duration.prefault('2s'),
 })
 
+/** A DNS server by address, port 53 unless given: `10.0.0.53`, `10.0.0.53:5353`, `2001:db8::53`, `[2001:db8::53]:5353`. */
+export const resolverAddress = z
+  .string()
+  .transform((value, context) => {
+    const match = /^\[([^\]]+)\]:(\d{1,5})$/.exec(value) ?? /^([^:]+):(\d{1,5})$/.exec(value)
+    const [host, portText] = match ? [match[1], match[2]] : [value, '53']
+    const portNumber = Number(portText)
+    if (isIP(host) === 0 || portNumber < 1 || portNumber > 65_535) {
+      context.addIssue({code: 'custom', message: 'must be a resolver IP address, optionally with :port ([v6]:port)'})
+      return z.NEVER
+    }
+
+    return {address: host, port: portNumber}
+  })
+
+/** Where `jproxy validate dns` asks: never the system's resolver unless listed here. */
+const dns = z.strictObject({
+  /** Resolvers the proxy and bridges use: backend names must resolve here. */
+  internal: z.array(resolverAddress).default([]),
+  /** Resolvers clients use (e.g. the zone's authoritative servers or a public resolver). */
+  public: z.array(resolverAddress).default([]),
+  /** Retries after a query that got no answer. */
+  retries: z.number().int().min(0).max(5).default(2),
+  timeout: duration.prefault('2s'),
+})
+
 /** An absolute URL path without query: what a probe requests. */
 const urlPath = z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%\/-]*$/, 'must be an absolute URL path such as "/" or "/config.js"')
 
@@ -186,6 +212,7 @@ export const Inventory = z.strictObject({
   /** Route `/colibri-ws/<server-id>/` to each JVB; needed when SCTP is off (OpenBSD packages). */
   colibriWs: z.boolean().default(true),
   /** The public name clients use: TLS certificate, relayd keypair, `domain` of each JVB's websockets. */
+  dns: dns.prefault({}),
   domain,
   health: health.prefault({}),
   probe: probe.prefault({}),

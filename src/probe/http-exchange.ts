@@ -1,7 +1,7 @@
 import type {Dispatcher} from 'undici'
 
 import type {RunDeadline} from './run-deadline.js'
-import {settleOnce} from './settle-once.js'
+import {settleOnce} from '../system/settle-once.js'
 
 /** What one bounded HTTP exchange gave: a status (101 for an accepted upgrade) or why there is none. */
 export type Exchange =

@@ -1,9 +1,11 @@
+import type {Deadline} from '../system/settle-once.js'
+
 /**
  * The end of a probe run, which every exchange in flight listens to. A Set keeps adding and
  * removing a listener O(1): an AbortSignal's listener list costs O(n) per call, which with a
  * thousand probes in flight took a quarter of a second of the run.
  */
-export class RunDeadline {
+export class RunDeadline implements Deadline {
   #expired = false
   readonly #listeners = new Set<() => void>()
 

@@ -1,16 +1,20 @@
-import type {RunDeadline} from './run-deadline.js'
+/** Something every pending operation of a run listens to (src/probe/run-deadline.ts). */
+export interface Deadline {
+  readonly expired: boolean
+  onExpire(listener: () => void): () => void
+}
 
 /** What ended a probe before its own answer did. */
 export type Limit = 'deadline' | 'timeout'
 
 /**
- * The one way a probe's promise ends: exactly once, on its own answer or at the first of its time
+ * The one way a network operation's promise ends: exactly once, on its own answer or at the first of its time
  * limit and the run's deadline. The timer and the deadline listener are released on every path;
  * `onLimit` gives the result for a limit, and `release` (closing the socket) runs after it.
  */
 export function settleOnce<T>(
   resolve: (value: T) => void,
-  limits: {deadline?: RunDeadline; timeoutMs: number},
+  limits: {deadline?: Deadline; timeoutMs: number},
   onLimit: (limit: Limit) => T,
   release: () => void,
 ): {settle(value: T): void; readonly settled: boolean} {
