@@ -66,6 +66,10 @@ export async function validateDns(options: DnsOptions): Promise<DnsReport> {
     return results
   }
 
+  // Checks with nobody to ask are said to be skipped, not passed.
+  if (publicResolvers.length === 0) findings.push({message: 'no public resolvers (dns.public, --public): the public name and leaks of internal names were not checked', record: inventory.domain, severity: 'warning'})
+  if (internal.length === 0 && backendNames(inventory).length > 0) findings.push({message: 'no internal resolvers (dns.internal, --internal): backend names were not checked', record: inventory.domain, severity: 'warning'})
+
   // The public name, as clients see it.
   const {ipv4, ipv6} = inventory.proxy.listen
   for (const [type, expected] of [['A', ipv4], ['AAAA', ipv6]] as const) {

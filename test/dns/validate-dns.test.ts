@@ -167,6 +167,12 @@ describe('DNS: real unbound on loopback', function () {
       expect(by(report, 'warning').some((w) => w.startsWith('prosody.meet.test A: internal resolvers disagree'))).to.equal(true)
     })
 
+    it('says which checks it skipped for want of resolvers', async () => {
+      const report = await validateDns({inventory: inventory('meet.test', 'prosody.meet.test'), public: []})
+      expect(by(report, 'warning')).to.deep.equal(['meet.test: no public resolvers (dns.public, --public): the public name and leaks of internal names were not checked'])
+      expect(report.findings.some((f) => f.record.includes(`@127.0.0.1:${pub.port}`))).to.equal(false)
+    })
+
     it('lists the videobridges published under an SRV name against the inventory', async () => {
       const report = await validateDns({inventory: inventory('meet.test', 'prosody.meet.test'), srv: '_jvb._tcp.meet.test'})
       const srv = report.findings.filter((f) => f.record.startsWith('_jvb._tcp.meet.test SRV')).map((f) => `${f.severity} ${f.message}`)
