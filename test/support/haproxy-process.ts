@@ -1,7 +1,8 @@
-import {type ChildProcess, spawn} from 'node:child_process'
 import {writeFile} from 'node:fs/promises'
 import {connect} from 'node:net'
 import {join} from 'node:path'
+
+import {spawnDaemon} from './daemon.js'
 
 /** A running `haproxy -W -db` (master-worker, foreground) started by a test. */
 export interface HaproxyProcess {
@@ -17,26 +18,9 @@ export interface HaproxyProcess {
 export async function startHaproxy(config: string, dir: string, name: string, socket: string, timeoutMs = 15_000): Promise<HaproxyProcess> {
   const file = join(dir, `${name}.cfg`)
   await writeFile(file, config)
-  const child: ChildProcess = spawn('haproxy', ['-W', '-db', '-f', file], {stdio: ['ignore', 'pipe', 'pipe']})
-  let output = ''
-  child.stdout!.on('data', (chunk) => (output += chunk))
-  child.stderr!.on('data', (chunk) => (output += chunk))
-  const spawned = await new Promise<Error | undefined>((resolve) => {
-    child.once('error', resolve)
-    child.once('spawn', () => resolve(undefined))
-  })
-  if (spawned) throw (spawned as NodeJS.ErrnoException).code === 'ENOENT' ? new Error('haproxy not found: install the Debian package haproxy') : spawned
-  const handle: HaproxyProcess = {
-    output: () => output,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      const exited = new Promise((resolve) => child.once('exit', resolve))
-      child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
-      await exited
-      clearTimeout(timer)
-    },
-  }
+  const daemon = await spawnDaemon('haproxy', ['-W', '-db', '-f', file], 'haproxy')
+  const {child} = daemon
+  const handle: HaproxyProcess = {output: daemon.output, stop: daemon.stop}
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const state = await adminCommand(socket, 'show stat').catch(() => '')
@@ -44,7 +28,7 @@ export async function startHaproxy(config: string, dir: string, name: string, so
     if (servers.length > 0 && servers.every((line) => line.split(',')[17] === 'UP')) return handle
     if (Date.now() > deadline || child.exitCode !== null) {
       await handle.stop()
-      throw new Error(`haproxy servers not all UP within ${timeoutMs} ms:\n${state}\n${output}`)
+      throw new Error(`haproxy servers not all UP within ${timeoutMs} ms:\n${state}\n${daemon.output()}`)
     }
 
     await new Promise((resolve) => setTimeout(resolve, 100))

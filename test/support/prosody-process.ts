@@ -1,7 +1,8 @@
-import {type ChildProcess, spawn} from 'node:child_process'
 import {writeFile} from 'node:fs/promises'
 import {request} from 'node:http'
 import {join} from 'node:path'
+
+import {spawnDaemon} from './daemon.js'
 
 /** A real prosody (Debian package) serving BOSH and XMPP websockets on a loopback port. */
 export interface ProsodyProcess {
@@ -38,33 +39,14 @@ export async function startProsody(dir: string, port: number, domain: string, ti
       '',
     ].join('\n'),
   )
-  const child: ChildProcess = spawn('prosody', ['--config', config], {cwd: dir, stdio: ['ignore', 'pipe', 'pipe']})
-  let output = ''
-  child.stdout!.on('data', (chunk) => (output += chunk))
-  child.stderr!.on('data', (chunk) => (output += chunk))
-  const spawned = await new Promise<Error | undefined>((resolve) => {
-    child.once('error', resolve)
-    child.once('spawn', () => resolve(undefined))
-  })
-  if (spawned) throw (spawned as NodeJS.ErrnoException).code === 'ENOENT' ? new Error('prosody not found: install the Debian package prosody') : spawned
-
-  const handle: ProsodyProcess = {
-    output: () => output,
-    port,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      const exited = new Promise((resolve) => child.once('exit', resolve))
-      child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
-      await exited
-      clearTimeout(timer)
-    },
-  }
+  const daemon = await spawnDaemon('prosody', ['--config', config], 'prosody', dir)
+  const {child} = daemon
+  const handle: ProsodyProcess = {output: daemon.output, port, stop: daemon.stop}
   const deadline = Date.now() + timeoutMs
   while ((await boshStatus(port)) !== 200) {
     if (Date.now() > deadline || child.exitCode !== null) {
       await handle.stop()
-      throw new Error(`prosody did not answer /http-bind within ${timeoutMs} ms:\n${output}`)
+      throw new Error(`prosody did not answer /http-bind within ${timeoutMs} ms:\n${daemon.output()}`)
     }
 
     await new Promise((resolve) => setTimeout(resolve, 100))

@@ -1,8 +1,8 @@
-import {type ChildProcess, spawn} from 'node:child_process'
 import {writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {queryDns} from '../../src/dns/client.js'
+import {spawnDaemon} from './daemon.js'
 
 /** A real unbound (Debian package) answering on a loopback port from the test's own zone data. */
 export interface UnboundProcess {
@@ -38,31 +38,14 @@ export async function startUnbound(dir: string, name: string, port: number, zone
       '',
     ].join('\n'),
   )
-  const child: ChildProcess = spawn('unbound', ['-d', '-c', config], {stdio: ['ignore', 'pipe', 'pipe']})
-  let output = ''
-  child.stdout!.on('data', (chunk) => (output += chunk))
-  child.stderr!.on('data', (chunk) => (output += chunk))
-  const spawned = await new Promise<Error | undefined>((resolve) => {
-    child.once('error', resolve)
-    child.once('spawn', () => resolve(undefined))
-  })
-  if (spawned) throw (spawned as NodeJS.ErrnoException).code === 'ENOENT' ? new Error('unbound not found: install the Debian package unbound') : spawned
-  const handle: UnboundProcess = {
-    port,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      const exited = new Promise((resolve) => child.once('exit', resolve))
-      child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
-      await exited
-      clearTimeout(timer)
-    },
-  }
+  const daemon = await spawnDaemon('unbound', ['-d', '-c', config], 'unbound')
+  const {child} = daemon
+  const handle: UnboundProcess = {port, stop: daemon.stop}
   const deadline = Date.now() + timeoutMs
   while ((await queryDns({address: '127.0.0.1', port}, 'localhost', 'A', {retries: 0, timeoutMs: 200})).outcome === 'timeout') {
     if (Date.now() > deadline || child.exitCode !== null) {
       await handle.stop()
-      throw new Error(`unbound did not answer within ${timeoutMs} ms:\n${output}`)
+      throw new Error(`unbound did not answer within ${timeoutMs} ms:\n${daemon.output()}`)
     }
   }
 

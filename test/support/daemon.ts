@@ -1,0 +1,37 @@
+import {type ChildProcess, spawn} from 'node:child_process'
+
+/** A daemon a test started in the foreground: its output so far, and a stop that waits for exit. */
+export interface Daemon {
+  child: ChildProcess
+  output(): string
+  stop(): Promise<void>
+}
+
+/**
+ * Spawns `command` and collects its output. A missing binary fails the calling test with the
+ * Debian package to install: these tests exist to run against the real daemon. `stop` sends
+ * SIGTERM, then SIGKILL after 3 s, and resolves once the process has exited.
+ */
+export async function spawnDaemon(command: string, args: string[], debianPackage: string, cwd?: string): Promise<Daemon> {
+  const child = spawn(command, args, {cwd, stdio: ['ignore', 'pipe', 'pipe']})
+  let output = ''
+  child.stdout.on('data', (chunk) => (output += chunk))
+  child.stderr.on('data', (chunk) => (output += chunk))
+  const spawned = await new Promise<Error | undefined>((resolve) => {
+    child.once('error', resolve)
+    child.once('spawn', () => resolve(undefined))
+  })
+  if (spawned) throw (spawned as NodeJS.ErrnoException).code === 'ENOENT' ? new Error(`${command} not found: install the Debian package ${debianPackage}`) : spawned
+  return {
+    child,
+    output: () => output,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
+      await exited
+      clearTimeout(timer)
+    },
+  }
+}
