@@ -1,16 +1,25 @@
 import {Command} from '@oclif/core'
 
 import {JproxyError} from '../errors.js'
+import {nagiosUnknown} from '../report/nagios.js'
 
 /**
  * Base of every jproxy command: `--json` on, and jproxy's own errors printed as one plain
  * `jproxy: message` on stderr with their code from the exit-code table. (Left to oclif, they
- * would exit 1 outside `--json`, with a stack-style banner.)
+ * would exit 1 outside `--json`, with a stack-style banner.) A command asked for
+ * `--format nagios` reports any failure as UNKNOWN (exit 3), as the plugin API wants.
  */
 export abstract class JproxyCommand extends Command {
   static override enableJsonFlag = true
 
   protected override async catch(error: Error & {exitCode?: number}): Promise<unknown> {
+    if (this.nagiosRequested() && !this.jsonEnabled()) {
+      const {exitCode, text} = nagiosUnknown(error.message)
+      process.exitCode = exitCode
+      process.stdout.write(text)
+      return
+    }
+
     if (error instanceof JproxyError && !this.jsonEnabled()) {
       process.exitCode = error.exitCode
       this.logToStderr(`jproxy: ${error.message}`)
@@ -18,5 +27,12 @@ export abstract class JproxyCommand extends Command {
     }
 
     return super.catch(error)
+  }
+
+  /** Read from argv, since flags may not have parsed; only commands that offer the format count. */
+  private nagiosRequested(): boolean {
+    const {flags} = this.constructor as typeof Command
+    const offered = flags?.format !== undefined && 'options' in flags.format && (flags.format.options as string[] | undefined)?.includes('nagios')
+    return Boolean(offered) && this.argv.some((a, i) => a === '--format=nagios' || (a === 'nagios' && this.argv[i - 1] === '--format'))
   }
 }

@@ -1,25 +1,15 @@
 import {Flags} from '@oclif/core'
 
-import {inventoryFlag} from '../cli/flags.js'
+import {duration, formatFlag, inventoryFlag, promFileFlag} from '../cli/flags.js'
 import {JproxyCommand} from '../cli/jproxy-command.js'
 import {ExitCode, JproxyError} from '../errors.js'
-import {parseDuration} from '../inventory/duration.js'
 import {loadInventory} from '../inventory/load.js'
 import {CHECK_SCRIPT_EXIT, checkHost, type HostCheck} from '../probe/check-host.js'
 import {ROLES} from '../probe/model.js'
 import {type ProbeReport, probeInventory} from '../probe/probe.js'
-import {formatNagios, nagiosUnknown} from '../report/nagios.js'
+import {formatNagios} from '../report/nagios.js'
 import {formatProbeTable} from '../report/probe-table.js'
-import {writePrometheusFile} from '../report/prometheus.js'
-
-const duration = Flags.custom<number>({
-  helpValue: 'DURATION',
-  async parse(input) {
-    const ms = parseDuration(input)
-    if (ms === undefined) throw new Error(`"${input}" is not a duration such as 500ms, 2s or 1m`)
-    return ms
-  },
-})
+import {formatPrometheus, writeTextfile} from '../report/prometheus.js'
 
 export default class Probe extends JproxyCommand {
   static override description = `Probes every backend the way its role needs: web \`GET /\` (probe.webPath) expecting 2xx; prosody \`GET /http-bind\` 200 and an XMPP websocket upgrade (101); jicofo \`GET /about/health\` (200 up, 503 transitional); videobridges \`GET /about/health\` on the REST port, their drain state and (probe.jvbStats) participants, and that the colibri-ws port accepts connections; and the proxy itself, \`/http-bind\` through each listen address with the public name. Every probe is bounded (health.timeout, probe.deadline for the run, probe.concurrency at once, 64 KiB of body, no redirects followed). A state file keeps rise/fall counts between runs, so a backend goes down only after health.fall failed runs and up after health.rise good ones; each change is printed as one line on stderr. Exit 0 when every backend is up, 8 when one is down; --format nagios follows the plugin API (0/1/2/3). With --host, jproxy is a relayd \`check script\`: it probes the backends at that address and exits 1 when they are up and 0 when not, as relayd expects.`
@@ -35,11 +25,11 @@ export default class Probe extends JproxyCommand {
   static override flags = {
     concurrency: Flags.integer({description: 'probes in flight at once (default: probe.concurrency)', max: 1024, min: 1}),
     deadline: duration({description: 'end the whole run by then (default: probe.deadline)'}),
-    format: Flags.option({default: 'human', description: 'output format', options: ['human', 'nagios'] as const})(),
+    format: formatFlag,
     host: Flags.string({description: 'relayd check-script mode: probe the backends at this address; exit 1 if up, 0 if down', helpValue: 'ADDRESS'}),
     id: Flags.string({description: 'only these ids (web node names, shard names for prosody/jicofo, server-ids)', multiple: true}),
     inventory: inventoryFlag,
-    'prom-file': Flags.string({description: 'also write node_exporter textfile metrics here (write, then rename)', helpValue: 'PATH'}),
+    'prom-file': promFileFlag,
     quiet: Flags.boolean({char: 'q', description: 'print only state changes (for cron)'}),
     role: Flags.option({description: 'only these roles', multiple: true, options: ROLES})(),
     shard: Flags.string({description: 'only these shards', multiple: true}),
@@ -51,17 +41,10 @@ export default class Probe extends JproxyCommand {
   static override summary = 'Health-probe every backend, by role'
 
   protected override async catch(error: Error & {exitCode?: number}): Promise<unknown> {
-    // Whatever goes wrong, relayd must read "down" (0), and a Nagios check "UNKNOWN" (3).
+    // Whatever goes wrong, relayd must read "down" (0).
     if (this.argv.some((a) => a === '--host' || a.startsWith('--host='))) {
       process.exitCode = CHECK_SCRIPT_EXIT.down
       this.logToStderr(`jproxy: ${error.message}`)
-      return
-    }
-
-    if (this.argv.some((a) => a === 'nagios' || a === '--format=nagios') && !this.jsonEnabled()) {
-      const {exitCode, text} = nagiosUnknown(error.message)
-      process.exitCode = exitCode
-      process.stdout.write(text)
       return
     }
 
@@ -91,7 +74,7 @@ export default class Probe extends JproxyCommand {
     })
     if (report.backends.length === 0) throw new JproxyError('usage', 'no backend matches --role/--shard/--id')
 
-    if (flags['prom-file']) await writePrometheusFile(flags['prom-file'], report, new Date())
+    if (flags['prom-file']) await writeTextfile(flags['prom-file'], formatPrometheus(report, new Date()))
     for (const warning of report.warnings) this.logToStderr(`jproxy: warning: ${warning}`)
     for (const flip of report.flips) this.logToStderr(`jproxy: ${flip}`)
 

@@ -2,17 +2,14 @@ import {isIP} from 'node:net'
 
 import {hostPort} from '../inventory/host-port.js'
 import type {Inventory} from '../inventory/schema.js'
+import type {Finding} from '../report/findings.js'
 import {type Resolved, resolveChain} from './chain.js'
 import {type Lookup, type QueryType, queryDns, type Resolver} from './client.js'
 
-export type Severity = 'critical' | 'ok' | 'warning'
-
 /** One check's verdict, naming the record and the resolver it is about. */
-export interface DnsFinding {
-  message: string
+export interface DnsFinding extends Finding {
   /** e.g. `meet.example.org A @203.0.113.53:53` */
   record: string
-  severity: Severity
 }
 
 /** One name as each resolver sees it, for the side-by-side view of split horizons. */

@@ -2,6 +2,7 @@ import {isIP} from 'node:net'
 import {z} from 'zod'
 
 import {parseDuration} from './duration.js'
+import {parseIpPort} from './host-port.js'
 
 /*
  * Every string that can reach a rendered config is constrained here, before any template sees it:
@@ -139,15 +140,13 @@ const health = z.strictObject({
 export const resolverAddress = z
   .string()
   .transform((value, context) => {
-    const match = /^\[([^\]]+)\]:(\d{1,5})$/.exec(value) ?? /^([^:]+):(\d{1,5})$/.exec(value)
-    const [host, portText] = match ? [match[1], match[2]] : [value, '53']
-    const portNumber = Number(portText)
-    if (isIP(host) === 0 || portNumber < 1 || portNumber > 65_535) {
+    const parsed = parseIpPort(value)
+    if (!parsed) {
       context.addIssue({code: 'custom', message: 'must be a resolver IP address, optionally with :port ([v6]:port)'})
       return z.NEVER
     }
 
-    return {address: host, port: portNumber}
+    return {address: parsed.address, port: parsed.port ?? 53}
   })
 
 /** Where `jproxy validate dns` asks: never the system's resolver unless listed here. */

@@ -1,3 +1,4 @@
+import {relaydKeypair} from '../tls/relayd-keypair.js'
 import {addressFamily} from './addresses.js'
 import type {Diagnostic, RelaydConfig} from './model.js'
 
@@ -61,9 +62,10 @@ export function checkJitsiRules(config: RelaydConfig, options: JitsiRuleOptions 
       for (const listen of relay.listens.filter((l) => l.tls)) {
         const names = protocol && protocol.keypairs.length > 0 ? protocol.keypairs : [listen.address]
         for (const name of names) {
-          const missing = keypairFiles(name, listen.port).filter((candidates) => !candidates.some((path) => options.fileExists!(path)))
+          const files = relaydKeypair(name, listen.port, options.fileExists!)
+          const missing = files.tried.some((path) => options.fileExists!(path)) ? [files.key].filter((path) => !options.fileExists!(path)) : [files.tried.join(' or '), files.key]
           if (missing.length > 0) {
-            warn('keypair-files', `keypair "${name}" for the TLS listener on port ${listen.port} not found: relayd reads ${missing.map((c) => c.join(' or ')).join(' and ')}`, listen)
+            warn('keypair-files', `keypair "${name}" for the TLS listener on port ${listen.port} not found: relayd reads ${missing.join(' and ')}`, listen)
           }
         }
       }
@@ -71,12 +73,4 @@ export function checkJitsiRules(config: RelaydConfig, options: JitsiRuleOptions 
   }
 
   return found
-}
-
-/** The files relayd's relay_load_certfiles tries for a keypair: certificate, then key. */
-export function keypairFiles(name: string, port: number): [string[], string[]] {
-  return [
-    [`/etc/ssl/${name}:${port}.crt`, `/etc/ssl/${name}.crt`],
-    [`/etc/ssl/private/${name}:${port}.key`, `/etc/ssl/private/${name}.key`],
-  ]
 }

@@ -1,12 +1,12 @@
-import type {DnsReport, Severity} from '../dns/validate.js'
-import {NAGIOS} from './nagios.js'
+import type {DnsFinding, DnsReport} from '../dns/validate.js'
+import {findingLines, findingsNagios, worstBySubject} from './findings.js'
+import {gauge} from './prometheus.js'
 
-const WORD: Record<Severity, string> = {critical: 'CRITICAL', ok: 'OK', warning: 'WARNING'}
-const RANK: Record<Severity, number> = {critical: 0, ok: 2, warning: 1}
+const record = (f: DnsFinding) => f.record
 
 /** Worst first, one line per finding; then each name as every resolver sees it, side by side. */
 export function formatDnsReport(report: DnsReport): string {
-  const lines = [...report.findings].sort((a, b) => RANK[a.severity] - RANK[b.severity]).map((f) => `${WORD[f.severity].padEnd(8)} ${f.record}: ${f.message}`)
+  const lines = findingLines(report.findings, record)
   const split = report.views.filter((v) => Object.keys(v.answers).length > 1)
   if (split.length > 0) {
     lines.push('', 'Per resolver:')
@@ -21,12 +21,13 @@ export function formatDnsReport(report: DnsReport): string {
 
 /** Plugin output: CRITICAL if any finding is, WARNING if any warns, else OK. */
 export function formatDnsNagios(report: DnsReport): {exitCode: number; text: string} {
-  const critical = report.findings.filter((f) => f.severity === 'critical')
-  const warning = report.findings.filter((f) => f.severity === 'warning')
-  const state = critical.length > 0 ? 'CRITICAL' : warning.length > 0 ? 'WARNING' : 'OK'
-  const first = [...critical, ...warning][0]
-  const summary = first ? `${first.record}: ${first.message}` : `${report.findings.length} checks passed`
-  const perfdata = `'critical'=${critical.length};;;0 'warning'=${warning.length};;;0`
-  const details = [...critical, ...warning].slice(1).map((f) => `${f.record}: ${f.message}`)
-  return {exitCode: NAGIOS[state], text: [`JPROXY DNS ${state} - ${summary} | ${perfdata}`, ...details].join('\n') + '\n'}
+  return findingsNagios('DNS', report.findings, record)
+}
+
+/** node_exporter textfile: the worst verdict per record (0 ok, 1 warning, 2 critical) and the run's time. */
+export function formatDnsPrometheus(report: DnsReport, runAt: Date): string {
+  return [
+    ...gauge('jproxy_dns_check_status', 'Worst verdict of the checks on this record: 0 ok, 1 warning, 2 critical.', worstBySubject(report.findings, record).map(([name, status]) => [{record: name}, status])),
+    ...gauge('jproxy_dns_last_run_timestamp_seconds', 'When validate dns last ran.', [[{}, Math.round(runAt.getTime() / 1000)]]),
+  ].join('\n') + '\n'
 }

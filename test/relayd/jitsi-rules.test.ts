@@ -86,11 +86,15 @@ relay "meet" {
 
     const [missingKey] = lintRelaydConf(text, {checkFiles: true, file: 'relayd.conf', fileExists: present('/etc/ssl/meet.example.org.crt')})
     expect(missingKey).to.include({line: 9, rule: 'keypair-files', severity: 'warning'})
-    expect(missingKey.message).to.include('/etc/ssl/private/meet.example.org:443.key or /etc/ssl/private/meet.example.org.key').and.not.include('.crt')
+    expect(missingKey.message).to.include('reads /etc/ssl/private/meet.example.org.key').and.not.include('.crt')
+
+    // relayd takes the key in the certificate's form: NAME:PORT.crt wants NAME:PORT.key, not NAME.key.
+    const [mismatched] = lintRelaydConf(text, {checkFiles: true, file: 'relayd.conf', fileExists: present('/etc/ssl/meet.example.org:443.crt', '/etc/ssl/private/meet.example.org.key')})
+    expect(mismatched.message).to.include('reads /etc/ssl/private/meet.example.org:443.key').and.not.include('.crt')
 
     // Without a keypair relayd uses the listen address as the name.
     const [byAddress] = lintRelaydConf(conf(), {checkFiles: true, file: 'relayd.conf', fileExists: present()})
-    expect(byAddress.message).to.include('/etc/ssl/192.0.2.10:443.crt or /etc/ssl/192.0.2.10.crt')
+    expect(byAddress.message).to.include('/etc/ssl/192.0.2.10:443.crt or /etc/ssl/192.0.2.10.crt and /etc/ssl/private/192.0.2.10.key')
 
     expect(findings(text, {fileExists: present()}), 'files are looked at only with checkFiles').to.deep.equal([])
   })

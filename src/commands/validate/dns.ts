@@ -1,14 +1,14 @@
 import {Flags} from '@oclif/core'
 
-import {inventoryFlag} from '../../cli/flags.js'
+import {formatFlag, inventoryFlag, promFileFlag} from '../../cli/flags.js'
 import {JproxyCommand} from '../../cli/jproxy-command.js'
 import type {Resolver} from '../../dns/client.js'
 import {type DnsReport, validateDns} from '../../dns/validate.js'
 import {ExitCode, JproxyError} from '../../errors.js'
 import {loadInventory} from '../../inventory/load.js'
 import {resolverAddress} from '../../inventory/schema.js'
-import {formatDnsNagios, formatDnsReport} from '../../report/dns.js'
-import {nagiosUnknown} from '../../report/nagios.js'
+import {formatDnsNagios, formatDnsPrometheus, formatDnsReport} from '../../report/dns.js'
+import {writeTextfile} from '../../report/prometheus.js'
 
 const resolverFlag = Flags.custom<Resolver>({
   helpValue: 'ADDRESS[:PORT]',
@@ -30,25 +30,15 @@ export default class ValidateDns extends JproxyCommand {
   ]
 
   static override flags = {
-    format: Flags.option({default: 'human', description: 'output format', options: ['human', 'nagios'] as const})(),
+    format: formatFlag,
     internal: resolverFlag({description: 'internal resolver (repeatable; replaces dns.internal)', multiple: true}),
     inventory: inventoryFlag,
+    'prom-file': promFileFlag,
     public: resolverFlag({description: 'public resolver (repeatable; replaces dns.public)', multiple: true}),
     srv: Flags.string({description: 'list the videobridges published under this SRV name and compare them with the inventory', helpValue: 'NAME'}),
   }
 
   static override summary = 'Check the public and internal DNS names'
-
-  protected override async catch(error: Error & {exitCode?: number}): Promise<unknown> {
-    if (this.argv.some((a) => a === 'nagios' || a === '--format=nagios') && !this.jsonEnabled()) {
-      const {exitCode, text} = nagiosUnknown(error.message)
-      process.exitCode = exitCode
-      process.stdout.write(text)
-      return
-    }
-
-    return super.catch(error)
-  }
 
   async run(): Promise<DnsReport> {
     const {flags} = await this.parse(ValidateDns)
@@ -60,6 +50,7 @@ export default class ValidateDns extends JproxyCommand {
     }
 
     const report = await validateDns({internal, inventory, public: publicResolvers, srv: flags.srv})
+    if (flags['prom-file']) await writeTextfile(flags['prom-file'], formatDnsPrometheus(report, new Date()))
     const critical = report.findings.some((f) => f.severity === 'critical')
     if (flags.format === 'nagios' && !this.jsonEnabled()) {
       const {exitCode, text} = formatDnsNagios(report)
