@@ -12,7 +12,9 @@ import {nagiosUnknown} from '../report/nagios.js'
 export abstract class JproxyCommand extends Command {
   static override enableJsonFlag = true
 
-  protected override async catch(error: Error & {exitCode?: number}): Promise<unknown> {
+  protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+    // A flag's own parser failing carries its code (package.json exitCodes) where --json cannot see it.
+    if (error.exitCode === undefined && typeof error.oclif?.exit === 'number') error.exitCode = error.oclif.exit
     if (this.nagiosRequested() && !this.jsonEnabled()) {
       const {exitCode, text} = nagiosUnknown(error.message)
       process.exitCode = exitCode

@@ -15,8 +15,6 @@ export function issued(issuer: X509Certificate, subject: X509Certificate): boole
   }
 }
 
-const label = (certificates: X509Certificate[], index: number) => `#${index + 1} (${commonName(certificates[index].subject)})`
-
 /**
  * Checks a chain as the proxy will send it (leaf first, each certificate followed by its
  * issuer): order, certificates that belong to no link, and whether the chain reaches a root in
@@ -25,50 +23,44 @@ const label = (certificates: X509Certificate[], index: number) => `#${index + 1}
  */
 export function checkChain(presented: X509Certificate[], trust: X509Certificate[]): Finding[] {
   const findings: Finding[] = []
-  for (let i = 1; i < presented.length; i++) {
-    if (issued(presented[i], presented[i - 1])) continue
-    const child = presented.findIndex((c, j) => j !== i && issued(presented[i], c))
+  // The chain as a client builds it from what is presented: the leaf, then each issuer found.
+  const path = [0]
+  for (let next = -1; path.length < MAX_DEPTH; path.push(next)) {
+    const current = presented[path.at(-1)!]
+    next = issued(current, current) ? -1 : presented.findIndex((c, i) => !path.includes(i) && issued(c, current))
+    if (next === -1) break
+  }
+
+  if (path.some((index, position) => index !== position)) {
+    findings.push({message: `out of order: send ${path.map((i) => `#${i + 1}`).join(', ')} (${path.map((i) => commonName(presented[i].subject)).join(' < ')}), each certificate followed by its issuer; some clients give up otherwise`, severity: 'warning'})
+  }
+
+  for (const [i, certificate] of presented.entries()) {
+    if (!path.includes(i)) findings.push({message: `certificate #${i + 1} (${commonName(certificate.subject)}) is not part of the chain of #1: remove it`, severity: 'warning'})
+  }
+
+  const last = presented[path.at(-1)!]
+  const name = commonName(last.subject)
+  const trusted = trust.some((t) => t.fingerprint256 === last.fingerprint256)
+  if (issued(last, last)) {
     findings.push(
-      child === -1
-        ? {message: `certificate ${label(presented, i)} issued none of the others: it does not belong in this chain`, severity: 'warning'}
-        : {message: `certificate ${label(presented, i)} issued ${label(presented, child)} but follows ${label(presented, i - 1)}: out of order (each certificate must be followed by its issuer; some clients give up)`, severity: 'warning'},
+      trusted
+        ? {message: `chain ends at the trusted root "${name}"`, severity: 'ok'}
+        : {message: path.length === 1 ? `self-signed ("${name}"): clients do not trust it` : `chain ends at the root "${name}", which is not trusted`, severity: 'critical'},
+    )
+  } else if (path.length >= MAX_DEPTH) {
+    findings.push({message: `chain longer than ${MAX_DEPTH} certificates`, severity: 'critical'})
+  } else {
+    const anchor = trust.find((t) => issued(t, last))
+    findings.push(
+      anchor
+        ? {message: `chain ends at the trusted root "${commonName(anchor.subject)}"`, severity: 'ok'}
+        : {
+            message: `incomplete chain: nothing here issued "${name}", and its issuer "${commonName(last.issuer)}" is not a trusted root; clients that do not fetch missing intermediates (Android, curl, node) fail`,
+            severity: 'critical',
+          },
     )
   }
 
-  const trusted = (c: X509Certificate) => trust.some((t) => t.fingerprint256 === c.fingerprint256)
-  const used = new Set<X509Certificate>([presented[0]])
-  let current = presented[0]
-  for (let depth = 0; depth < MAX_DEPTH; depth++) {
-    const name = commonName(current.subject)
-    if (issued(current, current)) {
-      findings.push(
-        trusted(current)
-          ? {message: `chain ends at the trusted root "${name}"`, severity: 'ok'}
-          : {message: current === presented[0] ? `self-signed ("${name}"): clients do not trust it` : `chain ends at the root "${name}", which is not trusted`, severity: 'critical'},
-      )
-      return findings
-    }
-
-    const next = presented.find((c) => !used.has(c) && issued(c, current))
-    if (next) {
-      used.add(next)
-      current = next
-      continue
-    }
-
-    const anchor = trust.find((t) => issued(t, current))
-    if (anchor) {
-      findings.push({message: `chain ends at the trusted root "${commonName(anchor.subject)}"`, severity: 'ok'})
-      return findings
-    }
-
-    findings.push({
-      message: `incomplete chain: nothing here issued "${name}", and its issuer "${commonName(current.issuer)}" is not a trusted root; clients that do not fetch missing intermediates (Android, curl, node) fail`,
-      severity: 'critical',
-    })
-    return findings
-  }
-
-  findings.push({message: `chain longer than ${MAX_DEPTH} certificates`, severity: 'critical'})
   return findings
 }

@@ -40,7 +40,7 @@ function peerChain(leaf: DetailedPeerCertificate): X509Certificate[] {
 /**
  * One bounded TLS handshake with SNI, offering h2 and http/1.1 like a browser. The chain is
  * verified against `ca` but never refused, so an untrusted server is still described; the
- * connection closes right after the handshake.
+ * connection is closed cleanly right after the handshake.
  */
 export function handshake(options: HandshakeOptions): Promise<Handshake> {
   return new Promise((resolve) => {
@@ -69,7 +69,9 @@ export function handshake(options: HandshakeOptions): Promise<Handshake> {
         outcome: 'ok',
         protocol: socket.getProtocol() ?? undefined,
       })
-      socket.destroy()
+      // A polite close (close_notify, FIN) keeps "SSL handshake failure" out of the proxy's log.
+      socket.end()
+      setTimeout(() => socket.destroy(), 1000).unref()
     })
     socket.once('error', (error: NodeJS.ErrnoException) => {
       once.settle({chain: [], outcome: 'failed', reason: error.code && !error.message.includes(error.code) ? `${error.code}: ${error.message}` : error.message})

@@ -52,6 +52,7 @@ const VERIFY_HINTS: Record<string, string> = {
   CERT_HAS_EXPIRED: 'a certificate in the chain has expired',
   CERT_NOT_YET_VALID: 'a certificate in the chain is not valid yet',
   DEPTH_ZERO_SELF_SIGNED_CERT: 'the certificate is self-signed',
+  INVALID_PURPOSE: 'a certificate is not meant for TLS servers (keyUsage or extendedKeyUsage)',
   SELF_SIGNED_CERT_IN_CHAIN: 'the chain ends at a root that is not trusted',
   UNABLE_TO_GET_ISSUER_CERT: 'the issuer of a certificate is missing',
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the chain is incomplete or its CA is not trusted',

@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {stringify} from 'yaml'
@@ -213,6 +213,25 @@ describe('DNS: real unbound on loopback', function () {
       const nagios = await runCli(['validate', 'dns', '-i', file, '--format', 'nagios'])
       expect(nagios.code).to.equal(NAGIOS.CRITICAL)
       expect(nagios.stdout).to.match(/^JPROXY DNS CRITICAL - two\.meet\.test A @127\.0\.0\.1:\d+: 2 A records .* \| 'critical'=1;;;0 'warning'=0;;;0\n$/)
+    })
+
+    it('--prom-file writes the worst verdict per record and the run time for node_exporter', async () => {
+      const prom = join(dir, 'dns.prom')
+      const before = Math.floor(Date.now() / 1000)
+      const run = await runCli(['validate', 'dns', '-i', await writeInventory('two.meet.test'), '--prom-file', prom, '--json'])
+      expect(run.code).to.equal(ExitCode.checkFailed)
+      const {findings} = JSON.parse(run.stdout) as {findings: Array<{record: string; severity: string}>}
+      const text = await readFile(prom, 'utf8')
+      expect(text).to.include('# TYPE jproxy_dns_check_status gauge\n')
+      // One series per record, valued by its worst finding.
+      for (const record of new Set(findings.map((f) => f.record))) {
+        const worst = Math.max(...findings.filter((f) => f.record === record).map((f) => ({critical: 2, ok: 0, warning: 1})[f.severity]!))
+        expect(text).to.include(`jproxy_dns_check_status{record="${record}"} ${worst}\n`)
+      }
+
+      expect(text).to.match(/jproxy_dns_check_status\{record="two\.meet\.test A @127\.0\.0\.1:\d+"\} 2\n/)
+      const stamp = Number(/jproxy_dns_last_run_timestamp_seconds (\d+)/.exec(text)![1])
+      expect(stamp).to.be.within(before, Math.ceil(Date.now() / 1000))
     })
 
     it('refuses to guess resolvers: none listed is a usage error', async () => {
