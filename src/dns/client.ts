@@ -3,7 +3,7 @@ import {createSocket} from 'node:dgram'
 import {connect, isIP} from 'node:net'
 import dnsPacket from 'dns-packet'
 
-import {settleOnce} from '../system/settle-once.js'
+import {type Deadline, type Limit, settleOnce} from '../system/settle-once.js'
 
 /** A DNS server to ask, by address (never the system's resolver unless named). */
 export interface Resolver {
@@ -42,6 +42,8 @@ export interface Lookup {
 }
 
 export interface QueryOptions {
+  /** The end of the whole run: a lookup in flight then ends as a timeout, and no retry starts. */
+  deadline?: Deadline
   /** Retries after a UDP attempt that got no answer (each its own timeout). */
   retries: number
   timeoutMs: number
@@ -58,18 +60,19 @@ export async function queryDns(resolver: Resolver, name: string, type: QueryType
   const question = {name: name.replace(/\.$/, ''), type}
   const base = {name: question.name, resolver, type}
   let attempts = 0
-  let reply: Reply = {ok: false, reason: 'no attempt', timeout: true}
+  // Stays so only when the run's deadline came before the first attempt.
+  let reply: Reply = {ok: false, reason: 'run deadline reached', timeout: true}
   let transport: Lookup['transport'] = 'udp'
-  while (attempts <= options.retries) {
+  while (attempts <= options.retries && !options.deadline?.expired) {
     attempts++
-    reply = await exchangeUdp(resolver, question, options.timeoutMs)
+    reply = await exchangeUdp(resolver, question, options)
     if (reply.ok || !reply.timeout) break
   }
 
   if (reply.ok && reply.packet.flag_tc) {
     attempts++
     transport = 'tcp'
-    reply = await exchangeTcp(resolver, question, options.timeoutMs)
+    reply = await exchangeTcp(resolver, question, options)
   }
 
   const latencyMs = Math.round(performance.now() - started)
@@ -128,16 +131,19 @@ function answers(packet: dnsPacket.DecodedPacket, id: number, question: {name: s
   return packet.id === id && asked?.type === question.type && asked.name.toLowerCase() === question.name.toLowerCase()
 }
 
-function exchangeUdp(resolver: Resolver, question: {name: string; type: QueryType}, timeoutMs: number): Promise<Reply> {
+const limitReason = (limit: Limit, timeoutMs: number, over = '') => (limit === 'deadline' ? 'run deadline reached' : `no answer${over} within ${timeoutMs} ms`)
+
+function exchangeUdp(resolver: Resolver, question: {name: string; type: QueryType}, {deadline, timeoutMs}: QueryOptions): Promise<Reply> {
   return new Promise((resolve) => {
     const socket = createSocket(isIP(resolver.address) === 6 ? 'udp6' : 'udp4')
     const {id, packet} = request(question)
     const done = settleOnce<Reply>(
       resolve,
-      {timeoutMs},
-      () => ({ok: false, reason: `no answer within ${timeoutMs} ms`, timeout: true}),
+      {deadline, timeoutMs},
+      (limit) => ({ok: false, reason: limitReason(limit, timeoutMs), timeout: true}),
       () => socket.close(),
     )
+    if (done.settled) return
     const end = (reply: Reply) => {
       done.settle(reply)
       socket.close()
@@ -158,16 +164,17 @@ function exchangeUdp(resolver: Resolver, question: {name: string; type: QueryTyp
   })
 }
 
-function exchangeTcp(resolver: Resolver, question: {name: string; type: QueryType}, timeoutMs: number): Promise<Reply> {
+function exchangeTcp(resolver: Resolver, question: {name: string; type: QueryType}, {deadline, timeoutMs}: QueryOptions): Promise<Reply> {
   return new Promise((resolve) => {
     const socket = connect({host: resolver.address, port: resolver.port})
     const {id, packet} = request(question)
     const done = settleOnce<Reply>(
       resolve,
-      {timeoutMs},
-      () => ({ok: false, reason: `no answer over TCP within ${timeoutMs} ms`, timeout: true}),
+      {deadline, timeoutMs},
+      (limit) => ({ok: false, reason: limitReason(limit, timeoutMs, ' over TCP'), timeout: true}),
       () => socket.destroy(),
     )
+    if (done.settled) return
     const end = (reply: Reply) => {
       done.settle(reply)
       socket.destroy()

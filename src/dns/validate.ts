@@ -3,7 +3,11 @@ import {isIP} from 'node:net'
 import {hostPort} from '../inventory/host-port.js'
 import type {Inventory} from '../inventory/schema.js'
 import type {Finding} from '../report/findings.js'
+import {mapLimit} from '../system/map-limit.js'
+import {RunDeadline} from '../system/run-deadline.js'
+import type {Deadline} from '../system/settle-once.js'
 import {type Resolved, resolveChain} from './chain.js'
+import {skipSilentResolvers} from './silent-resolvers.js'
 import {type Lookup, type QueryType, queryDns, type Resolver} from './client.js'
 
 /** One check's verdict, naming the record and the resolver it is about. */
@@ -25,6 +29,8 @@ export interface DnsReport {
 }
 
 export interface DnsOptions {
+  /** The whole run ends by then (default dns.deadline): lookups in flight end as timeouts. */
+  deadlineMs?: number
   inventory: Inventory
   /** Override the inventory's lists (flags). */
   internal?: Resolver[]
@@ -47,10 +53,21 @@ const label = (r: Resolver) => hostPort(r.address, r.port)
  * public DNS; and, with `srv`, the published videobridges match the inventory.
  */
 export async function validateDns(options: DnsOptions): Promise<DnsReport> {
+  const deadline = new RunDeadline()
+  const timer = setTimeout(() => deadline.expire(), options.deadlineMs ?? options.inventory.dns.deadline)
+  try {
+    return await checkNames(options, deadline)
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+async function checkNames(options: DnsOptions, deadline: Deadline): Promise<DnsReport> {
   const {inventory} = options
   const internal = options.internal ?? inventory.dns.internal
   const publicResolvers = options.public ?? inventory.dns.public
-  const query = options.query ?? ((resolver, name, type) => queryDns(resolver, name, type, {retries: inventory.dns.retries, timeoutMs: inventory.dns.timeout}))
+  const watched = skipSilentResolvers(options.query ?? ((resolver, name, type) => queryDns(resolver, name, type, {deadline, retries: inventory.dns.retries, timeoutMs: inventory.dns.timeout})))
+  const {query} = watched
   const findings: DnsFinding[] = []
   const views: DnsView[] = []
   const resolve = (resolver: Resolver, name: string, type: 'A' | 'AAAA') => resolveChain((n, t) => query(resolver, n, t), name, type)
@@ -75,9 +92,11 @@ export async function validateDns(options: DnsOptions): Promise<DnsReport> {
     }
   }
 
-  // Backend names, as the proxy and the bridges see them.
-  for (const name of backendNames(inventory)) {
-    const results = await everywhere(internal, name, 'A')
+  // Backend names, as the proxy and the bridges see them: looked up concurrently, reported in order.
+  const names = backendNames(inventory)
+  const lookups = await mapLimit(names, inventory.dns.concurrency, (name) => everywhere(internal, name, 'A'))
+  for (const [i, name] of names.entries()) {
+    const results = lookups[i]
     for (const {resolved, resolver} of results) {
       const where = record(name, 'A', resolver)
       if (resolved.outcome === 'answer') findings.push({message: `resolves to ${resolved.addresses.join(', ')}${via(resolved)}${ttl(resolved)}`, record: where, severity: 'ok'})
@@ -98,7 +117,9 @@ export async function validateDns(options: DnsOptions): Promise<DnsReport> {
   }
 
   if (options.srv) findings.push(...(await srvFindings(options.srv, internal, inventory, query, resolve)))
-  return {findings, views}
+  // Said first, so that a dead resolver heads the report instead of hiding among its names.
+  const silent = watched.silent().map(({resolver, skipped}): DnsFinding => ({message: `not answering: lookups timed out, so ${skipped} more were not sent`, record: `@${resolver}`, severity: 'critical'}))
+  return {findings: [...silent, ...findings], views}
 }
 
 function publicNameFinding(resolved: Resolved, type: 'A' | 'AAAA', expected: string | undefined, where: string): DnsFinding {

@@ -151,6 +151,10 @@ export const resolverAddress = z
 
 /** Where `jproxy validate dns` asks: never the system's resolver unless listed here. */
 const dns = z.strictObject({
+  /** Backend names looked up at once; a resolver that does not answer then holds up only this many. */
+  concurrency: z.number().int().min(1).max(256).default(32),
+  /** The whole validation ends by then; lookups still running are reported as timeouts. */
+  deadline: duration.prefault('30s'),
   /** Resolvers the proxy and bridges use: backend names must resolve here. */
   internal: z.array(resolverAddress).default([]),
   /** Resolvers clients use (e.g. the zone's authoritative servers or a public resolver). */

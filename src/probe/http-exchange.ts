@@ -1,6 +1,6 @@
 import type {Dispatcher} from 'undici'
 
-import type {RunDeadline} from './run-deadline.js'
+import type {RunDeadline} from '../system/run-deadline.js'
 import {settleOnce} from '../system/settle-once.js'
 
 /** What one bounded HTTP exchange gave: a status (101 for an accepted upgrade) or why there is none. */

@@ -4,7 +4,7 @@ import type {Dispatcher} from 'undici'
 
 import {type Exchange, httpExchange} from './http-exchange.js'
 import type {CheckResult, Health, ProbeResult, ProbeTarget} from './model.js'
-import type {RunDeadline} from './run-deadline.js'
+import type {RunDeadline} from '../system/run-deadline.js'
 import {tcpConnect} from './tcp-connect.js'
 
 /** What every probe of a run shares: dispatchers, limits and the inventory's probe settings. */

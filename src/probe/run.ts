@@ -2,7 +2,8 @@ import {Agent, type Dispatcher} from 'undici'
 
 import type {ProbeResult, ProbeTarget} from './model.js'
 import {type ProbeContext, probeTarget} from './roles.js'
-import {RunDeadline} from './run-deadline.js'
+import {mapLimit} from '../system/map-limit.js'
+import {RunDeadline} from '../system/run-deadline.js'
 
 /** Bytes of a response body kept: health answers are tiny, and an endless body ends here. */
 export const MAX_BODY_BYTES = 64 * 1024
@@ -47,31 +48,23 @@ export async function runProbes(targets: ProbeTarget[], options: RunOptions): Pr
     webPath: options.webPath,
   }
 
-  const results: ProbeResult[] = Array.from({length: targets.length})
-  let next = 0
   let done = 0
-  const worker = async () => {
-    while (next < targets.length) {
-      const index = next++
-      const target = targets[index]
+  try {
+    return await mapLimit(targets, options.concurrency, async (target) => {
+      let result: ProbeResult
       if (deadline.expired) {
-        results[index] = {...target, checks: [], health: 'unknown', latencyMs: 0, reason: 'not probed: run deadline reached'}
+        result = {...target, checks: [], health: 'unknown', latencyMs: 0, reason: 'not probed: run deadline reached'}
       } else {
         const probed = await probeTarget(target, context)
         // A probe the deadline cut short says nothing about the backend.
-        results[index] = deadline.expired && probed.health !== 'up' ? {...probed, health: 'unknown', reason: `cut by the run deadline (${probed.reason})`} : probed
+        result = deadline.expired && probed.health !== 'up' ? {...probed, health: 'unknown', reason: `cut by the run deadline (${probed.reason})`} : probed
       }
 
       options.onProgress?.(++done, targets.length)
-    }
-  }
-
-  try {
-    await Promise.all(Array.from({length: Math.min(options.concurrency, targets.length)}, worker))
+      return result
+    })
   } finally {
     clearTimeout(deadlineTimer)
     if (own) await Promise.all([own.http.destroy(), own.https.destroy()])
   }
-
-  return results
 }

@@ -1,7 +1,7 @@
 import {connect} from 'node:net'
 
 import type {Exchange} from './http-exchange.js'
-import type {RunDeadline} from './run-deadline.js'
+import type {RunDeadline} from '../system/run-deadline.js'
 import {settleOnce} from '../system/settle-once.js'
 
 export type Connected = Extract<Exchange, {ok: false}> | {latencyMs: number; ok: true}

@@ -1,4 +1,4 @@
-/** Something every pending operation of a run listens to (src/probe/run-deadline.ts). */
+/** Something every pending operation of a run listens to (src/system/run-deadline.ts). */
 export interface Deadline {
   readonly expired: boolean
   onExpire(listener: () => void): () => void

@@ -173,6 +173,51 @@ describe('DNS: real unbound on loopback', function () {
       expect(report.findings.some((f) => f.record.includes(`@127.0.0.1:${pub.port}`))).to.equal(false)
     })
 
+    describe('bounded when an internal resolver never answers', () => {
+      let silent: Awaited<ReturnType<typeof startSilentUdp>>
+      beforeEach(async () => {
+        silent = await startSilentUdp()
+      })
+      afterEach(async () => {
+        await silent.close()
+      })
+
+      const deadInventory = (dns: Record<string, unknown>) =>
+        Inventory.parse({
+          dns: {concurrency: 8, internal: [`127.0.0.1:${silent.port}`, `127.0.0.1:${internal.port}`], public: [], retries: 0, timeout: '300ms', ...dns},
+          domain: 'meet.test',
+          proxy: {listen: {ipv4: '127.0.0.10'}, tls: {certificate: '/a.pem', key: '/a.pem'}},
+          shards: [{jvbs: Array.from({length: 40}, (_, i) => ({address: `jvb${i + 1}.meet.test`, id: `jvb${i + 1}`})), name: 's1', prosody: {address: 'prosody.meet.test'}}],
+          web: [{address: '127.0.0.2', name: 'web1'}],
+        })
+
+      it('stops asking a resolver that never answered at its first timeout, says so first, and still reports the other resolver', async () => {
+        const started = performance.now()
+        const report = await validateDns({inventory: deadInventory({})})
+        // 8 in flight time out together (300 ms); a resolver that never answered is given up on at
+        // its first timeout: 8 queries and 300 ms, not 41 x 300 ms.
+        expect(performance.now() - started).to.be.within(250, 900)
+        expect(silent.received()).to.equal(8)
+        expect(report.findings[0]).to.deep.equal({message: 'not answering: lookups timed out, so 33 more were not sent', record: `@127.0.0.1:${silent.port}`, severity: 'critical'})
+        const onSilent = report.findings.filter((f) => f.record.endsWith(`A @127.0.0.1:${silent.port}`))
+        expect(onSilent).to.have.length(41)
+        expect(onSilent.filter((f) => f.message.includes(`not asked: 127.0.0.1:${silent.port} stopped answering`))).to.have.length(33)
+        // The live resolver's answers are all there.
+        expect(report.findings.filter((f) => f.record === `prosody.meet.test A @127.0.0.1:${internal.port}`).map((f) => f.message)).to.deep.equal(['resolves to 127.0.0.20, TTL 60 s'])
+        expect(report.findings.filter((f) => f.record === `jvb1.meet.test A @127.0.0.1:${internal.port}`).map((f) => f.severity)).to.deep.equal(['ok'])
+      })
+
+      it('ends every lookup in flight at the run deadline, before its own timeout', async () => {
+        const started = performance.now()
+        const report = await validateDns({deadlineMs: 200, inventory: deadInventory({timeout: '2s'})})
+        expect(performance.now() - started).to.be.within(150, 800)
+        const cut = report.findings.filter((f) => f.record.endsWith(`A @127.0.0.1:${silent.port}`) && f.message.includes('run deadline reached'))
+        expect(cut.length).to.be.greaterThan(0)
+        // Lookups not yet sent at the deadline are not sent at all.
+        expect(silent.received()).to.equal(8)
+      })
+    })
+
     it('lists the videobridges published under an SRV name against the inventory', async () => {
       const report = await validateDns({inventory: inventory('meet.test', 'prosody.meet.test'), srv: '_jvb._tcp.meet.test'})
       const srv = report.findings.filter((f) => f.record.startsWith('_jvb._tcp.meet.test SRV')).map((f) => `${f.severity} ${f.message}`)

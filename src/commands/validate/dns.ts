@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {formatFlag, inventoryFlag, promFileFlag} from '../../cli/flags.js'
+import {duration, formatFlag, inventoryFlag, promFileFlag} from '../../cli/flags.js'
 import {JproxyCommand} from '../../cli/jproxy-command.js'
 import type {Resolver} from '../../dns/client.js'
 import {type DnsReport, validateDns} from '../../dns/validate.js'
@@ -20,7 +20,7 @@ const resolverFlag = Flags.custom<Resolver>({
 })
 
 export default class ValidateDns extends JproxyCommand {
-  static override description = `Asks the inventory's resolvers (dns.internal, dns.public; the system resolver is never used) over UDP, retrying on silence and over TCP when an answer is truncated, and classifies every lookup: answer, NODATA, NXDOMAIN, SERVFAIL, REFUSED or timeout, following CNAME chains (loops, dangling targets and chains over 8 hops reported) with their TTLs. Checks: the public name has exactly one A record, equal to proxy.listen.ipv4, and at most one AAAA, equal to proxy.listen.ipv6, on every public resolver; every backend hostname resolves on every internal resolver, the same on each; auth., internal.auth. and conference.<domain> are not in public DNS; with --srv, the videobridges published under that SRV name match the inventory. Split-horizon answers are listed side by side. Exit 6 when a check is critical.`
+  static override description = `Asks the inventory's resolvers (dns.internal, dns.public; the system resolver is never used) over UDP, retrying on silence and over TCP when an answer is truncated, and classifies every lookup: answer, NODATA, NXDOMAIN, SERVFAIL, REFUSED or timeout, following CNAME chains (loops, dangling targets and chains over 8 hops reported) with their TTLs. Checks: the public name has exactly one A record, equal to proxy.listen.ipv4, and at most one AAAA, equal to proxy.listen.ipv6, on every public resolver; every backend hostname resolves on every internal resolver, the same on each; auth., internal.auth. and conference.<domain> are not in public DNS; with --srv, the videobridges published under that SRV name match the inventory. Split-horizon answers are listed side by side. Lookups are bounded: dns.concurrency names at once, the whole run by dns.deadline, and a resolver that stops answering is not asked again. Exit 6 when a check is critical.`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> -i /etc/jproxy.yaml',
@@ -30,6 +30,7 @@ export default class ValidateDns extends JproxyCommand {
   ]
 
   static override flags = {
+    deadline: duration({description: 'end the whole run by then (default: dns.deadline)'}),
     format: formatFlag,
     internal: resolverFlag({description: 'internal resolver (repeatable; replaces dns.internal)', multiple: true}),
     inventory: inventoryFlag,
@@ -49,7 +50,7 @@ export default class ValidateDns extends JproxyCommand {
       throw new JproxyError('usage', 'no resolvers to ask: list them in the inventory (dns.internal, dns.public) or pass --internal/--public; the system resolver is never used silently')
     }
 
-    const report = await validateDns({internal, inventory, public: publicResolvers, srv: flags.srv})
+    const report = await validateDns({deadlineMs: flags.deadline, internal, inventory, public: publicResolvers, srv: flags.srv})
     if (flags['prom-file']) await writeTextfile(flags['prom-file'], formatDnsPrometheus(report, new Date()))
     const critical = report.findings.some((f) => f.severity === 'critical')
     if (flags.format === 'nagios' && !this.jsonEnabled()) {

@@ -10,6 +10,8 @@ import {formatTlsNagios, formatTlsPrometheus, formatTlsReport} from '../../repor
 import {loadTrust} from '../../tls/trust.js'
 import {type TlsReport, validateTls} from '../../tls/validate.js'
 
+const DEFAULT_TIMEOUT_MS = 5000
+
 const connectFlag = Flags.custom<{address: string; port?: number}>({
   helpValue: 'IP[:PORT]',
   async parse(input) {
@@ -41,7 +43,7 @@ export default class ValidateTls extends JproxyCommand {
     'prom-file': promFileFlag,
     'ssl-dir': Flags.string({default: '/etc/ssl', description: 'where relayd looks for keypairs (--target relayd)', helpValue: 'DIR'}),
     target: Flags.option({description: 'whose files to check (default: relayd on OpenBSD, else haproxy)', options: ['haproxy', 'relayd'] as const})(),
-    timeout: duration({default: 5000, description: 'per-handshake timeout'}),
+    timeout: duration({description: 'per-handshake timeout (default: 5s)'}),
     'warn-days': Flags.integer({default: 20, description: 'warning when a certificate ends within this many days', min: 0}),
   }
 
@@ -64,7 +66,7 @@ export default class ValidateTls extends JproxyCommand {
       sslDir: flags['ssl-dir'],
       target: flags.target ?? (process.platform === 'openbsd' ? 'relayd' : 'haproxy'),
       thresholds,
-      timeoutMs: flags.timeout,
+      timeoutMs: flags.timeout ?? DEFAULT_TIMEOUT_MS,
       trust: await loadTrust(flags.ca),
     })
     if (flags['prom-file']) await writeTextfile(flags['prom-file'], formatTlsPrometheus(report, now))

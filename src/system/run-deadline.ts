@@ -1,7 +1,7 @@
-import type {Deadline} from '../system/settle-once.js'
+import type {Deadline} from './settle-once.js'
 
 /**
- * The end of a probe run, which every exchange in flight listens to. A Set keeps adding and
+ * The end of a run (probes, DNS lookups), which every exchange in flight listens to. A Set keeps adding and
  * removing a listener O(1): an AbortSignal's listener list costs O(n) per call, which with a
  * thousand probes in flight took a quarter of a second of the run.
  */
