@@ -23,7 +23,7 @@ export interface TlsFileOptions {
 }
 
 /** The certificate and key files the target's proxy will load, and how it found them. */
-async function filesToCheck(options: TlsFileOptions, findings: TlsFinding[]): Promise<{certificate: string; key?: string}> {
+function filesToCheck(options: TlsFileOptions, findings: TlsFinding[]): {certificate: string; key?: string} {
   const {inventory} = options
   if (options.target === 'relayd') {
     const keypair = relaydKeypair(inventory.domain, inventory.proxy.listen.httpsPort, existsSync, options.sslDir)
@@ -56,7 +56,7 @@ async function readText(path: string, findings: TlsFinding[]): Promise<string | 
  */
 export async function checkTlsFiles(options: TlsFileOptions): Promise<{certificates: CertificateReport[]; findings: TlsFinding[]}> {
   const findings: TlsFinding[] = []
-  const files = await filesToCheck(options, findings)
+  const files = filesToCheck(options, findings)
   const text = await readText(files.certificate, findings)
   if (text === undefined) return {certificates: [], findings}
 
