@@ -24,6 +24,14 @@ export const ExitCode = {
   backendsDown: 8,
   /** A file to check (not the inventory) is missing or unreadable. */
   inputUnreadable: 9,
+  /** Another apply holds the target's lock and did not finish within the wait. */
+  busy: 10,
+  /** A gate refused the change (no healthy member in a required pool, too many relayd sessions); nothing was touched. */
+  refused: 11,
+  /** The new config was installed but did not reload or verify; the last-known-good one was restored and verified. */
+  rolledBack: 12,
+  /** Rolling back failed too: the proxy may be down or running a config jproxy did not verify. */
+  rollbackFailed: 13,
 } as const
 
 export type ExitCodeName = keyof typeof ExitCode

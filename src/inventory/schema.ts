@@ -190,6 +190,8 @@ const target = {
 
 const haproxyTarget = z.strictObject({
   ...target,
+  /** The master CLI (`haproxy -W -S PATH`; Debian's unit uses this path): apply reloads and verifies through it when it answers. */
+  masterSocket: absolutePath.default('/run/haproxy-master.sock'),
   chroot: absolutePath.optional(),
   group: name.optional(),
   hardStopAfter: duration.prefault('30m'),
@@ -211,7 +213,20 @@ const relaydTarget = z.strictObject({
 
 const pfTarget = z.strictObject(target)
 
+/** How `jproxy apply` installs configs: its own files live in `dir`. */
+const apply = z.strictObject({
+  /** Versioned copies kept of configs replaced (0 keeps none); the last-known-good copy is kept apart. */
+  backups: z.number().int().min(0).max(1000).default(10),
+  /** Backups, last-known-good copies, locks and the history log (default /var/lib/jproxy, /var/db/jproxy on OpenBSD). */
+  dir: absolutePath.optional(),
+  /** How long a second apply of the same target waits for the first. */
+  lockWait: duration.prefault('60s'),
+  /** How long a reload may take to show a new worker (HAProxy) or a loaded config (relayd). */
+  reloadTimeout: duration.prefault('30s'),
+})
+
 export const Inventory = z.strictObject({
+  apply: apply.prefault({}),
   /** Route `/colibri-ws/<server-id>/` to each JVB; needed when SCTP is off (OpenBSD packages). */
   colibriWs: z.boolean().default(true),
   /** The public name clients use: TLS certificate, relayd keypair, `domain` of each JVB's websockets. */

@@ -6,10 +6,10 @@ const escape = (value: string) => value.replaceAll('\\', String.raw`\\`).replace
 
 export type MetricRow = [labels: Record<string, string | undefined>, value: number]
 
-/** One gauge in the text exposition format: HELP, TYPE and a line per row (none at all without rows). */
-export function gauge(name: string, help: string, rows: MetricRow[]): string[] {
+/** One gauge (or counter) in the text exposition format: HELP, TYPE and a line per row (none at all without rows). */
+export function gauge(name: string, help: string, rows: MetricRow[], type: 'counter' | 'gauge' = 'gauge'): string[] {
   if (rows.length === 0) return []
-  const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`]
+  const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`]
   for (const [labels, value] of rows) {
     const text = Object.entries(labels)
       .filter(([, v]) => v !== undefined)

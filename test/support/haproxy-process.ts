@@ -7,6 +7,8 @@ import {spawnDaemon} from './daemon.js'
 /** A running `haproxy -W -db` (master-worker, foreground) started by a test. */
 export interface HaproxyProcess {
   output(): string
+  /** The master's pid (with -W, the process spawned). */
+  pid: number
   stop(): Promise<void>
 }
 
@@ -15,12 +17,12 @@ export interface HaproxyProcess {
  * server UP (bounded by `timeoutMs`), so requests do not race the first health checks.
  * A missing haproxy binary fails the calling test.
  */
-export async function startHaproxy(config: string, dir: string, name: string, socket: string, timeoutMs = 15_000): Promise<HaproxyProcess> {
+export async function startHaproxy(config: string, dir: string, name: string, socket: string, timeoutMs = 15_000, extraArgs: string[] = []): Promise<HaproxyProcess> {
   const file = join(dir, `${name}.cfg`)
   await writeFile(file, config)
-  const daemon = await spawnDaemon('haproxy', ['-W', '-db', '-f', file], 'haproxy')
+  const daemon = await spawnDaemon('haproxy', ['-W', '-db', ...extraArgs, '-f', file], 'haproxy')
   const {child} = daemon
-  const handle: HaproxyProcess = {output: daemon.output, stop: daemon.stop}
+  const handle: HaproxyProcess = {output: daemon.output, pid: child.pid!, stop: daemon.stop}
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const state = await adminCommand(socket, 'show stat').catch(() => '')

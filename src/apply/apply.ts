@@ -1,0 +1,244 @@
+import {createHash} from 'node:crypto'
+import {mkdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {dirname} from 'node:path'
+import {createTwoFilesPatch} from 'diff'
+
+import {ExitCode, type ExitCodeName} from '../errors.js'
+import {type CheckMessage, runChecker} from '../haproxy/check.js'
+import type {Inventory} from '../inventory/schema.js'
+import {probeInventory} from '../probe/probe.js'
+import {defaultStateFile} from '../probe/state.js'
+import {relaydNativeCheck} from '../relayd/native-check.js'
+import {checkRendered} from '../render/check-rendered.js'
+import {renderTarget, TARGETS, type TargetName} from '../render/targets.js'
+import {type CommandRunner, findOnPath} from '../system/command.js'
+import {LockBusyError, withFileLock} from '../system/file-lock.js'
+import {atomicWrite, promote, writeSynced} from './atomic-write.js'
+import {backUp} from './backups.js'
+import {type GateVerdict, healthGate} from './health-gate.js'
+import {reloadHaproxy, type ReloadOutcome} from './haproxy-reload.js'
+import {missingFromProxy, saveServerState} from './haproxy-verify.js'
+import {type ApplyPaths, applyPaths} from './paths.js'
+import {appendHistory, type Counters, updateCounters} from './record.js'
+import {reloadRelayd, runningSessions} from './relayd-reload.js'
+
+/** The pipeline's steps, in order; `onStage` hears each as it starts (tests kill the run there). */
+export const STAGES = ['lock', 'render', 'check', 'gate', 'diff', 'backup', 'install', 'reload', 'verify', 'rollback'] as const
+export type Stage = (typeof STAGES)[number]
+
+export type ApplyOutcome = 'applied' | 'busy' | 'check-failed' | 'dry-run' | 'refused' | 'rollback-failed' | 'rolled-back' | 'unchanged'
+
+const EXIT: Record<ApplyOutcome, ExitCodeName> = {
+  applied: 'ok',
+  busy: 'busy',
+  'check-failed': 'checkFailed',
+  'dry-run': 'ok',
+  refused: 'refused',
+  'rollback-failed': 'rollbackFailed',
+  'rolled-back': 'rolledBack',
+  unchanged: 'ok',
+}
+
+export interface ApplyReport {
+  backup?: string
+  changed: boolean
+  check?: {command: string[]; messages: CheckMessage[]; ok: boolean}
+  counters?: Counters
+  diff?: string
+  durationMs: number
+  exitCode: number
+  gate?: GateVerdict
+  live: string
+  message: string
+  outcome: ApplyOutcome
+  reload?: ReloadOutcome
+  rollback?: {reload?: ReloadOutcome; restored: string; verified: boolean; problems: string[]}
+  /** relayd: sessions a reload cuts. */
+  sessions?: number
+  sha256: string
+  target: TargetName
+  verify?: {problems: string[]}
+  warnings: string[]
+}
+
+export interface ApplyOptions {
+  dryRun?: boolean
+  /** Install although the health gate (or the session guard) refuses, with a loud warning. */
+  force?: boolean
+  inventory: Inventory
+  /** relayd: refuse when a reload would cut more sessions than this. */
+  maxSessions?: number
+  now?: () => Date
+  onStage?: (stage: Stage) => Promise<void> | void
+  run: CommandRunner
+  target: TargetName
+  /** Extra CA for the end-to-end request through the proxy (a private CA). */
+  tlsCa?: string
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
+const readText = (path: string) => readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)))
+
+/**
+ * `jproxy apply`: render → check the staged file → health gate → diff → back up → install
+ * atomically → reload → verify, and on any failure after the install, restore the
+ * last-known-good config, reload and verify that. One run per target at a time (the lock is
+ * taken first, so two runs never stage over each other). Every run ends in one history line.
+ */
+export async function applyTarget(options: ApplyOptions): Promise<ApplyReport> {
+  const started = performance.now()
+  const now = options.now ?? (() => new Date())
+  const paths = applyPaths(options.inventory, options.target)
+  const config = renderTarget(options.inventory, options.target)
+  const base = {changed: false, live: paths.live, sha256: sha256(config), target: options.target, warnings: [] as string[]}
+  const finish = (outcome: ApplyOutcome, message: string, extra: Partial<ApplyReport> = {}): ApplyReport => ({
+    ...base,
+    ...extra,
+    durationMs: Math.round(performance.now() - started),
+    exitCode: ExitCode[EXIT[outcome]],
+    message,
+    outcome,
+  })
+
+  let report: ApplyReport
+  if (options.dryRun) {
+    report = await pipeline(options, paths, config, finish, base.warnings)
+  } else {
+    await mkdir(dirname(paths.lock), {recursive: true, mode: 0o700})
+    await options.onStage?.('lock')
+    try {
+      report = await withFileLock(paths.lock, {waitMs: options.inventory.apply.lockWait}, () => pipeline(options, paths, config, finish, base.warnings))
+    } catch (error) {
+      if (!(error instanceof LockBusyError)) throw error
+      report = finish('busy', `another apply of ${options.target} is running (${error.holder || 'holder unknown'}); waited ${options.inventory.apply.lockWait} ms`)
+    }
+  }
+
+  if (!options.dryRun && report.outcome !== 'busy') {
+    const reloads = (report.reload ? 1 : 0) + (report.rollback?.reload ? 1 : 0)
+    const at = now()
+    report.counters = await updateCounters(paths.counters, {at, reloads, success: report.exitCode === 0})
+    await appendHistory(paths.history, {at: at.toISOString(), changed: report.changed, durationMs: report.durationMs, exitCode: report.exitCode, message: report.message, outcome: report.outcome, reloads, sha256: report.sha256, target: report.target})
+  }
+
+  return report
+}
+
+type Finish = (outcome: ApplyOutcome, message: string, extra?: Partial<ApplyReport>) => ApplyReport
+
+async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string, finish: Finish, warnings: string[]): Promise<ApplyReport> {
+  const {inventory, target} = options
+  const stage = async (name: Stage) => options.onStage?.(name)
+
+  // 1. Render into a staged file beside the live one (a dry run stages privately).
+  await stage('render')
+  const lintFindings = checkRendered(target, config, paths.live)
+  warnings.push(...lintFindings.map((d) => `${d.file}:${d.line}: ${d.message}`))
+  const staged = options.dryRun ? `${paths.staged}.${process.pid}` : paths.staged
+  await writeSynced(staged, config)
+  try {
+    // 2. The daemon's own checker, on the staged file.
+    await stage('check')
+    const check = await nativeCheck(options, staged)
+    if (!check.ok) return finish('check-failed', `the ${target} checker refused the new config; the live file is untouched`, {check})
+
+    // 3. Health gate, on the probes' damped states.
+    await stage('gate')
+    const probes = await probeInventory({filter: {roles: ['web', 'prosody', 'jicofo', 'jvb']}, inventory, stateFile: inventory.probe.stateFile ?? defaultStateFile()})
+    const gate = healthGate(inventory, probes)
+    warnings.push(...probes.warnings, ...gate.warnings)
+    if (!gate.ok && !options.force) return finish('refused', `health gate: ${gate.problems.join('; ')}; the live file is untouched (--force installs anyway)`, {check, gate})
+    if (!gate.ok) warnings.push(`FORCED past the health gate: ${gate.problems.join('; ')}`)
+
+    // 4. Diff against the live file. A run that died after installing left `pending`: prove that config now.
+    await stage('diff')
+    const live = await readText(paths.live)
+    const pending = await readText(paths.pending)
+    const changed = live !== config
+    const diff = changed ? createTwoFilesPatch(paths.live, `${paths.live} (new)`, live ?? '', config, undefined, undefined, {context: 3}) : ''
+    if (options.dryRun) return finish('dry-run', changed ? `${target}: the new config differs from ${paths.live}; nothing was installed (--dry-run)` : `${target}: ${paths.live} is up to date`, {changed, check, diff, gate})
+    if (!changed && pending === undefined) return finish('unchanged', `${paths.live} is up to date; no reload`, {check, gate})
+
+    let sessions: number | undefined
+    if (target === 'relayd') {
+      sessions = await runningSessions(options.run)
+      warnings.push(`a relayd reload cuts every open session: ${sessions} now`)
+      if (options.maxSessions !== undefined && sessions > options.maxSessions && !options.force) {
+        return finish('refused', `relayd has ${sessions} sessions open, over --max-sessions ${options.maxSessions}; a reload would cut them all`, {changed, check, diff, gate, sessions})
+      }
+    }
+
+    // 5-6. (Locked since the start.) Back up what is live now.
+    await stage('backup')
+    const backup = await backUp(paths.live, live, paths.backups, inventory.apply.backups, options.now?.() ?? new Date())
+    const saved = await readText(paths.lkg)
+    const fallback = saved === undefined ? {name: 'the previous live config', text: live} : {name: paths.lkg, text: saved}
+
+    // 7. Install: the checked staged file itself is renamed over the live one.
+    await stage('install')
+    await writeFile(paths.pending, `${sha256(config)}\n`)
+    await promote(staged, paths.live)
+
+    // 8-9. Reload and verify.
+    await stage('reload')
+    const reload = await reloadTarget(options, config)
+    await stage('verify')
+    const verify = {problems: reload.ok ? await verifyTarget(options, config) : [`reload failed: ${reload.detail}`]}
+    const extra = {backup, changed: true, check, diff, gate, reload, sessions, verify}
+    if (verify.problems.length === 0) {
+      await atomicWrite(paths.lkg, config)
+      await rm(paths.pending, {force: true})
+      return finish('applied', `${paths.live} installed; ${reload.detail}; verified`, extra)
+    }
+
+    // 10. Roll back to the last-known-good config (or, before the first success, what was live).
+    await stage('rollback')
+    if (fallback.text === undefined) return finish('rollback-failed', `the new config failed (${verify.problems.join('; ')}) and there is nothing to roll back to`, extra)
+    await atomicWrite(paths.live, fallback.text)
+    const again = await reloadTarget(options, fallback.text)
+    const problems = again.ok ? await verifyTarget(options, fallback.text) : [`reload failed: ${again.detail}`]
+    const rollback = {problems, reload: again, restored: fallback.name, verified: problems.length === 0}
+    if (problems.length > 0) return finish('rollback-failed', `the new config failed (${verify.problems.join('; ')}), and so did the rollback (${problems.join('; ')})`, {...extra, rollback})
+    await rm(paths.pending, {force: true})
+    return finish('rolled-back', `the new config failed (${verify.problems.join('; ')}); ${rollback.restored} restored, reloaded and verified`, {...extra, rollback})
+  } finally {
+    await rm(staged, {force: true})
+  }
+}
+
+async function nativeCheck(options: ApplyOptions, staged: string): Promise<{command: string[]; messages: CheckMessage[]; ok: boolean}> {
+  const {check} = options.inventory.targets[options.target]
+  if (options.target === 'relayd' && check === undefined) {
+    // relayd exists only on OpenBSD; jproxy's own linter (run on render) stands in elsewhere.
+    const binary = findOnPath('relayd')
+    if (!binary) return {command: [], messages: [{level: 'warning', message: 'relayd is not installed here: only jproxy\'s linter checked the file'}], ok: true}
+    const verdict = await relaydNativeCheck(binary, staged, options.run)
+    return {command: verdict.command, messages: verdict.findings.map((f) => ({file: f.file, level: f.severity === 'error' ? 'alert' : 'warning', line: f.line, message: f.message})), ok: verdict.ok}
+  }
+
+  const verdict = await runChecker(check ?? TARGETS[options.target].defaultCheck, staged, options.run)
+  return {command: verdict.command, messages: verdict.messages.filter((m) => m.level !== 'notice'), ok: verdict.ok}
+}
+
+async function reloadTarget(options: ApplyOptions, config: string): Promise<ReloadOutcome> {
+  const {apply, targets} = options.inventory
+  if (options.target === 'relayd') return reloadRelayd(config, {reload: targets.relayd.reload, run: options.run, timeoutMs: apply.reloadTimeout})
+  const haproxy = targets.haproxy
+  // The new worker reads servers' health and admin states (drain, maint) back from this file.
+  await saveServerState(haproxy.socket, haproxy.stateFile).catch(() => undefined)
+  return reloadHaproxy({masterSocket: haproxy.masterSocket, reload: haproxy.reload, run: options.run, statsSocket: haproxy.socket, timeoutMs: apply.reloadTimeout})
+}
+
+/** After a reload: the proxy's own view holds every backend and server, and a request through it succeeds. */
+async function verifyTarget(options: ApplyOptions, config: string): Promise<string[]> {
+  const {inventory} = options
+  const problems: string[] = []
+  if (options.target === 'haproxy') {
+    const missing = await missingFromProxy(inventory.targets.haproxy.socket, config).catch((error: Error) => [`stats socket: ${error.message}`])
+    if (missing.length > 0) problems.push(`HAProxy lacks ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? `, … (${missing.length})` : ''}`)
+  }
+
+  const through = await probeInventory({filter: {roles: ['proxy']}, inventory: {...inventory, probe: {...inventory.probe, proxy: true}}, stateFile: null, tlsCa: options.tlsCa})
+  for (const b of through.backends.filter((b) => b.health !== 'up')) problems.push(`request through the proxy at ${b.address} failed: ${b.reason}`)
+  return problems
+}

@@ -1,0 +1,46 @@
+import {parseShowStat} from '../haproxy/runtime.js'
+import {atomicWrite} from './atomic-write.js'
+import {socketCommand} from '../haproxy/socket.js'
+
+/** Backends and their servers as the rendered haproxy.cfg declares them. */
+export function declaredServers(config: string): Map<string, string[]> {
+  const backends = new Map<string, string[]>()
+  let current: string[] | undefined
+  for (const line of config.split('\n')) {
+    const section = /^(backend|frontend|listen|defaults|global|peers|resolvers|userlist|program)\b\s*(\S*)/.exec(line)
+    if (section) {
+      current = section[1] === 'backend' ? [] : undefined
+      if (current) backends.set(section[2], current)
+      continue
+    }
+
+    const server = /^\s+server\s+(\S+)/.exec(line)
+    if (server && current) current.push(server[1])
+  }
+
+  return backends
+}
+
+/** What the running HAProxy lacks of the config it should be running; empty when it has it all. */
+export async function missingFromProxy(statsSocket: string, config: string): Promise<string[]> {
+  const rows = parseShowStat(await socketCommand(statsSocket, 'show stat', 5000))
+  const present = new Set(rows.map((r) => `${r.proxy}/${r.server}`))
+  const missing: string[] = []
+  for (const [backend, servers] of declaredServers(config)) {
+    if (!present.has(`${backend}/BACKEND`)) missing.push(`backend ${backend}`)
+    else for (const server of servers) if (!present.has(`${backend}/${server}`)) missing.push(`server ${backend}/${server}`)
+  }
+
+  return missing
+}
+
+/**
+ * Dumps `show servers state` into HAProxy's server-state-file just before a reload, so that the
+ * new worker (`load-server-state-from-file global`) starts with each server's health and
+ * drain/maint state instead of all up. Written whole or not at all.
+ */
+export async function saveServerState(statsSocket: string, stateFile: string): Promise<void> {
+  const state = await socketCommand(statsSocket, 'show servers state', 5000)
+  if (!/^1\n/.test(state)) throw new Error(`not a server state dump: ${state.slice(0, 100)}`)
+  await atomicWrite(stateFile, state)
+}

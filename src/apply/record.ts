@@ -1,0 +1,67 @@
+import {appendFile, mkdir, readFile} from 'node:fs/promises'
+import {dirname} from 'node:path'
+import {z} from 'zod'
+
+import {gauge} from '../report/prometheus.js'
+import {atomicWrite} from './atomic-write.js'
+
+/** What survives between runs for the metrics: the reload count and the last success. */
+const Counters = z.object({
+  lastRunAt: z.string().optional(),
+  lastSuccess: z.boolean().optional(),
+  lastSuccessAt: z.string().optional(),
+  reloads: z.number().int().min(0).default(0),
+})
+export type Counters = z.infer<typeof Counters>
+
+/** One line of the history log. */
+export interface HistoryEntry {
+  at: string
+  changed: boolean
+  durationMs: number
+  exitCode: number
+  message: string
+  outcome: string
+  reloads: number
+  sha256: string
+  target: string
+}
+
+export async function appendHistory(path: string, entry: HistoryEntry): Promise<void> {
+  await mkdir(dirname(path), {recursive: true, mode: 0o700})
+  // One write of one line with O_APPEND: concurrent runs of other targets never interleave within it.
+  await appendFile(path, `${JSON.stringify(entry)}\n`)
+}
+
+/** Reads the counters (missing or unreadable: start at zero), applies this run, writes them back. */
+export async function updateCounters(path: string, run: {at: Date; reloads: number; success: boolean}): Promise<Counters> {
+  const text = await readFile(path, 'utf8').catch(() => '{}')
+  let previous: Counters
+  try {
+    previous = Counters.parse(JSON.parse(text))
+  } catch {
+    previous = Counters.parse({})
+  }
+
+  const counters: Counters = {
+    lastRunAt: run.at.toISOString(),
+    lastSuccess: run.success,
+    lastSuccessAt: run.success ? run.at.toISOString() : previous.lastSuccessAt,
+    reloads: previous.reloads + run.reloads,
+  }
+  await mkdir(dirname(path), {recursive: true, mode: 0o700})
+  await atomicWrite(path, `${JSON.stringify(counters)}\n`)
+  return counters
+}
+
+/** The textfile metrics of the last apply of one target, named like Traefik's and Caddy's reload metrics. */
+export function formatApplyPrometheus(target: string, counters: Counters): string {
+  const labels = {target}
+  const seconds = (iso?: string) => (iso ? Math.round(Date.parse(iso) / 1000) : 0)
+  return [
+    ...gauge('jproxy_apply_last_success', 'Whether the last apply of this target succeeded (1) or not (0).', [[labels, counters.lastSuccess ? 1 : 0]]),
+    ...gauge('jproxy_apply_last_success_timestamp_seconds', 'When an apply of this target last succeeded (0: never).', [[labels, seconds(counters.lastSuccessAt)]]),
+    ...gauge('jproxy_apply_last_run_timestamp_seconds', 'When apply last ran for this target.', [[labels, seconds(counters.lastRunAt)]]),
+    ...gauge('jproxy_apply_reloads_total', 'Reloads jproxy apply made of this proxy, rollbacks included.', [[labels, counters.reloads]], 'counter'),
+  ].join('\n') + '\n'
+}

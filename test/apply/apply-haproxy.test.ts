@@ -1,0 +1,124 @@
+import {expect} from 'chai'
+import {readdir, readFile, rm} from 'node:fs/promises'
+import {mkdtemp} from 'node:fs/promises'
+import {createServer, type Server} from 'node:net'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {applyTarget} from '../../src/apply/apply.js'
+import {applyPaths} from '../../src/apply/paths.js'
+import {ExitCode} from '../../src/errors.js'
+import {Inventory} from '../../src/inventory/schema.js'
+import {renderTarget} from '../../src/render/targets.js'
+import {runCommand} from '../../src/system/command.js'
+import {type Stage, startStage, through, withWeb2, workers} from './haproxy-harness.js'
+
+describe('apply: real HAProxy in master-worker mode on loopback', function () {
+  this.timeout(120_000)
+  let dir: string
+  let stage: Stage
+  let ca: string
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'jproxy-apply-'))
+    stage = await startStage(dir)
+    ca = await readFile(stage.pem, 'utf8')
+  })
+  afterEach(async () => {
+    await stage?.haproxy.stop()
+    await Promise.all([...(stage?.backends.values() ?? [])].map((b) => b.close()))
+    await rm(dir, {force: true, recursive: true})
+  })
+
+  const apply = (data: Record<string, any>, extra = {}) => applyTarget({inventory: Inventory.parse(data), run: runCommand, target: 'haproxy', tlsCa: ca, ...extra})
+
+  it('installs a changed config, reloads through the master CLI, verifies, keeps a backup and the last-known-good copy', async () => {
+    const before = await workers(stage)
+    const old = await readFile(stage.live, 'utf8')
+    const data = withWeb2(stage)
+    const report = await apply(data)
+    expect(report, report.message).to.deep.include({changed: true, exitCode: ExitCode.ok, outcome: 'applied'})
+    const after = await workers(stage)
+    expect(after.worker).to.not.equal(before.worker)
+    expect(after.reloads).to.equal(before.reloads + 1)
+    expect(report.reload).to.deep.include({method: 'master CLI', ok: true, workerAfter: after.worker, workerBefore: before.worker})
+
+    const expected = renderTarget(Inventory.parse(data), 'haproxy')
+    expect(await readFile(stage.live, 'utf8')).to.equal(expected)
+    const paths = applyPaths(Inventory.parse(data), 'haproxy')
+    expect(await readFile(paths.lkg, 'utf8')).to.equal(expected)
+    expect(await readFile(report.backup!, 'utf8')).to.equal(old)
+    expect(report.diff).to.include('+    server web2 127.0.0.1:')
+
+    // The new backend serves traffic at once.
+    const answered = new Set<string | undefined>()
+    for (let i = 0; i < 8; i++) answered.add((await through(stage)).backend)
+    expect(answered).to.deep.equal(new Set(['web1', 'web2']))
+
+    const history = (await readFile(paths.history, 'utf8')).trim().split('\n').map((l) => JSON.parse(l))
+    expect(history).to.have.length(1)
+    expect(history[0]).to.include({changed: true, exitCode: 0, outcome: 'applied', reloads: 1, target: 'haproxy'})
+  })
+
+  it('does nothing for an unchanged inventory: no reload, same worker', async () => {
+    const before = await workers(stage)
+    const report = await apply(stage.data)
+    expect(report).to.deep.include({changed: false, exitCode: ExitCode.ok, outcome: 'unchanged'})
+    expect(report.reload).to.equal(undefined)
+    expect(await workers(stage)).to.deep.equal(before)
+  })
+
+  it('refuses what haproxy -c refuses, naming file and line, and leaves the live file byte-identical', async () => {
+    const old = await readFile(stage.live, 'utf8')
+    const before = await workers(stage)
+    const data = withWeb2(stage)
+    data.proxy.tls = {certificate: join(dir, 'missing.pem'), key: join(dir, 'missing.pem')}
+    const report = await apply(data)
+    expect(report).to.deep.include({exitCode: ExitCode.checkFailed, outcome: 'check-failed'})
+    const alert = report.check!.messages.find((m) => m.level === 'alert' && m.line !== undefined)!
+    expect(alert.file).to.match(/\.haproxy\.cfg\.jproxy-staged$/)
+    expect(alert.message).to.include('missing.pem')
+    expect(await readFile(stage.live, 'utf8')).to.equal(old)
+    expect(await workers(stage)).to.deep.equal(before)
+    expect((await readdir(dir)).filter((f) => f.includes('jproxy-staged'))).to.deep.equal([])
+  })
+
+  it('refuses a config whose only web node is down (health gate) unless forced', async () => {
+    const old = await readFile(stage.live, 'utf8')
+    const data = structuredClone(stage.data)
+    await stage.backends.get('web1')!.close()
+    data.web[0].port = stage.backends.get('web1')!.port
+    data.shards[0].jvbs[0].restPort = stage.backends.get('web1')!.port // a down videobridge: only a warning
+    const report = await apply(data)
+    expect(report).to.deep.include({exitCode: ExitCode.refused, outcome: 'refused'})
+    expect(report.gate!.problems[0]).to.match(/^no web node is up: web\/web1 down/)
+    expect(report.gate!.warnings.some((w) => w.startsWith('jvb/s1/jvb1 down'))).to.equal(true)
+    expect(await readFile(stage.live, 'utf8')).to.equal(old)
+
+    const forced = await apply(data, {force: true})
+    expect(forced, forced.message).to.deep.include({exitCode: ExitCode.ok, outcome: 'applied'})
+    expect(forced.warnings.some((w) => w.startsWith('FORCED past the health gate: no web node is up'))).to.equal(true)
+    expect(await readFile(stage.live, 'utf8')).to.equal(renderTarget(Inventory.parse(data), 'haproxy'))
+  })
+
+  it('rolls back when HAProxy accepts the config with -c but cannot start it (port taken), and service continues', async () => {
+    const blocker: Server = createServer()
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+    try {
+      await apply(withWeb2(stage)) // a verified config becomes the last-known-good one
+      const good = await readFile(stage.live, 'utf8')
+      const before = await workers(stage)
+      const data = withWeb2(stage)
+      data.proxy.listen.httpPort = (blocker.address() as {port: number}).port
+      const report = await apply(data)
+      expect(report, report.message).to.deep.include({exitCode: ExitCode.rolledBack, outcome: 'rolled-back'})
+      expect(report.reload!.ok).to.equal(false)
+      expect(report.rollback).to.deep.include({restored: applyPaths(Inventory.parse(data), 'haproxy').lkg, verified: true})
+      expect(await readFile(stage.live, 'utf8')).to.equal(good)
+      expect((await workers(stage)).worker).to.not.equal(before.worker)
+      expect((await through(stage)).status).to.equal(200)
+    } finally {
+      blocker.close()
+    }
+  })
+})

@@ -1,0 +1,115 @@
+import {readFileSync} from 'node:fs'
+import {mkdir, readFile, writeFile} from 'node:fs/promises'
+import {request} from 'node:https'
+import {join} from 'node:path'
+import {stringify} from 'yaml'
+
+import {Inventory} from '../../src/inventory/schema.js'
+import {renderTarget} from '../../src/render/targets.js'
+import {selfSignedPem} from '../support/certs.js'
+import {socketCommand} from '../../src/haproxy/socket.js'
+import {type HaproxyProcess, startHaproxy} from '../support/haproxy-process.js'
+import {freePorts, type LoopbackBackend, type SeenRequest, startBackend} from '../support/loopback-backends.js'
+
+export const DOMAIN = 'meet.example.org'
+
+/** A real HAProxy in master-worker mode on loopback, started from a config jproxy rendered, with backends to route to. */
+export interface Stage {
+  backends: Map<string, LoopbackBackend>
+  dir: string
+  /** The inventory (plain data) the running config was rendered from; tests change copies of it. */
+  data: Record<string, any>
+  haproxy: HaproxyProcess
+  live: string
+  masterSocket: string
+  pem: string
+  seen: SeenRequest[]
+  socket: string
+}
+
+export async function startStage(dir: string): Promise<Stage> {
+  const seen: SeenRequest[] = []
+  const backends = new Map<string, LoopbackBackend>()
+  for (const name of ['web1', 'web2', 'prosody1', 'jicofo1', 'jvb1-rest', 'jvb1-colibri']) backends.set(name, await startBackend(name, seen))
+  const pem = await selfSignedPem(dir, DOMAIN)
+  const [http, https] = await freePorts(2)
+  const port = (name: string) => backends.get(name)!.port
+  const live = join(dir, 'haproxy.cfg')
+  const socket = join(dir, 'admin.sock')
+  const masterSocket = join(dir, 'master.sock')
+  await writeFile(join(dir, 'server-state'), '1\n')
+  await mkdir(join(dir, 'jproxy'), {recursive: true})
+  const data = {
+    apply: {dir: join(dir, 'jproxy'), lockWait: '60s', reloadTimeout: '10s'},
+    domain: DOMAIN,
+    health: {fall: 1, interval: '200ms', rise: 1, timeout: '500ms'},
+    probe: {stateFile: join(dir, 'probe-state.json')},
+    proxy: {listen: {httpPort: http, httpsPort: https, ipv4: '127.0.0.1'}, tls: {certificate: pem, key: pem}},
+    shards: [
+      {
+        jicofo: {address: '127.0.0.1', port: port('jicofo1')},
+        jvbs: [{address: '127.0.0.1', colibriPort: port('jvb1-colibri'), id: 'jvb1', restPort: port('jvb1-rest')}],
+        name: 's1',
+        prosody: {address: '127.0.0.1', port: port('prosody1')},
+      },
+    ],
+    targets: {haproxy: {masterSocket, output: live, socket, stateFile: join(dir, 'server-state')}},
+    web: [{address: '127.0.0.1', name: 'web1', port: port('web1')}],
+  }
+  const haproxy = await startHaproxy(renderTarget(Inventory.parse(data), 'haproxy'), dir, 'haproxy', socket, 15_000, ['-S', masterSocket])
+  // The master CLI may come up after the workers' admin socket.
+  for (let tries = 0; !(await socketCommand(masterSocket, 'show proc').then((t) => t.includes('worker'), () => false)); tries++) {
+    if (tries > 50) throw new Error(`no master CLI at ${masterSocket}:\n${haproxy.output()}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+
+  return {backends, data, dir, haproxy, live, masterSocket, pem, seen, socket}
+}
+
+/** A copy of the stage's inventory data with both web nodes: a real change to apply. */
+export function withWeb2(stage: Stage): Record<string, any> {
+  const data = structuredClone(stage.data)
+  data.web.push({address: '127.0.0.1', name: 'web2', port: stage.backends.get('web2')!.port})
+  return data
+}
+
+export async function writeInventory(stage: Stage, name: string, data: Record<string, any>): Promise<string> {
+  const file = join(stage.dir, `${name}.yaml`)
+  await writeFile(file, stringify(data))
+  return file
+}
+
+/** The master's `show proc`: current worker pid and the reload count. */
+export async function workers(stage: Stage): Promise<{reloads: number; worker: number}> {
+  const text = await socketCommand(stage.masterSocket, 'show proc')
+  const master = /^\d+\s+master\s+(\d+)/m.exec(text)
+  const worker = /^(\d+)\s+worker\s+0\b/m.exec(text)
+  return {reloads: Number(master?.[1]), worker: Number(worker?.[1])}
+}
+
+/** GET over TLS through the proxy; resolves with the status and the backend that answered. */
+export function through(stage: Stage, path = '/'): Promise<{backend?: string; status: number}> {
+  const {httpsPort} = stage.data.proxy.listen
+  return new Promise((resolve, reject) => {
+    const req = request({agent: false, ca: readFileSync(stage.pem, 'utf8'), host: '127.0.0.1', path, port: httpsPort, servername: DOMAIN}, (res) => {
+      let body = ''
+      res.on('data', (chunk) => (body += chunk))
+      res.on('end', () => {
+        let backend: string | undefined
+        try {
+          backend = JSON.parse(body).backend
+        } catch {}
+
+        resolve({backend, status: res.statusCode ?? 0})
+      })
+    })
+    req.setTimeout(5000, () => req.destroy(new Error('timeout')))
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+
+export async function liveText(stage: Stage): Promise<string> {
+  return readFile(stage.live, 'utf8')
+}
