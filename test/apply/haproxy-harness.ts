@@ -42,7 +42,7 @@ export async function startStage(dir: string): Promise<Stage> {
   const data = {
     apply: {dir: join(dir, 'jproxy'), lockWait: '60s', reloadTimeout: '10s'},
     domain: DOMAIN,
-    health: {fall: 1, interval: '200ms', rise: 1, timeout: '500ms'},
+    health: {fall: 1, interval: '1s', rise: 1, timeout: '500ms'},
     probe: {stateFile: join(dir, 'probe-state.json')},
     proxy: {listen: {httpPort: http, httpsPort: https, ipv4: '127.0.0.1'}, tls: {certificate: pem, key: pem}},
     shards: [
