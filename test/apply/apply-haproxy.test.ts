@@ -1,6 +1,5 @@
 import {expect} from 'chai'
-import {readdir, readFile, rm} from 'node:fs/promises'
-import {mkdtemp} from 'node:fs/promises'
+import {chmod, mkdtemp, readdir, readFile, rm, stat} from 'node:fs/promises'
 import {createServer, type Server} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -35,9 +34,11 @@ describe('apply: real HAProxy in master-worker mode on loopback', function () {
   it('installs a changed config, reloads through the master CLI, verifies, keeps a backup and the last-known-good copy', async () => {
     const before = await workers(stage)
     const old = await readFile(stage.live, 'utf8')
+    await chmod(stage.live, 0o640)
     const data = withWeb2(stage)
     const report = await apply(data)
     expect(report, report.message).to.deep.include({changed: true, exitCode: ExitCode.ok, outcome: 'applied'})
+    expect((await stat(stage.live)).mode & 0o777, 'the live file keeps its mode').to.equal(0o640)
     const after = await workers(stage)
     expect(after.worker).to.not.equal(before.worker)
     expect(after.reloads).to.equal(before.reloads + 1)
