@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto'
 import {mkdir, readFile, rm, writeFile} from 'node:fs/promises'
-import {dirname} from 'node:path'
+import {tmpdir} from 'node:os'
+import {basename, dirname, join} from 'node:path'
 import {createTwoFilesPatch} from 'diff'
 
 import {ExitCode, type ExitCodeName} from '../errors.js'
@@ -130,11 +131,11 @@ async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string
   const {inventory, target} = options
   const stage = async (name: Stage) => options.onStage?.(name)
 
-  // 1. Render into a staged file beside the live one (a dry run stages privately).
+  // 1. Render into a staged file beside the live one (a dry run stages in the temp folder: it may run unprivileged).
   await stage('render')
   const lintFindings = checkRendered(target, config, paths.live)
   warnings.push(...lintFindings.map((d) => `${d.file}:${d.line}: ${d.message}`))
-  const staged = options.dryRun ? `${paths.staged}.${process.pid}` : paths.staged
+  const staged = options.dryRun ? join(tmpdir(), `jproxy-dry-run-${process.pid}-${basename(paths.live)}`) : paths.staged
   await writeSynced(staged, config)
   try {
     // 2. The daemon's own checker, on the staged file.
@@ -181,7 +182,7 @@ async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string
 
     // 8-9. Reload and verify.
     await stage('reload')
-    const reload = await reloadTarget(options, config)
+    const reload = await reloadTarget(options, config, warnings)
     await stage('verify')
     const verify = {problems: reload.ok ? await verifyTarget(options, config) : [`reload failed: ${reload.detail}`]}
     const extra = {backup, changed: true, check, diff, gate, reload, sessions, verify}
@@ -195,7 +196,7 @@ async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string
     await stage('rollback')
     if (fallback.text === undefined) return finish('rollback-failed', `the new config failed (${verify.problems.join('; ')}) and there is nothing to roll back to`, extra)
     await atomicWrite(paths.live, fallback.text)
-    const again = await reloadTarget(options, fallback.text)
+    const again = await reloadTarget(options, fallback.text, warnings)
     const problems = again.ok ? await verifyTarget(options, fallback.text) : [`reload failed: ${again.detail}`]
     const rollback = {problems, reload: again, restored: fallback.name, verified: problems.length === 0}
     if (problems.length > 0) return finish('rollback-failed', `the new config failed (${verify.problems.join('; ')}), and so did the rollback (${problems.join('; ')})`, {...extra, rollback})
@@ -220,12 +221,12 @@ async function nativeCheck(options: ApplyOptions, staged: string): Promise<{comm
   return {command: verdict.command, messages: verdict.messages.filter((m) => m.level !== 'notice'), ok: verdict.ok}
 }
 
-async function reloadTarget(options: ApplyOptions, config: string): Promise<ReloadOutcome> {
+async function reloadTarget(options: ApplyOptions, config: string, warnings: string[]): Promise<ReloadOutcome> {
   const {apply, targets} = options.inventory
   if (options.target === 'relayd') return reloadRelayd(config, {reload: targets.relayd.reload, run: options.run, timeoutMs: apply.reloadTimeout})
   const haproxy = targets.haproxy
   // The new worker reads servers' health and admin states (drain, maint) back from this file.
-  await saveServerState(haproxy.socket, haproxy.stateFile).catch(() => undefined)
+  await saveServerState(haproxy.socket, haproxy.stateFile).catch((error: Error) => warnings.push(`server states not saved before the reload (${error.message}): servers start as the new config says`))
   return reloadHaproxy({masterSocket: haproxy.masterSocket, reload: haproxy.reload, run: options.run, statsSocket: haproxy.socket, timeoutMs: apply.reloadTimeout})
 }
 
