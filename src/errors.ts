@@ -32,6 +32,8 @@ export const ExitCode = {
   rolledBack: 12,
   /** Rolling back failed too: the proxy may be down or running a config jproxy did not verify. */
   rollbackFailed: 13,
+  /** The proxy's runtime API refused a change (add, drain, remove a server); it was undone and no file changed. */
+  runtimeFailed: 14,
 } as const
 
 export type ExitCodeName = keyof typeof ExitCode

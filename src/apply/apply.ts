@@ -27,7 +27,7 @@ import {reloadRelayd, runningSessions} from './relayd-reload.js'
 export const STAGES = ['lock', 'render', 'check', 'gate', 'diff', 'backup', 'install', 'reload', 'verify', 'rollback'] as const
 export type Stage = (typeof STAGES)[number]
 
-export type ApplyOutcome = 'applied' | 'busy' | 'check-failed' | 'dry-run' | 'refused' | 'rollback-failed' | 'rolled-back' | 'unchanged'
+export type ApplyOutcome = 'applied' | 'busy' | 'check-failed' | 'dry-run' | 'refused' | 'rollback-failed' | 'rolled-back' | 'runtime-failed' | 'unchanged'
 
 const EXIT: Record<ApplyOutcome, ExitCodeName> = {
   applied: 'ok',
@@ -37,6 +37,7 @@ const EXIT: Record<ApplyOutcome, ExitCodeName> = {
   refused: 'refused',
   'rollback-failed': 'rollbackFailed',
   'rolled-back': 'rolledBack',
+  'runtime-failed': 'runtimeFailed',
   unchanged: 'ok',
 }
 
@@ -72,6 +73,11 @@ export interface ApplyOptions {
   now?: () => Date
   onStage?: (stage: Stage) => Promise<void> | void
   run: CommandRunner
+  /**
+   * A change the proxy's runtime API makes instead of a reload (HAProxy `add server`, …): `apply`
+   * runs before the file is installed and returns what it did; `undo` reverses it.
+   */
+  runtime?: {apply(): Promise<string>; undo(): Promise<void>}
   target: TargetName
   /** Extra CA for the end-to-end request through the proxy (a private CA). */
   tlsCa?: string
@@ -116,7 +122,7 @@ export async function applyTarget(options: ApplyOptions): Promise<ApplyReport> {
   }
 
   if (!options.dryRun && report.outcome !== 'busy') {
-    const reloads = (report.reload ? 1 : 0) + (report.rollback?.reload ? 1 : 0)
+    const reloads = (report.reload && report.reload.method !== 'runtime API' ? 1 : 0) + (report.rollback?.reload ? 1 : 0)
     const at = now()
     report.counters = await updateCounters(paths.counters, {at, reloads, success: report.exitCode === 0})
     await appendHistory(paths.history, {at: at.toISOString(), changed: report.changed, durationMs: report.durationMs, exitCode: report.exitCode, message: report.message, outcome: report.outcome, reloads, sha256: report.sha256, target: report.target})
@@ -175,14 +181,25 @@ async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string
     const saved = await readText(paths.lkg)
     const fallback = saved === undefined ? {name: 'the previous live config', text: live} : {name: paths.lkg, text: saved}
 
+    // A change the runtime API can make goes in before the file, so a refusal leaves both as they were.
+    let runtime: ReloadOutcome | undefined
+    if (options.runtime) {
+      try {
+        runtime = {detail: await options.runtime.apply(), method: 'runtime API', ok: true}
+      } catch (error) {
+        await options.runtime.undo().catch(() => undefined)
+        return finish('runtime-failed', `the runtime API refused the change (${(error as Error).message}); the live file is untouched`, {changed, check, diff, gate})
+      }
+    }
+
     // 7. Install: the checked staged file itself is renamed over the live one.
     await stage('install')
     await writeFile(paths.pending, `${sha256(config)}\n`)
     await promote(staged, paths.live)
 
-    // 8-9. Reload and verify.
+    // 8-9. Reload (unless the runtime API made the change) and verify.
     await stage('reload')
-    const reload = await reloadTarget(options, config, warnings)
+    const reload = runtime ?? (await reloadTarget(options, config, warnings))
     await stage('verify')
     const verify = {problems: reload.ok ? await verifyTarget(options, config) : [`reload failed: ${reload.detail}`]}
     const extra = {backup, changed: true, check, diff, gate, reload, sessions, verify}
@@ -196,6 +213,19 @@ async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string
     await stage('rollback')
     if (fallback.text === undefined) return finish('rollback-failed', `the new config failed (${verify.problems.join('; ')}) and there is nothing to roll back to`, extra)
     await atomicWrite(paths.live, fallback.text)
+    if (options.runtime) {
+      // The running proxy still has the previous file's servers but for this change: undo it.
+      const undone = await options.runtime.undo().then(
+        () => undefined,
+        (error: Error) => error.message,
+      )
+      const problems = undone ? [`undo: ${undone}`] : await verifyTarget(options, fallback.text)
+      const rollback = {problems, restored: fallback.name, verified: problems.length === 0}
+      if (problems.length > 0) return finish('rollback-failed', `the change failed (${verify.problems.join('; ')}), and so did undoing it (${problems.join('; ')})`, {...extra, rollback})
+      await rm(paths.pending, {force: true})
+      return finish('rolled-back', `the change failed (${verify.problems.join('; ')}); undone at run time and ${fallback.name} restored`, {...extra, rollback})
+    }
+
     const again = await reloadTarget(options, fallback.text, warnings)
     const problems = again.ok ? await verifyTarget(options, fallback.text) : [`reload failed: ${again.detail}`]
     const rollback = {problems, reload: again, restored: fallback.name, verified: problems.length === 0}

@@ -3,8 +3,8 @@ import {socketCommand} from '../haproxy/socket.js'
 import type {CommandRunner} from '../system/command.js'
 
 export interface ReloadOutcome {
-  /** How: the master CLI's `reload`, or the inventory's reload command. */
-  method: 'command' | 'master CLI'
+  /** How: the master CLI's `reload`, the inventory's reload command, or no reload at all (the runtime API). */
+  method: 'command' | 'master CLI' | 'runtime API'
   ok: boolean
   /** What happened, for the report: the new worker's pid, or why not. */
   detail: string

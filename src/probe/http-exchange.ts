@@ -14,7 +14,7 @@ export interface ExchangeOptions {
   headers?: Record<string, string>
   /** Body bytes kept; the connection is cut once more arrive (an endless body ends here). */
   maxBytes: number
-  method?: 'GET' | 'HEAD'
+  method?: 'GET' | 'HEAD' | 'POST'
   now?: () => number
   origin: string
   path: string

@@ -1,10 +1,13 @@
 import {createHash} from 'node:crypto'
-import {basename, resolve} from 'node:path'
+import {rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {basename, join, resolve} from 'node:path'
 
 import {atomicWrite} from '../apply/atomic-write.js'
 import {JproxyError} from '../errors.js'
 import {loadInventory} from '../inventory/load.js'
 import type {Diagnostic} from '../relayd/model.js'
+import {type CommandRunner, findOnPath, runCommand} from '../system/command.js'
 import {checkRendered} from './check-rendered.js'
 import {renderTarget, type TargetName, targetOutputPath} from './targets.js'
 
@@ -24,11 +27,12 @@ export interface Generated {
  * Loads the inventory, renders one target, lints it and, with `out`, writes it atomically.
  * Refuses to write over the target's live config: only `jproxy apply` may, after checking it.
  */
-export async function generate(options: {inventory: string; out?: string; target: TargetName}): Promise<Generated> {
+export async function generate(options: {inventory: string; out?: string; run?: CommandRunner; target: TargetName}): Promise<Generated> {
   const inventory = await loadInventory(options.inventory)
   const config = renderTarget(inventory, options.target)
   const live = targetOutputPath(inventory, options.target)
   const findings = checkRendered(options.target, config, options.out ?? basename(live))
+  if (options.target === 'pf') await checkWithPfctl(config, options.run ?? runCommand)
   const summary = {bytes: Buffer.byteLength(config), findings, sha256: createHash('sha256').update(config).digest('hex'), target: options.target}
   if (options.out === undefined) return {...summary, config}
 
@@ -43,4 +47,18 @@ export async function generate(options: {inventory: string; out?: string; target
   }
 
   return {...summary, out: options.out}
+}
+
+/** pf's own parser, where pf exists (OpenBSD): `pfctl -nf` on the rules, which loads nothing. */
+async function checkWithPfctl(config: string, run: CommandRunner): Promise<void> {
+  const pfctl = findOnPath('pfctl')
+  if (!pfctl) return
+  const temp = join(tmpdir(), `jproxy-pf-${process.pid}.conf`)
+  await writeFile(temp, config, {mode: 0o600})
+  try {
+    const result = await run([pfctl, '-nf', temp], {timeoutMs: 30_000})
+    if (result.code !== 0) throw new JproxyError('checkFailed', `pfctl -nf refused the rendered rules, so they are not written:\n${`${result.stderr}${result.stdout}`.trim()}`)
+  } finally {
+    await rm(temp, {force: true})
+  }
 }

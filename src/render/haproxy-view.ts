@@ -2,7 +2,7 @@ import {isIP} from 'node:net'
 
 import {JproxyError} from '../errors.js'
 import {formatDuration} from '../inventory/duration.js'
-import type {Inventory} from '../inventory/schema.js'
+import type {Inventory, Jvb} from '../inventory/schema.js'
 import {shardServerId} from './server-id.js'
 import {COLIBRI_PREFIXES, JICOFO_PATHS, PROSODY_PATHS, SIGNALING_PATHS} from './signaling.js'
 import {hostPort} from '../inventory/host-port.js'
@@ -66,7 +66,7 @@ export function haproxyView(inventory: Inventory): HaproxyView {
         ? {
             jvbIds: jvbs.map((jvb) => jvb.id),
             prefixes: COLIBRI_PREFIXES.join(' '),
-            servers: jvbs.map((jvb) => `server ${jvb.id} ${serverAddress(jvb.address, jvb.colibriPort)} ${check} port ${jvb.restPort}`),
+            servers: jvbs.map((jvb) => `server ${colibriServer(jvb, inventory)}`),
           }
         : undefined,
     crt: certificate,
@@ -95,6 +95,12 @@ export function haproxyView(inventory: Inventory): HaproxyView {
  * to start when a server name does not resolve, and one dead DNS name must not take the
  * whole proxy down; such a server starts in maintenance and its health check decides.
  */
+/** A videobridge's colibri-ws server as haproxy.cfg and the runtime API's `add server` both take it: `ID ADDR:PORT check … port REST`. */
+export function colibriServer(jvb: Jvb, inventory: Inventory): string {
+  const {health} = inventory
+  return `${jvb.id} ${serverAddress(jvb.address, jvb.colibriPort)} check inter ${formatDuration(health.interval)} rise ${health.rise} fall ${health.fall} port ${jvb.restPort}`
+}
+
 function serverAddress(address: string, port: number): string {
   return isIP(address) === 0 ? `${hostPort(address, port)} init-addr last,libc,none` : hostPort(address, port)
 }

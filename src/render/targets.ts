@@ -1,5 +1,6 @@
 import type {Inventory} from '../inventory/schema.js'
 import {haproxyView} from './haproxy-view.js'
+import {pfView} from './pf-view.js'
 import {relaydView} from './relayd-view.js'
 import {loadTemplate, renderTemplate} from './render.js'
 
@@ -10,6 +11,12 @@ export const TARGETS = {
     defaultOutput: '/etc/haproxy/haproxy.cfg',
     template: 'haproxy.cfg',
     view: haproxyView,
+  },
+  pf: {
+    defaultCheck: ['pfctl', '-nf', '$FILE'],
+    defaultOutput: '/etc/pf.jproxy.conf',
+    template: 'pf.conf',
+    view: pfView,
   },
   relayd: {
     defaultCheck: ['relayd', '-n', '-f', '$FILE'],

@@ -1,6 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {mkdir, readFile, writeFile} from 'node:fs/promises'
 import {request} from 'node:https'
+import {connect as tlsConnect, type TLSSocket} from 'node:tls'
 import {join} from 'node:path'
 import {stringify} from 'yaml'
 
@@ -112,4 +113,33 @@ export function through(stage: Stage, path = '/'): Promise<{backend?: string; st
 
 export async function liveText(stage: Stage): Promise<string> {
   return readFile(stage.live, 'utf8')
+}
+
+/** A websocket opened through the proxy: its handshake answer, and the socket kept open. */
+export interface OpenWebsocket {
+  backend?: string
+  closed(): boolean
+  socket: TLSSocket
+  status: number
+}
+
+/** Opens a websocket (HTTP/1.1 upgrade over TLS with SNI) through the proxy and keeps it open. */
+export function openWebsocket(stage: Stage, path: string): Promise<OpenWebsocket> {
+  return new Promise((resolve, reject) => {
+    let closed = false
+    const socket = tlsConnect({ALPNProtocols: ['http/1.1'], ca: readFileSync(stage.pem, 'utf8'), host: '127.0.0.1', port: stage.data.proxy.listen.httpsPort, servername: DOMAIN}, () => {
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${DOMAIN}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`)
+    })
+    let head = ''
+    const timer = setTimeout(() => reject(new Error(`no websocket answer for ${path}`)), 5000)
+    socket.on('close', () => (closed = true))
+    socket.on('error', reject)
+    socket.on('data', function onData(chunk: Buffer) {
+      head += chunk.toString('latin1')
+      if (!head.includes('\r\n\r\n')) return
+      clearTimeout(timer)
+      socket.off('data', onData)
+      resolve({backend: /^x-backend: (\S+)/im.exec(head)?.[1], closed: () => closed, socket, status: Number(head.split(' ')[1])})
+    })
+  })
 }

@@ -8,7 +8,7 @@ import {renderTarget, TARGETS, type TargetName} from '../../src/render/targets.j
 // UPDATE_GOLDEN=1 rewrites the files; review the diff before committing it.
 const UPDATE = process.env.UPDATE_GOLDEN === '1'
 const EXAMPLES = readdirSync('examples').filter((f) => f.endsWith('.yaml'))
-const EXTENSION: Record<TargetName, string> = {haproxy: 'haproxy.cfg', relayd: 'relayd.conf'}
+const EXTENSION: Record<TargetName, string> = {haproxy: 'haproxy.cfg', pf: 'pf.conf', relayd: 'relayd.conf'}
 
 describe('rendered configs match the golden files', () => {
   it('covers at least the two shipped examples', () => {

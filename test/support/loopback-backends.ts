@@ -39,6 +39,8 @@ export async function startBackend(name: string, seen: SeenRequest[], host = '12
   server.on('clientError', (_error, socket) => socket.destroy())
   server.on('upgrade', (req, socket) => {
     socket.on('error', () => {})
+    // Like a real websocket server: when the other side is done, so is this one.
+    socket.on('end', () => socket.end())
     seen.push({backend: name, headers: req.headers, method: req.method ?? '', upgrade: true, url: req.url ?? ''})
     const accept = createHash('sha1').update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64')
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nX-Backend: ${name}\r\n\r\n`)

@@ -1,0 +1,36 @@
+import {Args, Flags} from '@oclif/core'
+import {readFile} from 'node:fs/promises'
+
+import {JproxyError} from '../errors.js'
+import type {ScaleReport} from '../scale/scale.js'
+import {inventoryFlag} from './flags.js'
+
+/** Flags every `scale` command shares. */
+export const scaleFlags = {
+  ca: Flags.string({description: 'CA certificate for the request through the proxy after the change (a private CA)', helpValue: 'FILE'}),
+  force: Flags.boolean({description: 'go ahead although the bridge is down or still has participants'}),
+  inventory: inventoryFlag,
+  'max-sessions': Flags.integer({description: 'relayd: refuse when the reload would cut more open sessions than this', min: 0}),
+  target: Flags.option({description: 'which proxy (default: relayd on OpenBSD, else haproxy)', options: ['haproxy', 'relayd'] as const})(),
+}
+
+export const bridgeIdArg = {id: Args.string({description: "the bridge's server-id (shards[].jvbs[].id)", required: true})}
+
+export const defaultTarget = (target?: 'haproxy' | 'relayd') => target ?? (process.platform === 'openbsd' ? 'relayd' : 'haproxy')
+
+export async function readCa(file?: string): Promise<string | undefined> {
+  if (file === undefined) return undefined
+  return readFile(file, 'utf8').catch((error: Error) => {
+    throw new JproxyError('inputUnreadable', `--ca ${file}: ${error.message}`)
+  })
+}
+
+/** The human report of a scale command: the outcome, what apply did, warnings, then the config a new bridge needs. */
+export function formatScaleReport(report: ScaleReport): string {
+  const lines = [report.message]
+  if (report.apply?.reload) lines.push(`  ${report.apply.reload.method}: ${report.apply.reload.detail}`)
+  if (report.apply?.sessions !== undefined) lines.push(`  relayd sessions cut by the reload: ${report.apply.sessions}`)
+  for (const warning of report.warnings) lines.push(`  warning: ${warning}`)
+  if (report.exitCode === 0 && report.bridgeConfig) lines.push('', `# jvb.conf for ${report.id}:`, report.bridgeConfig.trimEnd(), '', '# pf rule for its media port (jproxy gen pf renders them all):', report.pfRule ?? '')
+  return lines.join('\n') + '\n'
+}

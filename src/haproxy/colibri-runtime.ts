@@ -1,0 +1,102 @@
+import {isIP} from 'node:net'
+
+import type {Inventory, Jvb} from '../inventory/schema.js'
+import {colibriServer} from '../render/haproxy-view.js'
+import {socketCommand} from './socket.js'
+
+/** The backend and allow-list a rendered haproxy.cfg routes colibri websockets with. */
+export const COLIBRI_BACKEND = 'be_colibri'
+
+/**
+ * The colibri allow-list as the running HAProxy holds it: the `acl known_jvb` lines of `file`
+ * (string ACLs of `var(txn.jvb)`, one per bridge when loaded), found by their entries, since a
+ * runtime change leaves the file's line numbers behind the running process's.
+ */
+export async function allowLists(socket: string, file: string, jvbIds: Set<string>): Promise<Array<{entries: string[]; id: string}>> {
+  const listing = await socketCommand(socket, 'show acl')
+  const lists: Array<{entries: string[]; id: string}> = []
+  for (const match of listing.matchAll(/^(\d+) \(\) acl 'var' file '([^']*)' line \d+\./gm)) {
+    if (match[2] !== file) continue
+    const entries = (await socketCommand(socket, `show acl #${match[1]}`))
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/)[1])
+      .filter((entry): entry is string => entry !== undefined)
+    if (entries.length > 0 && entries.every((e) => jvbIds.has(e))) lists.push({entries, id: match[1]})
+  }
+
+  return lists
+}
+
+/** Why a bridge cannot be added without a reload, or undefined when it can. */
+export async function runtimeAddBlocker(socket: string, jvb: Jvb, inventory: Inventory): Promise<string | undefined> {
+  if (!inventory.colibriWs) return 'colibriWs is off'
+  if (isIP(jvb.address) === 0) return 'HAProxy does not resolve the hostname of a server added at run time'
+  const stat = await socketCommand(socket, 'show stat').catch((error: Error) => `error ${error.message}`)
+  if (!stat.includes(`\n${COLIBRI_BACKEND},BACKEND,`)) return `the running HAProxy has no ${COLIBRI_BACKEND} backend yet`
+  return undefined
+}
+
+/** How long a server in maintenance may keep closing connections before `del server` gives up. */
+const REMOVABLE_WAIT_MS = 10_000
+const REMOVABLE_POLL_MS = 100
+
+/** One runtime command whose answer must say it worked (HAProxy answers errors in plain text). */
+async function expect(socket: string, command: string, ok: (answer: string) => boolean): Promise<void> {
+  const answer = (await socketCommand(socket, command)).trim()
+  if (!ok(answer)) throw new Error(`"${command}": ${answer || 'no answer'}`)
+}
+
+const silent = (answer: string) => answer === ''
+
+/**
+ * Adds a bridge to the running HAProxy: the server (as the rendered file declares it), its
+ * health checks, ready state, and its id in the colibri allow-list.
+ */
+export async function addColibriServer(socket: string, file: string, jvb: Jvb, inventory: Inventory): Promise<void> {
+  const server = `${COLIBRI_BACKEND}/${jvb.id}`
+  const [allowList] = await allowLists(socket, file, jvbIds(inventory))
+  if (!allowList) throw new Error(`no colibri allow-list (acl known_jvb) from ${file} in the running HAProxy`)
+  await expect(socket, `add server ${COLIBRI_BACKEND}/${colibriServer(jvb, inventory)}`, (a) => a.includes('New server registered'))
+  await expect(socket, `enable health ${server}`, silent)
+  await expect(socket, `set server ${server} state ready`, silent)
+  await expect(socket, `add acl #${allowList.id} ${jvb.id}`, silent)
+}
+
+/** Every server-id of the inventory. */
+export const jvbIds = (inventory: Inventory) => new Set(inventory.shards.flatMap((s) => s.jvbs.map((j) => j.id)))
+
+/** Drain (new sessions only by explicit route: websockets of running conferences still reach it), or ready again. */
+export async function setColibriState(socket: string, id: string, state: 'drain' | 'maint' | 'ready'): Promise<void> {
+  await expect(socket, `set server ${COLIBRI_BACKEND}/${id} state ${state}`, silent)
+}
+
+/**
+ * Takes a bridge out of the running HAProxy: maintenance, its remaining sessions shut when
+ * `cut` (HAProxy refuses to delete a server with connections), then the server and its
+ * allow-list entry removed.
+ */
+export async function deleteColibriServer(socket: string, file: string, id: string, known: Set<string>, cut: boolean): Promise<void> {
+  const lists = await allowLists(socket, file, new Set([...known, id]))
+  await setColibriState(socket, id, 'maint')
+  if (cut) await expect(socket, `shutdown sessions server ${COLIBRI_BACKEND}/${id}`, silent)
+  // Closed sessions take a moment to leave the server (HAProxy 3.0 has `wait srv-removable`; 2.6 does not).
+  for (let waited = 0; ; waited += REMOVABLE_POLL_MS) {
+    const answer = (await socketCommand(socket, `del server ${COLIBRI_BACKEND}/${id}`)).trim()
+    if (answer.includes('Server deleted')) break
+    if (!answer.includes('still has connections') || waited >= REMOVABLE_WAIT_MS) throw new Error(`"del server ${COLIBRI_BACKEND}/${id}": ${answer}`)
+    await new Promise((resolve) => setTimeout(resolve, REMOVABLE_POLL_MS))
+  }
+
+  for (const list of lists.filter((l) => l.entries.includes(id))) await expect(socket, `del acl #${list.id} ${id}`, silent)
+}
+
+/** The state letters of one colibri server in `show servers state` (undefined when absent). */
+export async function colibriServerState(socket: string, id: string): Promise<{admin: number; operational: number} | undefined> {
+  const state = await socketCommand(socket, `show servers state ${COLIBRI_BACKEND}`)
+  for (const line of state.split('\n')) {
+    const f = line.split(' ')
+    if (f[1] === COLIBRI_BACKEND && f[3] === id) return {admin: Number(f[6]), operational: Number(f[5])}
+  }
+
+  return undefined
+}

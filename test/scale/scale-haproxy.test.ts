@@ -1,0 +1,135 @@
+import {expect} from 'chai'
+import {mkdtemp, readFile, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {ExitCode} from '../../src/errors.js'
+import {colibriServerState} from '../../src/haproxy/colibri-runtime.js'
+import {socketCommand} from '../../src/haproxy/socket.js'
+import {addBridge, drainBridge, removeBridge} from '../../src/scale/scale.js'
+import {runCommand} from '../../src/system/command.js'
+import {type Stage, openWebsocket, startStage, workers, writeInventory} from '../apply/haproxy-harness.js'
+import {type FakeJitsi, startFakeJitsi} from '../support/fake-jitsi.js'
+import {type LoopbackBackend, startBackend} from '../support/loopback-backends.js'
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+describe('scale on real HAProxy: videobridges added, drained and removed at run time', function () {
+  this.timeout(120_000)
+  let dir: string
+  let stage: Stage
+  let rest: FakeJitsi
+  let colibri: LoopbackBackend
+  let file: string
+  let original: string
+  let ca: string
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'jproxy-scale-'))
+    stage = await startStage(dir)
+    rest = await startFakeJitsi()
+    colibri = await startBackend('jvb4-colibri', stage.seen)
+    file = await writeInventory(stage, 'inventory', stage.data)
+    original = await readFile(file, 'utf8')
+    ca = await readFile(stage.pem, 'utf8')
+  })
+  afterEach(async () => {
+    await stage?.haproxy.stop()
+    await Promise.all([...(stage?.backends.values() ?? []), rest, colibri].map((b) => b?.close()))
+    await rm(dir, {force: true, recursive: true})
+  })
+
+  const jvb4 = () => ({address: '127.0.0.1', colibriPort: colibri.port, id: 'jvb4', restPort: rest.port})
+  const base = () => ({file, run: runCommand, target: 'haproxy' as const, tlsCa: ca})
+
+  it('keeps a jvb1 websocket open through add, drain (--wait) and remove of jvb4, with no reload; the inventory ends as it began', async () => {
+    const ws1 = await openWebsocket(stage, '/colibri-ws/jvb1/conference/endpoint?pwd=x')
+    expect(ws1).to.deep.include({backend: 'jvb1-colibri', status: 101})
+    const before = await workers(stage)
+
+    const added = await addBridge({...base(), jvb: jvb4()})
+    expect(added.exitCode, added.message).to.equal(ExitCode.ok)
+    expect(added.apply!.reload).to.deep.include({method: 'runtime API', ok: true})
+    expect(added.bridgeConfig).to.include('server-id = "jvb4"').and.include(`domain = "meet.example.org:${stage.data.proxy.listen.httpsPort}"`).and.include('muc_nickname = "jvb4"')
+    expect(added.pfRule).to.include('jvb4 has no media address')
+    // The route works at once, and the file says the same for the next reload.
+    const ws4 = await openWebsocket(stage, '/colibri-ws/jvb4/conference/endpoint?pwd=x')
+    expect(ws4).to.deep.include({backend: 'jvb4-colibri', status: 101})
+    expect(await readFile(stage.live, 'utf8')).to.match(/^\s+server jvb4 127\.0\.0\.1:\d+ check/m)
+    expect(await readFile(file, 'utf8')).to.include('id: jvb4')
+
+    // Drain: participants go 2, 1, 0 while --wait polls.
+    rest.state.participants = 2
+    const emptying = (async () => {
+      await sleep(300)
+      rest.state.participants = 1
+      await sleep(300)
+      rest.state.participants = 0
+    })()
+    const drained = await drainBridge({...base(), id: 'jvb4', requestTimeoutMs: 2000, wait: {intervalMs: 100, timeoutMs: 10_000}})
+    await emptying
+    expect(drained.exitCode, drained.message).to.equal(ExitCode.ok)
+    expect(drained.message).to.match(/^jvb4 drained: no participants left after \d+ s$/)
+    expect(rest.requests).to.include('POST /colibri/drain/enable')
+    expect(rest.requests.filter((r) => r === 'GET /colibri/stats').length).to.be.at.least(3)
+    expect((await colibriServerState(stage.socket, 'jvb4'))!.admin & 0x08, 'HAProxy drain flag').to.equal(0x08)
+    // A running conference on the drained bridge still gets its new participants' websockets.
+    const late = await openWebsocket(stage, '/colibri-ws/jvb4/conference/late?pwd=x')
+    expect(late.status).to.equal(101)
+    ws4.socket.destroy()
+    late.socket.destroy()
+    await sleep(100)
+
+    const removed = await removeBridge({...base(), id: 'jvb4', requestTimeoutMs: 2000})
+    expect(removed.exitCode, removed.message).to.equal(ExitCode.ok)
+    expect(await colibriServerState(stage.socket, 'jvb4')).to.equal(undefined)
+    const gone = await openWebsocket(stage, '/colibri-ws/jvb4/conference/endpoint?pwd=x')
+    expect(gone.status).to.equal(404)
+    gone.socket.destroy()
+
+    expect(await workers(stage), 'no reload happened').to.deep.equal(before)
+    expect(ws1.closed(), 'the jvb1 websocket is still open').to.equal(false)
+    expect(ws1.socket.write('still here')).to.equal(true)
+    expect(await readFile(file, 'utf8')).to.equal(original)
+    ws1.socket.destroy()
+  })
+
+  it('a bridge added at run time is still there after a later reload, because the file has it', async () => {
+    expect((await addBridge({...base(), jvb: jvb4()})).exitCode).to.equal(ExitCode.ok)
+    const before = await workers(stage)
+    await socketCommand(stage.masterSocket, 'reload')
+    for (let i = 0; i < 100 && (await workers(stage).catch(() => before)).worker === before.worker; i++) await sleep(100)
+    expect((await workers(stage)).worker).to.not.equal(before.worker)
+    expect(await colibriServerState(stage.socket, 'jvb4')).to.not.equal(undefined)
+    const ws = await openWebsocket(stage, '/colibri-ws/jvb4/c/e?pwd=x')
+    expect(ws).to.deep.include({backend: 'jvb4-colibri', status: 101})
+    ws.socket.destroy()
+  })
+
+  it('refuses a bridge that is down, and removing one with participants, changing nothing', async () => {
+    await rest.close()
+    const before = await workers(stage)
+    const refused = await addBridge({...base(), jvb: jvb4()})
+    expect(refused.exitCode).to.equal(ExitCode.refused)
+    expect(refused.message).to.match(/^jvb4 is not up \(/)
+    expect(await readFile(file, 'utf8')).to.equal(original)
+    expect(await colibriServerState(stage.socket, 'jvb4')).to.equal(undefined)
+
+    const busy = await startFakeJitsi({participants: 7})
+    const data = structuredClone(stage.data)
+    data.shards[0].jvbs[0].restPort = busy.port
+    const busyFile = await writeInventory(stage, 'busy', data)
+    const kept = await readFile(busyFile, 'utf8')
+    try {
+      const report = await removeBridge({...base(), file: busyFile, id: 'jvb1', requestTimeoutMs: 2000})
+      expect(report).to.deep.include({exitCode: ExitCode.refused, participants: 7})
+      expect(report.message).to.include('it has 7 participants; drain it first')
+      expect(await readFile(busyFile, 'utf8')).to.equal(kept)
+      expect(await colibriServerState(stage.socket, 'jvb1')).to.not.equal(undefined)
+    } finally {
+      await busy.close()
+    }
+
+    expect(await workers(stage)).to.deep.equal(before)
+  })
+})
