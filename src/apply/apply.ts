@@ -75,7 +75,8 @@ export interface ApplyOptions {
   run: CommandRunner
   /**
    * A change the proxy's runtime API makes instead of a reload (HAProxy `add server`, …): `apply`
-   * runs before the file is installed and returns what it did; `undo` reverses it.
+   * runs before the file is installed, returns what it did, and leaves nothing half done when it
+   * throws; `undo` reverses a change that went in, if verifying it fails.
    */
   runtime?: {apply(): Promise<string>; undo(): Promise<void>}
   target: TargetName
@@ -187,7 +188,6 @@ async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string
       try {
         runtime = {detail: await options.runtime.apply(), method: 'runtime API', ok: true}
       } catch (error) {
-        await options.runtime.undo().catch(() => undefined)
         return finish('runtime-failed', `the runtime API refused the change (${(error as Error).message}); the live file is untouched`, {changed, check, diff, gate})
       }
     }
@@ -209,23 +209,25 @@ async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string
       return finish('applied', `${paths.live} installed; ${reload.detail}; verified`, extra)
     }
 
-    // 10. Roll back to the last-known-good config (or, before the first success, what was live).
+    // 10. Roll back. A runtime change is undone and the file it replaced (which the running proxy
+    // then matches again) put back; otherwise the last-known-good config (or, before the first
+    // success, what was live) is restored and reloaded.
     await stage('rollback')
-    if (fallback.text === undefined) return finish('rollback-failed', `the new config failed (${verify.problems.join('; ')}) and there is nothing to roll back to`, extra)
-    await atomicWrite(paths.live, fallback.text)
-    if (options.runtime) {
-      // The running proxy still has the previous file's servers but for this change: undo it.
+    if (options.runtime && live !== undefined) {
+      await atomicWrite(paths.live, live)
       const undone = await options.runtime.undo().then(
         () => undefined,
         (error: Error) => error.message,
       )
-      const problems = undone ? [`undo: ${undone}`] : await verifyTarget(options, fallback.text)
-      const rollback = {problems, restored: fallback.name, verified: problems.length === 0}
+      const problems = undone ? [`undo: ${undone}`] : await verifyTarget(options, live)
+      const rollback = {problems, restored: 'the previous live config', verified: problems.length === 0}
       if (problems.length > 0) return finish('rollback-failed', `the change failed (${verify.problems.join('; ')}), and so did undoing it (${problems.join('; ')})`, {...extra, rollback})
       await rm(paths.pending, {force: true})
-      return finish('rolled-back', `the change failed (${verify.problems.join('; ')}); undone at run time and ${fallback.name} restored`, {...extra, rollback})
+      return finish('rolled-back', `the change failed (${verify.problems.join('; ')}); undone at run time and the previous live config restored`, {...extra, rollback})
     }
 
+    if (fallback.text === undefined) return finish('rollback-failed', `the new config failed (${verify.problems.join('; ')}) and there is nothing to roll back to`, extra)
+    await atomicWrite(paths.live, fallback.text)
     const again = await reloadTarget(options, fallback.text, warnings)
     const problems = again.ok ? await verifyTarget(options, fallback.text) : [`reload failed: ${again.detail}`]
     const rollback = {problems, reload: again, restored: fallback.name, verified: problems.length === 0}

@@ -57,9 +57,16 @@ export async function addColibriServer(socket: string, file: string, jvb: Jvb, i
   const [allowList] = await allowLists(socket, file, jvbIds(inventory))
   if (!allowList) throw new Error(`no colibri allow-list (acl known_jvb) from ${file} in the running HAProxy`)
   await expect(socket, `add server ${COLIBRI_BACKEND}/${colibriServer(jvb, inventory)}`, (a) => a.includes('New server registered'))
-  await expect(socket, `enable health ${server}`, silent)
-  await expect(socket, `set server ${server} state ready`, silent)
-  await expect(socket, `add acl #${allowList.id} ${jvb.id}`, silent)
+  try {
+    await expect(socket, `enable health ${server}`, silent)
+    await expect(socket, `set server ${server} state ready`, silent)
+    await expect(socket, `add acl #${allowList.id} ${jvb.id}`, silent)
+  } catch (error) {
+    // Half added is not added: take the new server out again (it has no sessions yet).
+    await socketCommand(socket, `set server ${server} state maint`).catch(() => undefined)
+    await socketCommand(socket, `del server ${server}`).catch(() => undefined)
+    throw error
+  }
 }
 
 /** Every server-id of the inventory. */
@@ -77,7 +84,23 @@ export async function setColibriState(socket: string, id: string, state: 'drain'
  */
 export async function deleteColibriServer(socket: string, file: string, id: string, known: Set<string>, cut: boolean): Promise<void> {
   const lists = await allowLists(socket, file, new Set([...known, id]))
+  const before = await colibriServerState(socket, id)
   await setColibriState(socket, id, 'maint')
+  try {
+    await removeServer(socket, id, cut)
+  } catch (error) {
+    // Not removed: back to the state it had (drain or ready), so it serves as before.
+    await setColibriState(socket, id, before && before.admin & ADMIN_DRAIN ? 'drain' : 'ready').catch(() => undefined)
+    throw error
+  }
+
+  for (const list of lists.filter((l) => l.entries.includes(id))) await expect(socket, `del acl #${list.id} ${id}`, silent)
+}
+
+/** srv_admin_state bit of a drained server (`show servers state`). */
+export const ADMIN_DRAIN = 0x08
+
+async function removeServer(socket: string, id: string, cut: boolean): Promise<void> {
   if (cut) await expect(socket, `shutdown sessions server ${COLIBRI_BACKEND}/${id}`, silent)
   // Closed sessions take a moment to leave the server (HAProxy 3.0 has `wait srv-removable`; 2.6 does not).
   for (let waited = 0; ; waited += REMOVABLE_POLL_MS) {
@@ -86,8 +109,6 @@ export async function deleteColibriServer(socket: string, file: string, id: stri
     if (!answer.includes('still has connections') || waited >= REMOVABLE_WAIT_MS) throw new Error(`"del server ${COLIBRI_BACKEND}/${id}": ${answer}`)
     await new Promise((resolve) => setTimeout(resolve, REMOVABLE_POLL_MS))
   }
-
-  for (const list of lists.filter((l) => l.entries.includes(id))) await expect(socket, `del acl #${list.id} ${id}`, silent)
 }
 
 /** The state letters of one colibri server in `show servers state` (undefined when absent). */

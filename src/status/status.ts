@@ -1,3 +1,4 @@
+import {COLIBRI_BACKEND} from '../haproxy/colibri-runtime.js'
 import {parseShowStat} from '../haproxy/runtime.js'
 import {socketCommand} from '../haproxy/socket.js'
 import type {Inventory} from '../inventory/schema.js'
@@ -35,7 +36,7 @@ function haproxyName(t: ProbeTarget): string | undefined {
   if (t.role === 'web') return `be_web/${t.id}`
   if (t.role === 'prosody') return `be_prosody/${t.shard}`
   if (t.role === 'jicofo') return `be_jicofo/${t.shard}`
-  if (t.role === 'jvb') return `be_colibri/${t.id}`
+  if (t.role === 'jvb') return `${COLIBRI_BACKEND}/${t.id}`
   return undefined
 }
 

@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {ExitCode} from '../../src/errors.js'
-import {colibriServerState} from '../../src/haproxy/colibri-runtime.js'
+import {ADMIN_DRAIN, colibriServerState} from '../../src/haproxy/colibri-runtime.js'
 import {socketCommand} from '../../src/haproxy/socket.js'
 import {addBridge, drainBridge, removeBridge} from '../../src/scale/scale.js'
 import {runCommand} from '../../src/system/command.js'
@@ -72,7 +72,7 @@ describe('scale on real HAProxy: videobridges added, drained and removed at run 
     expect(drained.message).to.match(/^jvb4 drained: no participants left after \d+ s$/)
     expect(rest.requests).to.include('POST /colibri/drain/enable')
     expect(rest.requests.filter((r) => r === 'GET /colibri/stats').length).to.be.at.least(3)
-    expect((await colibriServerState(stage.socket, 'jvb4'))!.admin & 0x08, 'HAProxy drain flag').to.equal(0x08)
+    expect((await colibriServerState(stage.socket, 'jvb4'))!.admin & ADMIN_DRAIN, 'HAProxy drain flag').to.equal(ADMIN_DRAIN)
     // A running conference on the drained bridge still gets its new participants' websockets.
     const late = await openWebsocket(stage, '/colibri-ws/jvb4/conference/late?pwd=x')
     expect(late.status).to.equal(101)
@@ -104,6 +104,20 @@ describe('scale on real HAProxy: videobridges added, drained and removed at run 
     const ws = await openWebsocket(stage, '/colibri-ws/jvb4/c/e?pwd=x')
     expect(ws).to.deep.include({backend: 'jvb4-colibri', status: 101})
     ws.socket.destroy()
+  })
+
+  it('when HAProxy refuses the runtime change, exits 14 and leaves the inventory, the live file and the proxy as they were', async () => {
+    // A server of that name already runs (added by hand, not in the inventory): `add server` refuses.
+    await socketCommand(stage.socket, `add server be_colibri/jvb4 127.0.0.1:${colibri.port}`)
+    const live = await readFile(stage.live, 'utf8')
+    const before = await workers(stage)
+    const report = await addBridge({...base(), jvb: jvb4()})
+    expect(report.exitCode, report.message).to.equal(ExitCode.runtimeFailed)
+    expect(report.message).to.match(/^jvb4 not added \(the inventory is as it was\): the runtime API refused the change \("add server be_colibri\/jvb4 .*": .*\); the live file is untouched$/)
+    expect(await readFile(file, 'utf8')).to.equal(original)
+    expect(await readFile(stage.live, 'utf8')).to.equal(live)
+    expect(await workers(stage)).to.deep.equal(before)
+    expect(await colibriServerState(stage.socket, 'jvb4'), 'the hand-added server is still there').to.not.equal(undefined)
   })
 
   it('refuses a bridge that is down, and removing one with participants, changing nothing', async () => {
