@@ -155,7 +155,7 @@ async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string
     const probes = await probeInventory({filter: {roles: ['web', 'prosody', 'jicofo', 'jvb']}, inventory, stateFile: inventory.probe.stateFile ?? defaultStateFile()})
     const gate = healthGate(inventory, probes)
     warnings.push(...probes.warnings, ...gate.warnings)
-    if (!gate.ok && !options.force) return finish('refused', `health gate: ${gate.problems.join('; ')}; the live file is untouched (--force installs anyway)`, {check, gate})
+    if (!gate.ok && !options.force) return finish('refused', `the health gate refused the config (${gate.problems.length} required pool(s) without a member up); the live file is untouched (--force installs anyway)`, {check, gate})
     if (!gate.ok) warnings.push(`FORCED past the health gate: ${gate.problems.join('; ')}`)
 
     // 4. Diff against the live file. A run that died after installing left `pending`: prove that config now.

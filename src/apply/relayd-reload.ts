@@ -1,3 +1,4 @@
+import {JproxyError} from '../errors.js'
 import {parseRelaydSessions, parseRelayctlTable} from '../relayd/relayctl.js'
 import type {CommandRunner} from '../system/command.js'
 import type {ReloadOutcome} from './haproxy-reload.js'
@@ -7,6 +8,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 /** Sessions relayd is relaying now: every one of them is cut by a reload. */
 export async function runningSessions(run: CommandRunner): Promise<number> {
   const result = await run(['relayctl', 'show', 'sessions'], {timeoutMs: 10_000})
+  if (result.missing) throw new JproxyError('usage', 'relayctl is not installed here: apply and scale for relayd run on the relayd host')
   if (result.code !== 0) throw new Error(`relayctl show sessions exited ${result.code}: ${result.stderr.trim()}`)
   return parseRelaydSessions(result.stdout).filter((s) => s.running).length
 }
