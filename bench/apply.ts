@@ -17,7 +17,7 @@ import {readFile, writeFile} from 'node:fs/promises'
 import {stringify} from 'yaml'
 
 import {addJvb, removeJvb} from '../src/inventory/edit.js'
-import {startStage, withWeb2, writeInventory} from '../test/apply/haproxy-harness.js'
+import {startStage, withWeb2, writeInventory} from '../test/support/haproxy-stage.js'
 import {startFakeJitsi} from '../test/support/fake-jitsi.js'
 import {startBackend} from '../test/support/loopback-backends.js'
 

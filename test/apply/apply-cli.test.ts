@@ -11,7 +11,7 @@ import {ExitCode} from '../../src/errors.js'
 import {Inventory} from '../../src/inventory/schema.js'
 import {renderTarget} from '../../src/render/targets.js'
 import {runCommand} from '../../src/system/command.js'
-import {type Stage, startStage, through, withWeb2, workers, writeInventory} from './haproxy-harness.js'
+import {type Stage, startStage, through, withWeb2, workers, writeInventory} from '../support/haproxy-stage.js'
 
 const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 

@@ -10,7 +10,7 @@ import {ExitCode} from '../../src/errors.js'
 import {Inventory} from '../../src/inventory/schema.js'
 import {renderTarget} from '../../src/render/targets.js'
 import {runCommand} from '../../src/system/command.js'
-import {type Stage, startStage, through, withWeb2, workers} from './haproxy-harness.js'
+import {type Stage, startStage, through, withWeb2, workers} from '../support/haproxy-stage.js'
 
 describe('apply: real HAProxy in master-worker mode on loopback', function () {
   this.timeout(120_000)

@@ -7,7 +7,7 @@ import {join} from 'node:path'
 import {applyTarget} from '../../src/apply/apply.js'
 import {Inventory} from '../../src/inventory/schema.js'
 import {runCommand} from '../../src/system/command.js'
-import {type Stage, startStage, withWeb2, workers} from './haproxy-harness.js'
+import {type Stage, startStage, withWeb2, workers} from '../support/haproxy-stage.js'
 
 /**
  * Runs wrk (Debian package) against `url` for `seconds`; a missing wrk fails the test. Each

@@ -8,7 +8,7 @@ import {Inventory} from '../../src/inventory/schema.js'
 import {probeInventory} from '../../src/probe/probe.js'
 import {runCommand} from '../../src/system/command.js'
 import {proxyStatus} from '../../src/status/status.js'
-import {type Stage, startStage, withWeb2} from './haproxy-harness.js'
+import {type Stage, startStage, withWeb2} from '../support/haproxy-stage.js'
 
 describe('status: the running HAProxy beside the last probe', function () {
   this.timeout(60_000)

@@ -8,7 +8,7 @@ import {ADMIN_DRAIN, colibriServerState} from '../../src/haproxy/colibri-runtime
 import {socketCommand} from '../../src/haproxy/socket.js'
 import {addBridge, drainBridge, removeBridge} from '../../src/scale/scale.js'
 import {runCommand} from '../../src/system/command.js'
-import {type Stage, openWebsocket, startStage, workers, writeInventory} from '../apply/haproxy-harness.js'
+import {type Stage, openWebsocket, startStage, workers, writeInventory} from '../support/haproxy-stage.js'
 import {type FakeJitsi, startFakeJitsi} from '../support/fake-jitsi.js'
 import {type LoopbackBackend, startBackend} from '../support/loopback-backends.js'
 

@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core'
 
-import {bridgeIdArg, defaultTarget, formatScaleReport, readCa, scaleFlags} from '../../cli/scale-flags.js'
+import {bridgeIdArg, defaultTarget, readCa, scaleFlags} from '../../cli/scale-flags.js'
 import {JproxyCommand} from '../../cli/jproxy-command.js'
+import {formatScaleReport} from '../../report/scale.js'
 import {addBridge, type ScaleReport} from '../../scale/scale.js'
 import {runCommand} from '../../system/command.js'
 

@@ -1,5 +1,6 @@
-import {bridgeIdArg, defaultTarget, formatScaleReport, readCa, scaleFlags} from '../../cli/scale-flags.js'
+import {bridgeIdArg, defaultTarget, readCa, scaleFlags} from '../../cli/scale-flags.js'
 import {JproxyCommand} from '../../cli/jproxy-command.js'
+import {formatScaleReport} from '../../report/scale.js'
 import {removeBridge, type ScaleReport} from '../../scale/scale.js'
 import {runCommand} from '../../system/command.js'
 

@@ -1,16 +1,16 @@
 import {readFileSync} from 'node:fs'
 import {mkdir, readFile, writeFile} from 'node:fs/promises'
 import {request} from 'node:https'
-import {connect as tlsConnect, type TLSSocket} from 'node:tls'
 import {join} from 'node:path'
+import {connect as tlsConnect, type TLSSocket} from 'node:tls'
 import {stringify} from 'yaml'
 
+import {socketCommand} from '../../src/haproxy/socket.js'
 import {Inventory} from '../../src/inventory/schema.js'
 import {renderTarget} from '../../src/render/targets.js'
-import {selfSignedPem} from '../support/certs.js'
-import {socketCommand} from '../../src/haproxy/socket.js'
-import {type HaproxyProcess, startHaproxy} from '../support/haproxy-process.js'
-import {freePorts, type LoopbackBackend, type SeenRequest, startBackend} from '../support/loopback-backends.js'
+import {selfSignedPem} from './certs.js'
+import {type HaproxyProcess, startHaproxy} from './haproxy-process.js'
+import {freePorts, type LoopbackBackend, type SeenRequest, startBackend} from './loopback-backends.js'
 
 export const DOMAIN = 'meet.example.org'
 
