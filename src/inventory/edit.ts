@@ -2,7 +2,7 @@ import {isIP} from 'node:net'
 import {isMap, isScalar, isSeq, type Node, parseDocument, type YAMLMap, type YAMLSeq} from 'yaml'
 
 import {JproxyError} from '../errors.js'
-import {parseInventory} from './load.js'
+import {invalidInventory, parseInventory} from './load.js'
 import {type Inventory, isHostname, NAME_MAX, NAME_PATTERN} from './schema.js'
 
 /** A videobridge to add, as the command line gives it. */
@@ -123,5 +123,5 @@ export function removeJvb(text: string, id: string): {inventory: Inventory; shar
 function validated(text: string): Inventory {
   const report = parseInventory(text, 'the edited inventory')
   if (report.inventory) return report.inventory
-  throw new JproxyError('inventoryInvalid', `the change would make the inventory invalid, so it is not written:\n${report.problems.map((p) => `${p.path}: ${p.message}`).join('\n')}`, {problems: report.problems})
+  throw invalidInventory('the edited inventory', report.problems, 'the change would make the inventory invalid, so it is not written')
 }

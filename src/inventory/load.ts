@@ -46,26 +46,34 @@ export function parseInventory(text: string, file: string): InventoryReport {
 
 /** Reads and checks an inventory file; throws a JproxyError naming the file and every problem. */
 export async function loadInventory(file: string): Promise<Inventory> {
-  const report = await readInventoryReport(file)
-  if (report.inventory) return report.inventory
-  throw new JproxyError(
-    'inventoryInvalid',
-    `invalid inventory:\n${report.problems.map((p) => formatProblem(file, p)).join('\n')}`,
-    {file, problems: report.problems},
-  )
+  return (await loadInventoryText(file)).inventory
+}
+
+/** loadInventory, keeping the file's text too: what an in-place edit splices. */
+export async function loadInventoryText(file: string): Promise<{inventory: Inventory; text: string}> {
+  const text = await readInventoryFile(file)
+  const report = parseInventory(text, file)
+  if (report.inventory) return {inventory: report.inventory, text}
+  throw invalidInventory(file, report.problems, 'invalid inventory')
+}
+
+/** The error for an inventory that breaks the schema or a rule: every problem as `FILE:LINE: path: message`. */
+export function invalidInventory(file: string, problems: InventoryProblem[], heading: string): JproxyError {
+  return new JproxyError('inventoryInvalid', `${heading}:\n${problems.map((p) => formatProblem(file, p)).join('\n')}`, {file, problems})
 }
 
 /** Reads an inventory file into a report; a missing or unreadable file is an error of its own. */
 export async function readInventoryReport(file: string): Promise<InventoryReport> {
-  let text: string
+  return parseInventory(await readInventoryFile(file), file)
+}
+
+async function readInventoryFile(file: string): Promise<string> {
   try {
-    text = await readFile(file, 'utf8')
+    return await readFile(file, 'utf8')
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message
     throw new JproxyError('inventoryUnreadable', `cannot read inventory ${file}: ${reason}`, {file})
   }
-
-  return parseInventory(text, file)
 }
 
 /** The 1-based line of the deepest node on `path` that exists in the document. */

@@ -55,13 +55,14 @@ export function damp(previous: BackendState | undefined, health: Health, limits:
 export async function updateStateFile<T>(path: string, warn: (message: string) => void, update: (state: ProbeState) => {result: T; state: ProbeState}): Promise<T> {
   await mkdir(dirname(path), {recursive: true})
   return withFileLock(`${path}.lock`, {staleMs: 120_000, waitMs: 10_000}, async () => {
-    const {result, state} = update(await readState(path, warn))
+    const {result, state} = update(await readProbeState(path, warn))
     await atomicWrite(path, `${JSON.stringify(state, null, 1)}\n`)
     return result
   })
 }
 
-async function readState(path: string, warn: (message: string) => void): Promise<ProbeState> {
+/** The damped states of the last probe runs; readers need no lock, since the file is renamed in whole. */
+export async function readProbeState(path: string, warn: (message: string) => void): Promise<ProbeState> {
   let text: string
   try {
     text = await readFile(path, 'utf8')
@@ -79,9 +80,4 @@ async function readState(path: string, warn: (message: string) => void): Promise
   }
 
   return {backends: {}, version: 1}
-}
-
-/** The damped states of the last probe runs, read without the lock (a reader sees whole files: they are renamed in). */
-export async function readProbeState(path: string, warn: (message: string) => void): Promise<ProbeState> {
-  return readState(path, warn)
 }

@@ -1,11 +1,9 @@
-import {readFile} from 'node:fs/promises'
-
 import {type ApplyOptions, type ApplyReport, applyTarget} from '../apply/apply.js'
 import {atomicWrite} from '../apply/atomic-write.js'
 import {ExitCode, JproxyError} from '../errors.js'
 import {addColibriServer, COLIBRI_BACKEND, colibriServerState, deleteColibriServer, jvbIds, runtimeAddBlocker, setColibriState} from '../haproxy/colibri-runtime.js'
 import {addJvb, type NewJvb, removeJvb} from '../inventory/edit.js'
-import {parseInventory} from '../inventory/load.js'
+import {loadInventoryText} from '../inventory/load.js'
 import type {Inventory, Jvb, Shard} from '../inventory/schema.js'
 import {probeInventory} from '../probe/probe.js'
 import {targetOutputPath} from '../render/targets.js'
@@ -33,15 +31,6 @@ export interface ScaleReport {
   participants?: number
   pfRule?: string
   warnings: string[]
-}
-
-async function readInventoryText(file: string): Promise<{inventory: Inventory; text: string}> {
-  const text = await readFile(file, 'utf8').catch((error: Error) => {
-    throw new JproxyError('inventoryUnreadable', `cannot read ${file}: ${error.message}`)
-  })
-  const report = parseInventory(text, file)
-  if (!report.inventory) throw new JproxyError('inventoryInvalid', `invalid inventory ${file}:\n${report.problems.map((p) => `${p.path}: ${p.message}`).join('\n')}`)
-  return {inventory: report.inventory, text}
 }
 
 function findJvb(inventory: Inventory, id: string): {jvb: Jvb; shard: Shard} {
@@ -72,7 +61,7 @@ async function applyEdited(options: ScaleOptions, original: string, edited: {inv
 
 /** `scale add-jvb`: inventory edit, probe of the new bridge, then HAProxy `add server` (no reload) or an apply. */
 export async function addBridge(options: ScaleOptions & {jvb: NewJvb; shard?: string}): Promise<ScaleReport> {
-  const {text} = await readInventoryText(options.file)
+  const {text} = await loadInventoryText(options.file)
   const edited = addJvb(text, options.jvb, options.shard)
   const {jvb, shard} = findJvb(edited.inventory, options.jvb.id)
   const warnings: string[] = []
@@ -120,7 +109,7 @@ export async function addBridge(options: ScaleOptions & {jvb: NewJvb; shard?: st
 export async function drainBridge(
   options: ScaleOptions & {id: string; off?: boolean; requestTimeoutMs: number; wait?: {intervalMs: number; onProgress?: (participants: number, waitedMs: number) => void; timeoutMs: number}},
 ): Promise<ScaleReport> {
-  const {inventory} = await readInventoryText(options.file)
+  const {inventory} = await loadInventoryText(options.file)
   const {jvb} = findJvb(inventory, options.id)
   const drain = !options.off
   if (options.target === 'haproxy') {
@@ -145,7 +134,7 @@ export async function drainBridge(
 
 /** `scale remove-jvb`: refused while the bridge has participants (unless forced), then HAProxy `del server` (no reload) or an apply. */
 export async function removeBridge(options: ScaleOptions & {id: string; requestTimeoutMs: number}): Promise<ScaleReport> {
-  const {inventory, text} = await readInventoryText(options.file)
+  const {inventory, text} = await loadInventoryText(options.file)
   const {jvb} = findJvb(inventory, options.id)
   const warnings: string[] = []
   const participants = await jvbParticipants(jvb, options.requestTimeoutMs).catch((error: Error) => error)
