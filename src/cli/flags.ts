@@ -1,5 +1,7 @@
 import {Flags} from '@oclif/core'
+import {readFile} from 'node:fs/promises'
 
+import {JproxyError} from '../errors.js'
 import {parseDuration} from '../inventory/duration.js'
 import {DEFAULT_INVENTORY} from '../inventory/load.js'
 
@@ -27,3 +29,16 @@ export const duration = Flags.custom<number>({
     return ms
   },
 })
+
+/** The proxy a command acts on when not told: relayd on OpenBSD, HAProxy elsewhere. */
+export function defaultTarget(target?: string): 'haproxy' | 'relayd' {
+  return (target as 'haproxy' | 'relayd' | undefined) ?? (process.platform === 'openbsd' ? 'relayd' : 'haproxy')
+}
+
+/** The PEM text of a `--ca FILE`; an unreadable file is an error naming it. */
+export async function readCa(file?: string): Promise<string | undefined> {
+  if (file === undefined) return undefined
+  return readFile(file, 'utf8').catch((error: Error) => {
+    throw new JproxyError('inputUnreadable', `--ca ${file}: ${error.message}`)
+  })
+}

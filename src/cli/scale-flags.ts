@@ -1,7 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {readFile} from 'node:fs/promises'
 
-import {JproxyError} from '../errors.js'
 import {inventoryFlag} from './flags.js'
 
 /** Flags every `scale` command shares. */
@@ -14,12 +12,3 @@ export const scaleFlags = {
 }
 
 export const bridgeIdArg = {id: Args.string({description: "the bridge's server-id (shards[].jvbs[].id)", required: true})}
-
-export const defaultTarget = (target?: 'haproxy' | 'relayd') => target ?? (process.platform === 'openbsd' ? 'relayd' : 'haproxy')
-
-export async function readCa(file?: string): Promise<string | undefined> {
-  if (file === undefined) return undefined
-  return readFile(file, 'utf8').catch((error: Error) => {
-    throw new JproxyError('inputUnreadable', `--ca ${file}: ${error.message}`)
-  })
-}

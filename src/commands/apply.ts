@@ -1,11 +1,9 @@
 import {Args, Flags} from '@oclif/core'
-import {readFile} from 'node:fs/promises'
 
 import {type ApplyReport, applyTarget, STAGES, type Stage} from '../apply/apply.js'
 import {formatApplyPrometheus} from '../apply/record.js'
-import {inventoryFlag, promFileFlag} from '../cli/flags.js'
+import {defaultTarget, inventoryFlag, promFileFlag, readCa} from '../cli/flags.js'
 import {JproxyCommand} from '../cli/jproxy-command.js'
-import {JproxyError} from '../errors.js'
 import {loadInventory} from '../inventory/load.js'
 import {formatApplyReport} from '../report/apply.js'
 import {writeTextfile} from '../report/prometheus.js'
@@ -47,12 +45,8 @@ export default class Apply extends JproxyCommand {
   async run(): Promise<ApplyReport> {
     const {args, flags} = await this.parse(Apply)
     const inventory = await loadInventory(flags.inventory)
-    const target = (args.target ?? (process.platform === 'openbsd' ? 'relayd' : 'haproxy')) as 'haproxy' | 'relayd'
-    const tlsCa = flags.ca
-      ? await readFile(flags.ca, 'utf8').catch((error: Error) => {
-          throw new JproxyError('inputUnreadable', `--ca ${flags.ca}: ${error.message}`)
-        })
-      : undefined
+    const target = defaultTarget(args.target)
+    const tlsCa = await readCa(flags.ca)
     const report = await applyTarget({dryRun: flags['dry-run'], force: flags.force, inventory, maxSessions: flags['max-sessions'], onStage: crashHook(), run: runCommand, target, tlsCa})
     if (flags['prom-file'] && report.counters) await writeTextfile(flags['prom-file'], formatApplyPrometheus(target, report.counters))
     process.exitCode = report.exitCode

@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 
-import {inventoryFlag} from '../cli/flags.js'
+import {defaultTarget, inventoryFlag} from '../cli/flags.js'
 import {JproxyCommand} from '../cli/jproxy-command.js'
 import {loadInventory} from '../inventory/load.js'
 import {formatStatus} from '../report/status.js'
@@ -23,7 +23,7 @@ export default class Status extends JproxyCommand {
   async run(): Promise<StatusReport> {
     const {args, flags} = await this.parse(Status)
     const inventory = await loadInventory(flags.inventory)
-    const target = (args.target ?? (process.platform === 'openbsd' ? 'relayd' : 'haproxy')) as 'haproxy' | 'relayd'
+    const target = defaultTarget(args.target)
     const report = await proxyStatus({inventory, run: runCommand, target})
     if (!this.jsonEnabled()) process.stdout.write(formatStatus(report))
     return report

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
-import {bridgeIdArg, defaultTarget, readCa, scaleFlags} from '../../cli/scale-flags.js'
+import {defaultTarget, readCa} from '../../cli/flags.js'
+import {bridgeIdArg, scaleFlags} from '../../cli/scale-flags.js'
 import {JproxyCommand} from '../../cli/jproxy-command.js'
 import {formatScaleReport} from '../../report/scale.js'
 import {addBridge, type ScaleReport} from '../../scale/scale.js'

@@ -1,9 +1,9 @@
 import {Flags} from '@oclif/core'
 
-import {duration} from '../../cli/flags.js'
+import {defaultTarget, duration} from '../../cli/flags.js'
 import {JproxyCommand} from '../../cli/jproxy-command.js'
 import {formatScaleReport} from '../../report/scale.js'
-import {bridgeIdArg, defaultTarget, scaleFlags} from '../../cli/scale-flags.js'
+import {bridgeIdArg, scaleFlags} from '../../cli/scale-flags.js'
 import {drainBridge, type ScaleReport} from '../../scale/scale.js'
 import {runCommand} from '../../system/command.js'
 

@@ -1,4 +1,5 @@
-import {bridgeIdArg, defaultTarget, readCa, scaleFlags} from '../../cli/scale-flags.js'
+import {defaultTarget, readCa} from '../../cli/flags.js'
+import {bridgeIdArg, scaleFlags} from '../../cli/scale-flags.js'
 import {JproxyCommand} from '../../cli/jproxy-command.js'
 import {formatScaleReport} from '../../report/scale.js'
 import {removeBridge, type ScaleReport} from '../../scale/scale.js'

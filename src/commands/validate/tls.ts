@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {duration, formatFlag, inventoryFlag, promFileFlag} from '../../cli/flags.js'
+import {defaultTarget, duration, formatFlag, inventoryFlag, promFileFlag} from '../../cli/flags.js'
 import {JproxyCommand} from '../../cli/jproxy-command.js'
 import {ExitCode, JproxyError} from '../../errors.js'
 import {parseIpPort} from '../../inventory/host-port.js'
@@ -64,7 +64,7 @@ export default class ValidateTls extends JproxyCommand {
       names: flags.name,
       now,
       sslDir: flags['ssl-dir'],
-      target: flags.target ?? (process.platform === 'openbsd' ? 'relayd' : 'haproxy'),
+      target: defaultTarget(flags.target),
       thresholds,
       timeoutMs: flags.timeout ?? DEFAULT_TIMEOUT_MS,
       trust: await loadTrust(flags.ca),
