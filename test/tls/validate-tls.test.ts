@@ -236,10 +236,14 @@ describe('TLS: certificates made with openssl', function () {
       return server
     }
 
+    /** An inventory whose proxy listens on `listen` (port, addresses) under `domain`. */
+    const liveInventory = (listen: Record<string, unknown>, domain = DOMAIN) =>
+      Inventory.parse({...smallInventory(), domain, proxy: {listen: {ipv4: '127.0.0.1', ...listen}, tls: {certificate: '/x.pem', key: '/x.pem'}}})
+
     const checkLive = (port: number, extra: Partial<Parameters<typeof validateTls>[0]> = {}) =>
       validateTls({
         files: false,
-        inventory: Inventory.parse({...smallInventory(), domain: DOMAIN, proxy: {listen: {httpsPort: port, ipv4: '127.0.0.1'}, tls: {certificate: '/x.pem', key: '/x.pem'}}}),
+        inventory: liveInventory({httpsPort: port}),
         live: true,
         now: new Date(),
         target: 'haproxy',
@@ -272,7 +276,7 @@ describe('TLS: certificates made with openssl', function () {
       const server = await serve(leaves.wrongSan, [pki.intermediate.pem], {sni: {[DOMAIN]: {cert: leaves.valid.pem + pki.intermediate.pem, key: await read(leaves.valid.key)}}})
       const report = await checkLive(server.port)
       expect(worst(report, 'critical')).to.deep.equal([])
-      const wrongName = await checkLive(server.port, {inventory: Inventory.parse({...smallInventory(), domain: 'other.example.test', proxy: {listen: {httpsPort: server.port, ipv4: '127.0.0.1'}, tls: {certificate: '/x.pem', key: '/x.pem'}}})})
+      const wrongName = await checkLive(server.port, {inventory: liveInventory({httpsPort: server.port}, 'other.example.test')})
       expect(worst(wrongName, 'critical')).to.deep.equal([])
       expect(server.servernames).to.deep.equal([DOMAIN, 'other.example.test'])
     })
@@ -305,16 +309,7 @@ describe('TLS: certificates made with openssl', function () {
     it('every listen address gets its own handshake and verdicts (IPv4 and IPv6)', async () => {
       const v4 = await serve(leaves.valid)
       const v6 = await serve(leaves.expired, [pki.intermediate.pem], {host: '::1', port: v4.port})
-      const report = await validateTls({
-        files: false,
-        inventory: Inventory.parse({...smallInventory(), domain: DOMAIN, proxy: {listen: {httpsPort: v4.port, ipv4: '127.0.0.1', ipv6: '::1'}, tls: {certificate: '/x.pem', key: '/x.pem'}}}),
-        live: true,
-        now: new Date(),
-        target: 'haproxy',
-        thresholds: THRESHOLDS,
-        timeoutMs: 2000,
-        trust,
-      })
+      const report = await checkLive(v4.port, {inventory: liveInventory({httpsPort: v4.port, ipv6: '::1'})})
       expect(report.handshakes.map((h) => h.source)).to.deep.equal([`127.0.0.1:${v4.port}`, `[::1]:${v4.port}`])
       expect(new Set(worst(report, 'critical').map((f) => f.source))).to.deep.equal(new Set([`[::1]:${v4.port}`]))
       expect(v6.servernames).to.deep.equal([DOMAIN])
