@@ -7,11 +7,9 @@
  * an inventory of 1,000 bridges.
  * Run: npm run build && node --import tsx bench/apply.ts
  */
-import {execFile} from 'node:child_process'
 import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
 
 import {readFile, writeFile} from 'node:fs/promises'
 import {stringify} from 'yaml'
@@ -20,22 +18,9 @@ import {addJvb, removeJvb} from '../src/inventory/edit.js'
 import {startStage, withWeb2, writeInventory} from '../test/support/haproxy-stage.js'
 import {startFakeJitsi} from '../test/support/fake-jitsi.js'
 import {startBackend} from '../test/support/loopback-backends.js'
+import {measureCli, median} from './support/measure.js'
 
 const RUNS = 7
-const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url))
-const usage = fileURLToPath(new URL('support/report-usage.mjs', import.meta.url))
-
-function cli(args: string[]): Promise<{code: number; maxRssMiB: number; wallMs: number}> {
-  const started = performance.now()
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', usage, bin, ...args], (error, _stdout, stderr) => {
-      const used = JSON.parse(/USAGE (.*)/.exec(stderr)?.[1] ?? '{"maxRssKiB": 0}')
-      resolve({code: typeof error?.code === 'number' ? error.code : 0, maxRssMiB: used.maxRssKiB / 1024, wallMs: performance.now() - started})
-    })
-  })
-}
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 const dir = await mkdtemp(join(tmpdir(), 'jproxy-bench-apply-'))
 const stage = await startStage(dir)
 try {
@@ -43,7 +28,7 @@ try {
   const measure = async (label: string, args: (i: number) => string[]) => {
     const runs = []
     for (let i = 0; i < RUNS; i++) {
-      const run = await cli(args(i))
+      const run = await measureCli(args(i))
       if (run.code !== 0) throw new Error(`${label}: exit ${run.code}`)
       runs.push(run)
     }
@@ -60,7 +45,7 @@ try {
   const rest = await startFakeJitsi()
   const colibri = await startBackend('jvb4-colibri', [])
   const scaleFile = await writeInventory(stage, 'scale', withWeb2(stage))
-  await cli(['apply', 'haproxy', '-i', scaleFile, '--ca', stage.pem])
+  await measureCli(['apply', 'haproxy', '-i', scaleFile, '--ca', stage.pem])
   await measure('scale add-jvb / remove-jvb, alternately (no reload)', (i) =>
     i % 2 === 0
       ? ['scale', 'add-jvb', 'jvb4', '--address', '127.0.0.1', '--rest-port', String(rest.port), '--colibri-port', String(colibri.port), '--target', 'haproxy', '-i', scaleFile, '--ca', stage.pem]

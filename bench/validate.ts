@@ -7,11 +7,9 @@
  *   against `node -e 0`.
  * Prints wall time, lookups per second and peak RSS. Run: npm run build && node --import tsx bench/validate.ts
  */
-import {execFile} from 'node:child_process'
 import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {stringify} from 'yaml'
 
 import {freePorts} from '../test/support/loopback-backends.js'
@@ -19,33 +17,11 @@ import {TestPki} from '../test/support/pki.js'
 import {startSilentUdp} from '../test/support/silent-udp.js'
 import {startTlsServer} from '../test/support/tls-server.js'
 import {startUnbound} from '../test/support/unbound-process.js'
+import {BIN, type Measured, measureCli, measureNode, median} from './support/measure.js'
 
 const JVBS = 1000
 const RUNS = 9
-const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url))
-const usage = fileURLToPath(new URL('support/report-usage.mjs', import.meta.url))
 const dir = await mkdtemp(join(tmpdir(), 'jproxy-bench-validate-'))
-
-interface Measured {
-  code: number
-  maxRssMiB: number
-  stdout: string
-  wallMs: number
-}
-
-/** One node process, timed from spawn to exit, with its peak RSS (the event loop stays free for the servers here). */
-function node(args: string[]): Promise<Measured> {
-  const started = performance.now()
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', usage, ...args], {maxBuffer: 256 * 1024 * 1024}, (error, stdout, stderr) => {
-      const used = JSON.parse(/USAGE (.*)/.exec(stderr)?.[1] ?? '{"maxRssKiB": 0}')
-      resolve({code: typeof error?.code === 'number' ? error.code : 0, maxRssMiB: used.maxRssKiB / 1024, stdout, wallMs: performance.now() - started})
-    })
-  })
-}
-
-const cli = (args: string[]) => node([bin, ...args])
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 const inventory = (extra: Record<string, unknown>) => ({
   domain: 'meet.test',
   proxy: {listen: {ipv4: '127.0.0.10'}, tls: {certificate: '/etc/ssl/meet.pem', key: '/etc/ssl/meet.pem'}},
@@ -78,11 +54,11 @@ try {
   const dnsRow = (label: string, m: Measured) => console.log(`${label.padEnd(44)} ${(m.wallMs / 1000).toFixed(2)} s (process)   ${lookups(m)} findings   ${((2 * JVBS) / (m.wallMs / 1000)).toFixed(0)} lookups/s with start-up   peak RSS ${m.maxRssMiB.toFixed(0)} MiB`)
   console.log(`validate dns: ${JVBS} bridge hostnames on 2 internal unbound resolvers (${2 * JVBS} lookups) + the public checks`)
   const both = [`127.0.0.1:${a}`, `127.0.0.1:${b}`]
-  dnsRow('concurrency 32 (default)', await cli(['validate', 'dns', '-i', await dnsFile('dns32.yaml', {internal: both}), '--json']))
-  dnsRow('concurrency 1', await cli(['validate', 'dns', '-i', await dnsFile('dns1.yaml', {concurrency: 1, internal: both}), '--json']))
+  dnsRow('concurrency 32 (default)', await measureCli(['validate', 'dns', '-i', await dnsFile('dns32.yaml', {internal: both}), '--json']))
+  dnsRow('concurrency 1', await measureCli(['validate', 'dns', '-i', await dnsFile('dns1.yaml', {concurrency: 1, internal: both}), '--json']))
   const silent = await startSilentUdp()
   stops.push(silent.close)
-  const dead = await cli(['validate', 'dns', '-i', await dnsFile('dead.yaml', {internal: [`127.0.0.1:${a}`, `127.0.0.1:${silent.port}`]}), '--json'])
+  const dead = await measureCli(['validate', 'dns', '-i', await dnsFile('dead.yaml', {internal: [`127.0.0.1:${a}`, `127.0.0.1:${silent.port}`]}), '--json'])
   const cut = (JSON.parse(dead.stdout) as {findings: Array<{message: string; record: string}>}).findings.filter((f) => f.record.endsWith(`@127.0.0.1:${silent.port}`) && f.message.includes('not asked')).length
   console.log(`${'one of the 2 internal resolvers silent'.padEnd(44)} ${(dead.wallMs / 1000).toFixed(2)} s   ${silent.received()} queries to the silent one, ${cut} lookups not sent   peak RSS ${dead.maxRssMiB.toFixed(0)} MiB`)
 
@@ -99,7 +75,7 @@ try {
   const time = async (args: string[], expected: number) => {
     const runs: Measured[] = []
     for (let i = 0; i <= RUNS; i++) {
-      const m = await node(args)
+      const m = await measureNode(args)
       if (m.code !== expected) throw new Error(`${args.join(' ')} exited ${m.code}: ${m.stdout}`)
       if (i > 0) runs.push(m) // the first run warms the disk cache
     }
@@ -109,8 +85,8 @@ try {
 
   console.log(`validate tls (${RUNS} runs each):`)
   console.log(`  node -e 0                                  ${await time(['-e', '0'], 0)}`)
-  console.log(`  files and handshake (--ca, 1 address)      ${await time([bin, 'validate', 'tls', '-i', tlsFile, '--ca', pki.root.cert, '--target', 'haproxy'], 0)}`)
-  console.log(`  files only, system CA bundle               ${await time([bin, 'validate', 'tls', '-i', tlsFile, '--no-live', '--target', 'haproxy'], 6)}`)
+  console.log(`  files and handshake (--ca, 1 address)      ${await time([BIN, 'validate', 'tls', '-i', tlsFile, '--ca', pki.root.cert, '--target', 'haproxy'], 0)}`)
+  console.log(`  files only, system CA bundle               ${await time([BIN, 'validate', 'tls', '-i', tlsFile, '--no-live', '--target', 'haproxy'], 6)}`)
 } finally {
   await Promise.all(stops.map((stop) => stop()))
   await rm(dir, {force: true, recursive: true})
