@@ -1,0 +1,185 @@
+import {expect} from 'chai'
+import {X509Certificate} from 'node:crypto'
+import {chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {createServer, type Server} from 'node:tls'
+
+import {ExitCode} from '../../src/errors.js'
+import {socketCommand} from '../../src/haproxy/socket.js'
+import {Inventory} from '../../src/inventory/schema.js'
+import {runCommand} from '../../src/system/command.js'
+import {type DeployOptions, deployCertificate} from '../../src/tls/deploy.js'
+import {handshake} from '../../src/tls/live.js'
+import {DOMAIN, openWebsocket, type Stage, startStage, workers} from '../support/haproxy-stage.js'
+import {TestPki} from '../support/pki.js'
+
+/** The serial a fresh handshake with the proxy gets at `address`. */
+async function servedSerial(stage: Stage, address = '127.0.0.1'): Promise<string | undefined> {
+  const result = await handshake({address, ca: [], port: stage.data.proxy.listen.httpsPort, servername: DOMAIN, timeoutMs: 5000})
+  return result.chain[0]?.serialNumber
+}
+
+const serialOf = (pem: string) => new X509Certificate(pem).serialNumber
+
+/** tls deploy against real HAProxy rendered by jproxy: swap without reload, refusals that change nothing, restores. */
+describe('tls deploy: HAProxy hot swap through the runtime API', function () {
+  this.timeout(90_000)
+  let root: string
+  let pki: TestPki
+  let dir: string
+  let stage: Stage
+  let count = 0
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'jproxy-deploy-'))
+    pki = await TestPki.create(join(root, 'pki'))
+  })
+  after(async () => rm(root, {force: true, recursive: true}))
+  beforeEach(async () => {
+    dir = join(root, `stage${++count}`)
+    await mkdir(dir)
+    stage = await startStage(dir)
+  })
+  afterEach(async () => {
+    await stage?.haproxy.stop()
+    await Promise.all([...(stage?.backends.values() ?? [])].map((b) => b.close()))
+  })
+
+  /** A renewal as certbot leaves it: fullchain.pem and privkey.pem (0600) in a folder of their own. */
+  async function renewal(options: {chain?: boolean; key?: string; names?: string[]} = {}): Promise<{cert: string; key: string; leafPem: string}> {
+    const leaf = await pki.leaf(DOMAIN, {altNames: (options.names ?? [DOMAIN]).map((n) => `DNS:${n}`)})
+    const folder = join(dir, `renewal-${++count}`)
+    await mkdir(folder)
+    const cert = join(folder, 'fullchain.pem')
+    const key = join(folder, 'privkey.pem')
+    await writeFile(cert, leaf.pem + (options.chain === false ? '' : pki.intermediate.pem))
+    await writeFile(key, await readFile(options.key ?? leaf.key, 'utf8'), {mode: 0o600})
+    return {cert, key, leafPem: leaf.pem}
+  }
+
+  const deploy = (files: {cert: string; key: string}, extra: Partial<DeployOptions> = {}) =>
+    deployCertificate({
+      inventory: Inventory.parse(stage.data),
+      run: runCommand,
+      source: {certificate: files.cert, from: 'flags', key: files.key},
+      target: 'haproxy',
+      timeoutMs: 5000,
+      trust: {certificates: [new X509Certificate(pki.root.pem)], pems: [pki.root.pem], source: 'the test root'},
+      ...extra,
+    })
+
+  const history = async () =>
+    (await readFile(join(dir, 'jproxy', 'apply-history.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+
+  it('swaps RSA for ECDSA without a reload: a websocket opened before stays open and writable, the new serial is served, the file keeps its mode and a backup', async () => {
+    await chmod(stage.pem, 0o640)
+    const old = await readFile(stage.pem, 'utf8')
+    const ws = await openWebsocket(stage, '/xmpp-websocket?room=r1')
+    expect(ws.status).to.equal(101)
+    const before = await workers(stage)
+    const files = await renewal()
+
+    const report = await deploy(files)
+    expect(report.exitCode, report.message).to.equal(ExitCode.ok)
+    expect(report.outcome).to.equal('deployed')
+    expect(report.swap).to.deep.include({method: 'runtime API', ok: true})
+    expect(await servedSerial(stage)).to.equal(serialOf(files.leafPem))
+    expect(report.verify.map((v) => v.ok)).to.deep.equal([true])
+
+    expect(await workers(stage), 'no reload').to.deep.equal(before)
+    expect(ws.closed(), 'the websocket is still open').to.equal(false)
+    expect(ws.socket.write('still here')).to.equal(true)
+    ws.socket.destroy()
+
+    // The file holds the chain and then the key, whole; mode kept; the previous bytes backed up 0600.
+    expect(await readFile(stage.pem, 'utf8')).to.equal((await readFile(files.cert, 'utf8')) + (await readFile(files.key, 'utf8')))
+    expect((await stat(stage.pem)).mode & 0o777).to.equal(0o640)
+    expect(report.backups).to.have.length(1)
+    expect(await readFile(report.backups[0], 'utf8')).to.equal(old)
+    expect((await stat(report.backups[0])).mode & 0o777).to.equal(0o600)
+    expect((await history()).at(-1)).to.deep.include({command: 'tls deploy', exitCode: 0, outcome: 'deployed', serial: serialOf(files.leafPem), target: 'haproxy'})
+
+    // Run again (certbot and cron do): nothing to install, nothing swapped.
+    const again = await deploy(files)
+    expect(again.outcome, again.message).to.equal('unchanged')
+    expect(again.swap).to.equal(undefined)
+  })
+
+  it('a renewal with a key that does not match, an incomplete chain or a wrong name changes nothing (exit 6)', async () => {
+    const old = await readFile(stage.pem, 'utf8')
+    const oldSerial = await servedSerial(stage)
+    const stranger = await pki.leaf('stranger.example.test', {altNames: ['DNS:stranger.example.test']})
+    const cases = {
+      'incomplete chain': [await renewal({chain: false}), /incomplete chain/],
+      'key mismatch': [await renewal({key: stranger.key}), /does not belong to the certificate/],
+      'wrong name': [await renewal({names: ['other.example.org']}), /does not cover meet\.example\.org/],
+    } as const
+    for (const [name, [files, why]] of Object.entries(cases)) {
+      const report = await deploy(files)
+      expect(report.exitCode, name).to.equal(ExitCode.checkFailed)
+      expect(report.outcome, name).to.equal('check-failed')
+      expect(report.message, name).to.match(why)
+      expect(report.installed, name).to.deep.equal([])
+      expect(await readFile(stage.pem, 'utf8'), name).to.equal(old)
+      expect(await servedSerial(stage), name).to.equal(oldSerial)
+    }
+
+    expect(await readdir(join(dir, 'jproxy'))).to.not.include('backups')
+    expect((await history()).map((h) => h.outcome)).to.deep.equal(['check-failed', 'check-failed', 'check-failed'])
+  })
+
+  it('when HAProxy refuses the commit, the transaction is aborted and the files restored (exit 12)', async () => {
+    const old = await readFile(stage.pem, 'utf8')
+    const oldSerial = await servedSerial(stage)
+    const files = await renewal()
+    const stranger = await pki.leaf('stranger.example.test', {altNames: ['DNS:stranger.example.test']})
+    const strangerKey = await readFile(stranger.key, 'utf8')
+    // The payload reaches the real HAProxy with another key: it takes the set and refuses the commit.
+    const cli = (command: string, payload?: string) =>
+      socketCommand(stage.socket, command, 5000, payload?.replace(/-----BEGIN PRIVATE KEY-----[\s\S]*$/, strangerKey.trim()))
+    const report = await deploy(files, {cli})
+    expect(report.exitCode, report.message).to.equal(ExitCode.rolledBack)
+    expect(report.swap?.detail).to.match(/refused commit ssl cert .*inconsistencies between private key and certificate/)
+    expect(await readFile(stage.pem, 'utf8')).to.equal(old)
+    expect(await servedSerial(stage)).to.equal(oldSerial)
+    expect(await socketCommand(stage.socket, 'show ssl cert')).to.not.include('# transaction')
+  })
+
+  it('a listen address that still shows the old serial: the previous certificate goes back into HAProxy and the file (exit 12)', async () => {
+    // A stale server holds the IPv6 listen address with the old certificate (an old proxy never stopped).
+    const old = await readFile(stage.pem, 'utf8')
+    const stale: Server = createServer({cert: old, key: old})
+    await new Promise<void>((resolve) => stale.listen(stage.data.proxy.listen.httpsPort, '::1', resolve))
+    try {
+      stage.data.proxy.listen.ipv6 = '::1'
+      const oldSerial = await servedSerial(stage)
+      // The new serial gets two seconds to show on every address.
+      const report = await deploy(await renewal(), {timeoutMs: 2000})
+      expect(report.exitCode, report.message).to.equal(ExitCode.rolledBack)
+      expect(report.verify.map((v) => [v.source, v.ok])).to.deep.equal([
+        [`127.0.0.1:${stage.data.proxy.listen.httpsPort}`, true],
+        [`[::1]:${stage.data.proxy.listen.httpsPort}`, false],
+      ])
+      expect(report.rollback?.verified).to.equal(true)
+      expect(await readFile(stage.pem, 'utf8')).to.equal(old)
+      expect(await servedSerial(stage)).to.equal(oldSerial)
+    } finally {
+      await new Promise((resolve) => stale.close(resolve))
+    }
+  })
+
+  it('aborts a stale transaction another hand left open, then swaps its own', async () => {
+    const stray = await renewal()
+    const opened = await socketCommand(stage.socket, `set ssl cert ${stage.pem}`, 5000, (await readFile(stray.cert, 'utf8')) + (await readFile(stray.key, 'utf8')))
+    expect(opened).to.match(/Transaction created/)
+    const files = await renewal()
+    const report = await deploy(files)
+    expect(report.exitCode, report.message).to.equal(ExitCode.ok)
+    expect(report.swap?.detail).to.include(`aborted a stale transaction on ${stage.pem}`)
+    expect(await servedSerial(stage)).to.equal(serialOf(files.leafPem))
+  })
+})
