@@ -1,0 +1,138 @@
+import {expect} from 'chai'
+import {execFile} from 'node:child_process'
+import {X509Certificate} from 'node:crypto'
+import {chmod, mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {handshake} from '../../src/tls/live.js'
+import {BIN} from '../support/cli.js'
+import {DOMAIN, openWebsocket, type Stage, startStage, workers, writeInventory} from '../support/haproxy-stage.js'
+import {freePorts} from '../support/loopback-backends.js'
+import {type Pebble, startPebble} from '../support/pebble.js'
+import {TestPki} from '../support/pki.js'
+
+/** The one line of docs/certificates.md's shell blocks that starts with `start`. */
+export async function docsCommand(start: string): Promise<string> {
+  const text = await readFile('docs/certificates.md', 'utf8')
+  const lines = [...text.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1].split('\n'))
+  const line = lines.find((l) => l.startsWith(start))
+  if (!line) throw new Error(`docs/certificates.md has no command starting with "${start}"`)
+  return line
+}
+
+/** Runs a command line through sh, as certbot's timer or cron would, bounded by `timeoutMs`. */
+export function shell(line: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{code: number; output: string}> {
+  return new Promise((resolve) => {
+    execFile('sh', ['-c', line], {env: {...process.env, ...env}, timeout: timeoutMs}, (error, stdout, stderr) => {
+      resolve({code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, output: stdout + stderr})
+    })
+  })
+}
+
+/** A `jproxy` on PATH that runs this checkout's built CLI, so the docs' lines run as written. */
+export async function jproxyOnPath(dir: string): Promise<string> {
+  const bin = join(dir, 'bin')
+  await mkdir(bin, {recursive: true})
+  await writeFile(join(bin, 'jproxy'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`)
+  await chmod(join(bin, 'jproxy'), 0o755)
+  return bin
+}
+
+async function servedSerial(stage: Stage): Promise<string | undefined> {
+  const result = await handshake({address: '127.0.0.1', ca: [], port: stage.data.proxy.listen.httpsPort, servername: DOMAIN, timeoutMs: 5000})
+  return result.chain[0]?.serialNumber
+}
+
+/**
+ * The whole loop on loopback with real daemons: pebble validates HTTP-01 through HAProxy's http
+ * port (proxy.acme → the ACME client's own server), the client's hook runs `jproxy tls deploy`
+ * as docs/certificates.md writes it, and HAProxy serves pebble's certificate without a reload.
+ */
+describe('ACME end to end: pebble, certbot and lego through HAProxy, deployed by the hook', function () {
+  this.timeout(180_000)
+  let dir: string
+  let stage: Stage
+  let pebble: Pebble
+  let inventory: string
+  let bin: string
+  let testRoot: string
+  let issuingRoot: string
+  let acmePort: number
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'jproxy-acme-'))
+    const pki = await TestPki.create(join(dir, 'pki'))
+    ;[acmePort] = await freePorts(1)
+    stage = await startStage(dir, (data) => {
+      data.proxy.acme = {backend: `127.0.0.1:${acmePort}`}
+    })
+    pebble = await startPebble({dir, httpPort: stage.data.proxy.listen.httpPort, pki})
+    inventory = await writeInventory(stage, 'inventory', stage.data)
+    bin = await jproxyOnPath(dir)
+    testRoot = join(dir, 'test-root.pem')
+    await writeFile(testRoot, pki.root.pem)
+    issuingRoot = join(dir, 'pebble-root.pem')
+    await writeFile(issuingRoot, pebble.issuingRoot)
+  })
+  after(async () => {
+    await pebble?.stop()
+    await stage?.haproxy.stop()
+    await Promise.all([...(stage?.backends.values() ?? [])].map((b) => b.close()))
+    await rm(dir, {force: true, recursive: true})
+  })
+
+  /** The docs' line with this machine's paths, and the hook trusting pebble's root (no public CA here). */
+  const localize = (line: string) =>
+    line
+      .replaceAll('/etc/jproxy.yaml', inventory)
+      .replaceAll('/var/lib/prometheus/node-exporter/jproxy_tls_deploy.prom', join(dir, 'deploy.prom'))
+      .replaceAll('/etc/lego', join(dir, 'lego'))
+      .replaceAll('8402', String(acmePort))
+      .replaceAll('jproxy tls deploy', `jproxy tls deploy --ca ${issuingRoot}`)
+
+  it('certbot --standalone behind proxy.acme gets a certificate and its deploy hook swaps it in; a websocket stays open, no reload', async () => {
+    const ws = await openWebsocket(stage, '/xmpp-websocket?room=r1')
+    expect(ws.status).to.equal(101)
+    const before = await workers(stage)
+    const oldSerial = await servedSerial(stage)
+    const certbotDir = join(dir, 'certbot')
+    const line = `${localize(await docsCommand('certbot certonly'))} --server ${pebble.directory} --config-dir ${certbotDir}/config --work-dir ${certbotDir}/work --logs-dir ${certbotDir}/logs --non-interactive --agree-tos --register-unsafely-without-email`
+    const run = await shell(line, {PATH: `${bin}:${process.env.PATH}`, REQUESTS_CA_BUNDLE: testRoot}, 120_000)
+    expect(run.code, `${run.output}\n${pebble.output()}`).to.equal(0)
+
+    const live = join(certbotDir, 'config', 'live', DOMAIN)
+    const issued = new X509Certificate(await readFile(join(live, 'cert.pem'), 'utf8'))
+    expect(issued.serialNumber).to.not.equal(oldSerial)
+    expect(await servedSerial(stage), 'HAProxy serves the certificate pebble issued').to.equal(issued.serialNumber)
+    expect(await readFile(stage.pem, 'utf8')).to.equal((await readFile(join(live, 'fullchain.pem'), 'utf8')) + (await readFile(join(live, 'privkey.pem'), 'utf8')))
+    const log = await readFile(join(certbotDir, 'logs', 'letsencrypt.log'), 'utf8')
+    expect(log).to.match(/Running deploy-hook command/)
+    expect(log).to.not.match(/reported error code/)
+    // The challenge went to certbot, never to a web node.
+    expect(stage.seen.filter((s) => s.url.startsWith('/.well-known/'))).to.deep.equal([])
+
+    expect(await workers(stage), 'no reload').to.deep.equal(before)
+    expect(ws.closed(), 'the websocket is still open').to.equal(false)
+    expect(ws.socket.write('still here')).to.equal(true)
+    ws.socket.destroy()
+    const prom = await readFile(join(dir, 'deploy.prom'), 'utf8')
+    expect(prom).to.match(/^jproxy_tls_deploy_last_success\{domain="meet\.example\.org",target="haproxy"\} 1$/m)
+    expect(prom).to.include(`serial="${issued.serialNumber}"`)
+  })
+
+  it('lego run --run-hook (no shell; LEGO_CERT_PATH, LEGO_CERT_KEY_PATH) gets a new certificate through the proxy and deploys it', async () => {
+    const before = await workers(stage)
+    const line = localize(await docsCommand('lego ')).replace(' run ', ` --server ${pebble.directory} run `)
+    const run = await shell(line, {LEGO_CA_CERTIFICATES: testRoot, PATH: `${bin}:${process.env.PATH}`}, 120_000)
+    expect(run.code, `${run.output}\n${pebble.output()}`).to.equal(0)
+    const issued = new X509Certificate(await readFile(join(dir, 'lego', 'certificates', `${DOMAIN}.crt`), 'utf8'))
+    expect(await servedSerial(stage)).to.equal(issued.serialNumber)
+    expect(await workers(stage), 'no reload').to.deep.equal(before)
+    const history = (await readFile(join(dir, 'jproxy', 'apply-history.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l))
+    expect(history.map((h) => [h.command, h.outcome, h.serial])).to.deep.equal([
+      ['tls deploy', 'deployed', new X509Certificate((await readFile(join(dir, 'certbot', 'config', 'live', DOMAIN, 'cert.pem'), 'utf8'))).serialNumber],
+      ['tls deploy', 'deployed', issued.serialNumber],
+    ])
+  })
+})
