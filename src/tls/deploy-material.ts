@@ -19,6 +19,8 @@ export interface DeployMaterial {
 
 export interface MaterialCheck {
   findings: TlsFinding[]
+  /** The new leaf, when it parsed (also when a check failed: reports name its serial). */
+  leaf?: CertificateSummary
   material?: DeployMaterial
 }
 
@@ -50,8 +52,10 @@ export async function checkNewFiles(source: DeploySource, options: MaterialOptio
     }
 
     const checked = await checkKeypairFiles({certificate, key: source.key, keyApart: source.key !== undefined}, options)
-    const findings = checked.findings.map((f) => (f.source === certificate ? {...f, source: `${source.certificate} + ${source.chain}`} : f))
-    if (findings.some((f) => f.severity === 'critical')) return {findings}
+    const findings = checked.findings.map((f) => (scratch && f.source === certificate ? {...f, source: `${source.certificate} + ${source.chain}`} : f))
+    const first = checked.certificates[0]
+    const leaf = first && (({position, source, ...summary}) => summary)(first)
+    if (findings.some((f) => f.severity === 'critical')) return {findings, leaf}
     const certificateText = await readFile(certificate, 'utf8')
     const keyText = source.key === undefined ? certificateText : await readFile(source.key, 'utf8')
     const blocks = pemBlocks(certificateText).filter((b) => b.label === 'CERTIFICATE')

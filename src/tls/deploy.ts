@@ -112,7 +112,7 @@ export async function deployCertificate(options: DeployOptions): Promise<DeployR
   let report: DeployReport
   if (checked.material === undefined) {
     const critical = checked.findings.filter((f) => f.severity === 'critical')
-    report = finish('check-failed', `the new certificate failed its checks (${critical.map((f) => f.message).join('; ')}); nothing was changed`)
+    report = finish('check-failed', `the new certificate failed its checks (${critical.map((f) => f.message).join('; ')}); nothing was changed`, {certificate: checked.leaf})
   } else {
     const paths = applyPaths(inventory, target)
     const material = checked.material
@@ -137,7 +137,7 @@ export async function deployCertificate(options: DeployOptions): Promise<DeployR
     message: report.message,
     outcome: report.outcome,
     reloads: report.swap?.method === 'relayctl reload' ? 1 + (report.rollback ? 1 : 0) : 0,
-    serial: checked.material?.leaf.serial,
+    serial: checked.leaf?.serial ?? checked.material?.leaf.serial,
     sha256: checked.material ? createHash('sha256').update(checked.material.chain).digest('hex') : '',
     target,
   })

@@ -135,4 +135,24 @@ describe('ACME end to end: pebble, certbot and lego through HAProxy, deployed by
       ['tls deploy', 'deployed', issued.serialNumber],
     ])
   })
+
+  it('a hook that refuses the renewal (a name missing): certbot still exits 0, so the stderr line, the history line and the metric carry the failure', async () => {
+    const served = await servedSerial(stage)
+    const pem = await readFile(stage.pem, 'utf8')
+    const certbotDir = join(dir, 'certbot')
+    const line = `${localize(await docsCommand('certbot certonly')).replace('jproxy tls deploy', 'jproxy tls deploy --name turn.meet.example.org')} --force-renewal --server ${pebble.directory} --config-dir ${certbotDir}/config --work-dir ${certbotDir}/work --logs-dir ${certbotDir}/logs --non-interactive --agree-tos --register-unsafely-without-email`
+    const run = await shell(line, {PATH: `${bin}:${process.env.PATH}`, REQUESTS_CA_BUNDLE: testRoot}, 120_000)
+    expect(run.code, `certbot ignores the hook's exit code\n${run.output}`).to.equal(0)
+    // certbot passes the hook's stderr on (indented) to its own stderr and log.
+    expect(run.output, run.output).to.match(/jproxy-tls-deploy: FAILED target=haproxy domain=meet\.example\.org outcome=check-failed exit=6 serial=\w+: the new certificate failed its checks \(does not cover turn\.meet\.example\.org/)
+    expect(await readFile(join(certbotDir, 'logs', 'letsencrypt.log'), 'utf8')).to.match(/reported error code 6/)
+    expect(await servedSerial(stage)).to.equal(served)
+    expect(await readFile(stage.pem, 'utf8')).to.equal(pem)
+    const history = (await readFile(join(dir, 'jproxy', 'apply-history.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l))
+    expect(history.at(-1)).to.deep.include({command: 'tls deploy', exitCode: 6, outcome: 'check-failed'})
+    const prom = await readFile(join(dir, 'deploy.prom'), 'utf8')
+    expect(prom).to.match(/^jproxy_tls_deploy_last_success\{domain="meet\.example\.org",target="haproxy"\} 0$/m)
+    // The metric still names what is served: the last successful deploy's certificate.
+    expect(prom).to.match(/^jproxy_tls_deploy_last_success_timestamp_seconds\{[^}]*\} [1-9]\d+$/m)
+  })
 })
