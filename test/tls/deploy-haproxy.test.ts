@@ -11,7 +11,8 @@ import {Inventory} from '../../src/inventory/schema.js'
 import {runCommand} from '../../src/system/command.js'
 import {type DeployOptions, deployCertificate} from '../../src/tls/deploy.js'
 import {handshake} from '../../src/tls/live.js'
-import {DOMAIN, openWebsocket, type Stage, startStage, workers} from '../support/haproxy-stage.js'
+import {docsCommand, jproxyOnPath, shell} from '../support/docs-commands.js'
+import {DOMAIN, openWebsocket, type Stage, startStage, workers, writeInventory} from '../support/haproxy-stage.js'
 import {TestPki} from '../support/pki.js'
 
 /** The serial a fresh handshake with the proxy gets at `address`. */
@@ -170,6 +171,38 @@ describe('tls deploy: HAProxy hot swap through the runtime API', function () {
     } finally {
       await new Promise((resolve) => stale.close(resolve))
     }
+  })
+
+  it('by hand as docs/certificates.md writes it (run in the renewal\'s folder), then a bad key with --json: exit 6, the report on stdout, one syslog line on stderr', async () => {
+    const inventory = await writeInventory(stage, 'inventory', stage.data)
+    const files = await renewal()
+    const path = `${await jproxyOnPath(dir)}:${process.env.PATH}`
+    const line = (await docsCommand('jproxy tls deploy -i /etc/jproxy.yaml --cert fullchain.pem')).replace('/etc/jproxy.yaml', inventory).replace('tls deploy', `tls deploy --ca ${pki.root.cert}`)
+    const byHand = await shell(`cd ${join(files.cert, '..')} && ${line}`, {PATH: path}, 60_000)
+    expect(byHand.code, byHand.output).to.equal(0)
+    expect(byHand.output).to.match(/^haproxy: deployed: /)
+    expect(await servedSerial(stage)).to.equal(serialOf(files.leafPem))
+
+    const stranger = await pki.leaf('stranger.example.test', {altNames: ['DNS:stranger.example.test']})
+    const bad = await renewal({key: stranger.key})
+    const json = await shell(`jproxy tls deploy -i ${inventory} --ca ${pki.root.cert} --cert ${bad.cert} --key ${bad.key} --json 2>${dir}/stderr`, {PATH: path}, 60_000)
+    expect(json.code).to.equal(ExitCode.checkFailed)
+    const report = JSON.parse(json.output)
+    expect(report).to.deep.include({exitCode: 6, outcome: 'check-failed', target: 'haproxy'})
+    expect(report.certificate.serial).to.equal(serialOf(bad.leafPem))
+    expect(await readFile(join(dir, 'stderr'), 'utf8')).to.match(/^jproxy-tls-deploy: FAILED target=haproxy domain=meet\.example\.org outcome=check-failed exit=6 serial=\w+: the new certificate failed its checks \(the key \(line 1\) does not belong to the certificate[^\n]*\n$/)
+    expect(await servedSerial(stage)).to.equal(serialOf(files.leafPem))
+  })
+
+  it('lego v5\'s hook variables (LEGO_HOOK_CERT_PATH, _KEY_PATH, _ISSUER_CERT_PATH): the leaf-only certificate and the issuer file make the chain', async () => {
+    const inventory = await writeInventory(stage, 'inventory', stage.data)
+    const leaf = await pki.leaf(DOMAIN, {altNames: [`DNS:${DOMAIN}`]})
+    const issuer = join(dir, 'issuer.crt')
+    await writeFile(issuer, pki.intermediate.pem)
+    const run = await shell(`jproxy tls deploy -i ${inventory} --ca ${pki.root.cert}`, {LEGO_HOOK_CERT_KEY_PATH: leaf.key, LEGO_HOOK_CERT_PATH: leaf.cert, LEGO_HOOK_ISSUER_CERT_PATH: issuer, PATH: `${await jproxyOnPath(dir)}:${process.env.PATH}`}, 60_000)
+    expect(run.code, run.output).to.equal(0)
+    expect(await servedSerial(stage)).to.equal(serialOf(leaf.pem))
+    expect(await readFile(stage.pem, 'utf8')).to.equal(leaf.pem + pki.intermediate.pem + (await readFile(leaf.key, 'utf8')))
   })
 
   it('aborts a stale transaction another hand left open, then swaps its own', async () => {
