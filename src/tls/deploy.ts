@@ -146,8 +146,20 @@ export async function deployCertificate(options: DeployOptions): Promise<DeployR
 
 type Finish = (outcome: DeployOutcome, message: string, extra?: Partial<DeployReport>) => DeployReport
 
+/**
+ * HAProxy 2.6 reads the end of a `set ssl cert` name as the part of a certificate to update
+ * (`.crt`, `.key`, `.issuer`, `.ocsp`, `.sctl`), so a `crt` file named like that cannot be
+ * swapped by its own name ("not referenced by the configuration", seen with `.crt`).
+ */
+const UNSWAPPABLE_NAME = /\.(crt|issuer|key|ocsp|sctl)$/
+
 async function deployLocked(options: DeployOptions, material: DeployMaterial, finish: Finish): Promise<DeployReport> {
   const {inventory, target} = options
+  const name = inventory.proxy.tls.certificate
+  if (target === 'haproxy' && UNSWAPPABLE_NAME.test(name)) {
+    return finish('refused', `HAProxy cannot swap ${name} at run time: its name ends in ${UNSWAPPABLE_NAME.exec(name)![0]}, which set ssl cert takes for the part of a certificate to update; name the file .pem (proxy.tls.certificate) and run jproxy apply; nothing was changed`, {certificate: material.leaf})
+  }
+
   const files = await targetFiles(inventory, target, material, options.sslDir)
   const certificate = material.leaf
   const sameFiles = files.every((f) => f.old === f.new)
@@ -186,7 +198,6 @@ async function deployLocked(options: DeployOptions, material: DeployMaterial, fi
   }
 
   // HAProxy: the certificate is swapped in memory; the files are for the next reload.
-  const name = inventory.proxy.tls.certificate
   const cli = options.cli ?? ((command: string, payload?: string) => socketCommand(inventory.targets.haproxy.socket, command, options.timeoutMs, payload))
   try {
     const swapped = await swapCertificate(cli, name, material.chain + material.key)

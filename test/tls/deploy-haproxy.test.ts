@@ -205,6 +205,56 @@ describe('tls deploy: HAProxy hot swap through the runtime API', function () {
     expect(await readFile(stage.pem, 'utf8')).to.equal(leaf.pem + pki.intermediate.pem + (await readFile(leaf.key, 'utf8')))
   })
 
+  it('certificate and key in two files (crt + crt.key): both replaced under apply\'s lock, HAProxy swapped from both; a busy lock changes nothing', async () => {
+    // A proxy started on the split form (the stage's combined PEM cut in two).
+    await stage.haproxy.stop()
+    const split = join(dir, 'split')
+    await mkdir(split)
+    const crt = join(split, 'meet.pem')
+    const combined = await readFile(stage.pem, 'utf8')
+    await writeFile(crt, combined.replace(/-----BEGIN PRIVATE KEY-----[\s\S]*$/, ''))
+    await writeFile(`${crt}.key`, /-----BEGIN PRIVATE KEY-----[\s\S]*$/.exec(combined)![0], {mode: 0o600})
+    await Promise.all([...stage.backends.values()].map((b) => b.close()))
+    stage = await startStage(join(dir, 'split'), (data) => {
+      data.proxy.tls = {certificate: crt, key: `${crt}.key`}
+    })
+    const oldSerial = await servedSerial(stage)
+
+    // apply holds the lock: the deploy waits apply.lockWait, then gives up without touching anything.
+    const lock = join(stage.data.apply.dir, 'apply-haproxy.lock')
+    await writeFile(lock, `${process.pid} ${(await import('node:os')).hostname()}\n`)
+    const files = await renewal()
+    const busy = await deploy(files, {inventory: Inventory.parse({...stage.data, apply: {...stage.data.apply, lockWait: '300ms'}})})
+    expect(busy.exitCode, busy.message).to.equal(ExitCode.busy)
+    expect(await readFile(`${crt}.key`, 'utf8')).to.not.equal(await readFile(files.key, 'utf8'))
+    expect(await servedSerial(stage)).to.equal(oldSerial)
+    await rm(lock)
+
+    const report = await deploy(files)
+    expect(report.exitCode, report.message).to.equal(ExitCode.ok)
+    expect(report.installed).to.deep.equal([`${crt}.key`, crt])
+    expect(await readFile(crt, 'utf8')).to.equal(await readFile(files.cert, 'utf8'))
+    expect(await readFile(`${crt}.key`, 'utf8')).to.equal(await readFile(files.key, 'utf8'))
+    expect(await servedSerial(stage)).to.equal(serialOf(files.leafPem))
+    // And a reload loads the same pair: the files match what runs.
+    const before = await workers(stage)
+    await socketCommand(stage.masterSocket, 'reload')
+    for (let i = 0; i < 100 && (await workers(stage).catch(() => before)).worker === before.worker; i++) await new Promise((r) => setTimeout(r, 100))
+    expect((await workers(stage)).worker, 'a new worker').to.not.equal(before.worker)
+    expect(await servedSerial(stage)).to.equal(serialOf(files.leafPem))
+  })
+
+  it('a crt named *.crt, which HAProxy 2.6 cannot swap by name: refused before anything changes (exit 11)', async () => {
+    const crt = join(dir, 'meet.crt')
+    const combined = await readFile(stage.pem, 'utf8')
+    await writeFile(crt, combined)
+    const report = await deploy(await renewal(), {inventory: Inventory.parse({...stage.data, proxy: {...stage.data.proxy, tls: {certificate: crt, key: crt}}})})
+    expect(report.exitCode, report.message).to.equal(ExitCode.refused)
+    expect(report.message).to.match(/name the file \.pem/)
+    expect(await readFile(crt, 'utf8')).to.equal(combined)
+    expect(report.installed).to.deep.equal([])
+  })
+
   it('aborts a stale transaction another hand left open, then swaps its own', async () => {
     const stray = await renewal()
     const opened = await socketCommand(stage.socket, `set ssl cert ${stage.pem}`, 5000, (await readFile(stray.cert, 'utf8')) + (await readFile(stray.key, 'utf8')))
