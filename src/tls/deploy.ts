@@ -5,8 +5,8 @@ import {dirname, join} from 'node:path'
 import {applyPaths, defaultApplyDir} from '../apply/paths.js'
 import {appendHistory} from '../apply/record.js'
 import {reloadRelayd, runningSessions} from '../apply/relayd-reload.js'
-import {ExitCode, type ExitCodeName} from '../errors.js'
-import {CertificateSwapError, type HaproxyCli, swapCertificate} from '../haproxy/ssl-cert.js'
+import {ExitCode, type ExitCodeName, JproxyError} from '../errors.js'
+import {type HaproxyCli, swapCertificate} from '../haproxy/ssl-cert.js'
 import {socketCommand} from '../haproxy/socket.js'
 import type {Inventory} from '../inventory/schema.js'
 import {renderTarget, targetOutputPath} from '../render/targets.js'
@@ -22,13 +22,15 @@ import type {Handshake, HandshakeOptions} from './live.js'
 import type {TlsFinding} from './model.js'
 import type {TrustStore} from './trust.js'
 
-export type DeployOutcome = 'busy' | 'check-failed' | 'deferred' | 'deployed' | 'refused' | 'rollback-failed' | 'rolled-back' | 'unchanged'
+export type DeployOutcome = 'busy' | 'check-failed' | 'deferred' | 'deployed' | 'failed' | 'install-failed' | 'refused' | 'rollback-failed' | 'rolled-back' | 'unchanged'
 
 const EXIT: Record<DeployOutcome, ExitCodeName> = {
   busy: 'busy',
   'check-failed': 'checkFailed',
   deferred: 'ok',
   deployed: 'ok',
+  failed: 'failure',
+  'install-failed': 'writeFailed',
   refused: 'refused',
   'rollback-failed': 'rollbackFailed',
   'rolled-back': 'rolledBack',
@@ -120,8 +122,11 @@ export async function deployCertificate(options: DeployOptions): Promise<DeployR
     try {
       report = await withFileLock(paths.lock, {waitMs: inventory.apply.lockWait}, () => deployLocked(options, material, finish))
     } catch (error) {
-      if (!(error instanceof LockBusyError)) throw error
-      report = finish('busy', `an apply or deploy of ${target} is running (${error.holder || 'holder unknown'}); waited ${inventory.apply.lockWait} ms; nothing was changed`, {certificate: material.leaf})
+      // Even an unforeseen failure leaves its history line, metric and stderr line.
+      if (!(error instanceof LockBusyError)) {
+        report = finish('failed', `tls deploy failed: ${(error as Error).message}`, {certificate: material.leaf})
+        if (error instanceof JproxyError) report.exitCode = error.exitCode
+      } else report = finish('busy', `an apply or deploy of ${target} is running (${error.holder || 'holder unknown'}); waited ${inventory.apply.lockWait} ms; nothing was changed`, {certificate: material.leaf})
     }
   }
 
@@ -180,7 +185,16 @@ async function deployLocked(options: DeployOptions, material: DeployMaterial, fi
   }
 
   const backups = sameFiles ? [] : await backUpFiles(files, backupFolder(inventory.apply.dir ?? defaultApplyDir()), inventory.apply.backups, options.now?.() ?? new Date())
-  if (!sameFiles) await installFiles(files)
+  if (!sameFiles) {
+    try {
+      await installFiles(files)
+    } catch (error) {
+      // A pair half installed must not wait for the next reload: put back what was there.
+      await restoreFiles(files).catch(() => undefined)
+      return finish('install-failed', `installing the new files failed (${(error as Error).message}); the previous files were put back`, {backups, certificate})
+    }
+  }
+
   const installed = sameFiles ? [] : files.map((f) => f.path)
   const extra = {backups, certificate, installed, sessions}
 
@@ -199,21 +213,23 @@ async function deployLocked(options: DeployOptions, material: DeployMaterial, fi
 
   // HAProxy: the certificate is swapped in memory; the files are for the next reload.
   const cli = options.cli ?? ((command: string, payload?: string) => socketCommand(inventory.targets.haproxy.socket, command, options.timeoutMs, payload))
+  let swapped
   try {
-    const swapped = await swapCertificate(cli, name, material.chain + material.key)
-    const swap = {detail: `set ssl cert + commit ssl cert ${name}${swapped.abortedStale.length > 0 ? ` (aborted a stale transaction on ${swapped.abortedStale.join(', ')})` : ''}`, method: 'runtime API' as const, ok: true}
-    const served = await verifyNew()
-    if (served.every((s) => s.ok)) return finish('deployed', `${certificate.serial} installed and swapped in without a reload; served on ${served.map((s) => s.source).join(', ')}`, {...extra, swap, verify: served})
-    const oldPem = previousPem(files)
-    const rollback = oldPem === undefined ? {detail: 'no previous certificate to put back', verified: false} : await swapBack(cli, name, oldPem, options, files)
-    return rolledBack(finish, notServed(served), rollback, {...extra, swap, verify: served})
+    swapped = await swapCertificate(cli, name, material.chain + material.key)
   } catch (error) {
-    if (!(error instanceof CertificateSwapError) && !(error instanceof Error && /no connection|ENOENT|ECONNREFUSED/.test(error.message))) throw error
-    // Nothing changed in memory (the transaction was aborted or never opened): put the files back.
+    // HAProxy refused (the transaction was aborted) or its socket did not answer: memory holds
+    // the old certificate (a transaction left open is aborted by the next run); put the files back.
     await restoreFiles(files)
     const swap = {detail: (error as Error).message, method: 'runtime API' as const, ok: false}
     return rolledBack(finish, (error as Error).message, await waitForFiles(options, files), {...extra, swap})
   }
+
+  const swap = {detail: `set ssl cert + commit ssl cert ${name}${swapped.abortedStale.length > 0 ? ` (aborted a stale transaction on ${swapped.abortedStale.join(', ')})` : ''}`, method: 'runtime API' as const, ok: true}
+  const served = await verifyNew()
+  if (served.every((s) => s.ok)) return finish('deployed', `${certificate.serial} installed and swapped in without a reload; served on ${served.map((s) => s.source).join(', ')}`, {...extra, swap, verify: served})
+  const oldPem = previousPem(files)
+  const rollback = oldPem === undefined ? {detail: 'no previous certificate to put back', verified: false} : await swapBack(cli, name, oldPem, options, files)
+  return rolledBack(finish, notServed(served), rollback, {...extra, swap, verify: served})
 }
 
 function rolledBack(finish: Finish, why: string, rollback: {detail: string; verified: boolean}, extra: Partial<DeployReport>): DeployReport {
