@@ -128,6 +128,16 @@ describe('tls deploy: relayd keypair, reload behind the session guard', function
     expect(await served()).to.equal(renewed.serial)
   })
 
+  it('relayctl missing (not the relayd host): a usage error (exit 2) before any file changes, still in the history', async () => {
+    const missing: CommandRunner = async (argv) => ({code: 127, missing: true, stderr: `${argv[0]}: not found`, stdout: ''})
+    const report = await deploy(await renewal(), {run: missing})
+    expect(report.exitCode, report.message).to.equal(ExitCode.usage)
+    expect(report.message).to.match(/relayctl is not installed here/)
+    expect(await files()).to.deep.equal([oldCert, oldKey])
+    const history = (await readFile(join(dir, 'jproxy', 'apply-history.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l))
+    expect(history.at(-1)).to.deep.include({command: 'tls deploy', exitCode: ExitCode.usage, outcome: 'failed', target: 'relayd'})
+  })
+
   it('a reload after which relayd still serves the old serial: files restored, reloaded again, exit 12', async () => {
     relayd.loadOnReload = false
     const before = await served()
