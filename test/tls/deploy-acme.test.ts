@@ -108,6 +108,20 @@ describe('ACME end to end: pebble, certbot and lego through HAProxy, deployed by
     ])
   })
 
+  it('lego renew --renew-hook from cron: a certificate inside its --days window is renewed through the proxy and deployed', async () => {
+    const before = await workers(stage)
+    // pebble's certificates run five years: a window longer than that makes this run renew; and the
+    // random sleep lego adds before an automated renewal (minutes) is left out here.
+    const line = localize(await docsCommand('lego ')).replace(' run ', ` --server ${pebble.directory} run `)
+    const renewLine = localize((await docsCommand('lego --accept-tos --email hostmaster@meet.example.org --domains meet.example.org --http --http.port 127.0.0.1:8402 --path /etc/lego renew')).replace('--days 30', '--days 3000')).replace(' renew ', ` --server ${pebble.directory} renew --no-random-sleep `)
+    expect(renewLine).to.not.equal(line)
+    const run = await shell(renewLine, {LEGO_CA_CERTIFICATES: testRoot, PATH: `${bin}:${process.env.PATH}`}, 120_000)
+    expect(run.code, `${run.output}\n${pebble.output()}`).to.equal(0)
+    const issued = new X509Certificate(await readFile(join(dir, 'lego', 'certificates', `${DOMAIN}.crt`), 'utf8'))
+    expect(await servedSerial(stage)).to.equal(issued.serialNumber)
+    expect(await workers(stage), 'no reload').to.deep.equal(before)
+  })
+
   it('a hook that refuses the renewal (a name missing): certbot still exits 0, so the stderr line, the history line and the metric carry the failure', async () => {
     const served = await servedSerial(stage)
     const pem = await readFile(stage.pem, 'utf8')
