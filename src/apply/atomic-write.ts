@@ -16,15 +16,15 @@ export async function writeSynced(path: string, data: string, mode = 0o600): Pro
 
 /**
  * Renames a written file over `target` so readers see the old bytes or the new, never a mix:
- * the target's mode and owner are kept (0644, and ours, for a new file), and the folder is
+ * the target's mode and owner are kept (`newMode`, 0644 unless told, and ours, for a new file), and the folder is
  * fsynced so the rename itself survives a crash. Both must be in one folder (rename is atomic
  * only within one file system).
  */
-export async function promote(written: string, target: string): Promise<void> {
+export async function promote(written: string, target: string, newMode = 0o644): Promise<void> {
   const old = await stat(target).catch(() => undefined)
   const handle = await open(written, 'r+')
   try {
-    await handle.chmod(old ? old.mode & 0o7777 : 0o644)
+    await handle.chmod(old ? old.mode & 0o7777 : newMode)
     if (old && (old.uid !== process.getuid?.() || old.gid !== process.getgid?.())) {
       // Only root may give a file away; anyone else keeps what they can.
       await chown(written, old.uid, old.gid).catch(() => undefined)
@@ -49,12 +49,12 @@ export function tempPath(path: string): string {
   return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`)
 }
 
-/** writeSynced to a temporary file beside `path`, then promote: the whole file or none of it. */
-export async function atomicWrite(path: string, data: string): Promise<void> {
+/** writeSynced to a temporary file beside `path`, then promote (`newMode` for a file not there yet): the whole file or none of it. */
+export async function atomicWrite(path: string, data: string, newMode?: number): Promise<void> {
   const temp = tempPath(path)
   try {
     await writeSynced(temp, data)
-    await promote(temp, path)
+    await promote(temp, path, newMode)
   } catch (error) {
     await rm(temp, {force: true})
     throw error

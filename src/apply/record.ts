@@ -18,11 +18,15 @@ export type Counters = z.infer<typeof Counters>
 export interface HistoryEntry {
   at: string
   changed: boolean
+  /** The command, when not `apply` (e.g. `tls deploy`). */
+  command?: string
   durationMs: number
   exitCode: number
   message: string
   outcome: string
   reloads: number
+  /** `tls deploy`: the serial of the certificate it deployed (or refused). */
+  serial?: string
   sha256: string
   target: string
 }

@@ -9,9 +9,10 @@ const MAX_ANSWER = 16 * 1024 * 1024
  * Sends one command line to an HAProxy CLI socket (stats or master) and returns everything it
  * answers until it closes. `;quit` is appended because the master CLI of 2.6 may keep the
  * connection open after answering. A reset after some output is a normal end (the master
- * re-executes on `reload`); a failure to connect throws.
+ * re-executes on `reload`); a failure to connect throws. `payload` is sent after the command as
+ * HAProxy's `<<` payload (it must hold no empty line: the first one ends it).
  */
-export function socketCommand(path: string, command: string, timeoutMs = 5000): Promise<string> {
+export function socketCommand(path: string, command: string, timeoutMs = 5000, payload?: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(path)
     let answer = ''
@@ -25,7 +26,8 @@ export function socketCommand(path: string, command: string, timeoutMs = 5000): 
     socket.setEncoding('utf8')
     socket.on('connect', () => {
       connected = true
-      socket.write(`${command};quit\n`)
+      // A payload (`<<`, then lines, then an empty line) ends the command; the stats socket closes after answering it.
+      socket.write(payload === undefined ? `${command};quit\n` : `${command} <<\n${payload}\n\n`)
     })
     socket.on('data', (chunk: string) => {
       answer += chunk

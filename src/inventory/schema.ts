@@ -235,6 +235,18 @@ export const Inventory = z.strictObject({
   health: health.prefault({}),
   probe: probe.prefault({}),
   proxy: z.strictObject({
+    /** Where `/.well-known/acme-challenge/` on the http port goes instead of the web nodes: the ACME client of this proxy. */
+    acme: z
+      .strictObject({
+        backend: z
+          .string()
+          .refine(isHostPort, 'must be ADDRESS:PORT ([v6]:PORT), e.g. 127.0.0.1:8402 where certbot --standalone or lego --http.port listens')
+          .transform((value) => {
+            const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(value)!
+            return {address: match[1] ?? match[2], port: Number(match[3])}
+          }),
+      })
+      .optional(),
     listen: z.strictObject({
       /** Plain-HTTP port: redirects to https, and ACME challenges for the web nodes. */
       httpPort: port.default(80),

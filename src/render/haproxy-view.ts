@@ -9,6 +9,8 @@ import {hostPort} from '../inventory/host-port.js'
 
 /** Everything haproxy.cfg.mustache places, pre-formatted. */
 export interface HaproxyView {
+  /** proxy.acme: the ACME client's server line, when challenges go to it instead of the web nodes. */
+  acme?: {server: string}
   bindsHttp: string[]
   bindsHttps: string[]
   chroot?: string
@@ -58,6 +60,9 @@ export function haproxyView(inventory: Inventory): HaproxyView {
 
   const jvbs = inventory.shards.flatMap((shard) => shard.jvbs)
   return {
+    // No health check: certbot's standalone server listens only while certbot runs, and a DOWN
+    // server would answer the CA with 503 for the seconds the check needs to see it up.
+    acme: proxy.acme ? {server: `server acme ${serverAddress(proxy.acme.backend.address, proxy.acme.backend.port)}`} : undefined,
     bindsHttp: listenAddresses(inventory).map((a) => `${a}:${proxy.listen.httpPort}`),
     bindsHttps: listenAddresses(inventory).map((a) => `${a}:${proxy.listen.httpsPort} ssl crt ${certificate} alpn h2,http/1.1`),
     chroot: haproxy.chroot,

@@ -3,6 +3,8 @@ import type {Inventory} from '../inventory/schema.js'
 
 /** Everything relayd.conf.mustache places, pre-formatted. */
 export interface RelaydView {
+  /** proxy.acme: the plain-HTTP protocol's rule sending ACME challenges to the ACME client. */
+  acmeRules: string[]
   colibriRules: string[]
   domain: string
   globals: string[]
@@ -15,6 +17,8 @@ export interface RelaydView {
 
 const HTTPS = 'jitsi_https'
 const HTTP = 'jitsi_http'
+const ACME_TABLE = 'acme'
+const ACME_PATH = '/.well-known/acme-challenge/'
 
 /**
  * Builds the relayd.conf view-model. Order follows relayd's own rules: macros and globals
@@ -43,6 +47,7 @@ export function relaydView(inventory: Inventory): RelaydView {
   ]
 
   const v6 = proxy.listen.ipv6 !== undefined
+  const acme = proxy.acme?.backend
   const relays: RelaydView['relays'] = [
     {
       name: HTTPS,
@@ -77,10 +82,13 @@ export function relaydView(inventory: Inventory): RelaydView {
       ...(v6 ? [`listen on $ext_addr6 port ${proxy.listen.httpPort}`] : []),
       `protocol "${HTTP}"`,
       `forward to <web> port ${webPort} check http "/" code 200`,
+      // No check (the table is then always up): the ACME client listens only while it runs.
+      ...(acme ? [`forward to <${ACME_TABLE}> port ${acme.port}`] : []),
     ],
   })
 
   return {
+    acmeRules: acme ? [`match request path "${ACME_PATH}*" forward to <${ACME_TABLE}>`] : [],
     colibriRules: jvbs.flatMap((jvb) =>
       ['colibri-ws', 'colibri-relay-ws'].map((prefix) => `pass request path "/${prefix}/${jvb.id}/*" forward to <${colibriTable(jvb.id)}>`),
     ),
@@ -105,6 +113,7 @@ export function relaydView(inventory: Inventory): RelaydView {
       table('prosody', inventory.shards.map((s) => s.prosody.address)),
       table('jicofo', inventory.shards.map((s) => s.jicofo.address)),
       ...jvbs.map((jvb) => table(colibriTable(jvb.id), [jvb.address])),
+      ...(acme ? [`table <${ACME_TABLE}> { ${acme.address} }`] : []),
     ],
   }
 }

@@ -57,6 +57,23 @@ async function readText(path: string, findings: TlsFinding[]): Promise<string | 
 export async function checkTlsFiles(options: TlsFileOptions): Promise<{certificates: CertificateReport[]; findings: TlsFinding[]}> {
   const findings: TlsFinding[] = []
   const files = filesToCheck(options, findings)
+  const checked = await checkKeypairFiles({...files, keyApart: options.target === 'relayd'}, options)
+  return {certificates: checked.certificates, findings: [...findings, ...checked.findings]}
+}
+
+/** A certificate file and where its key is: in it, or apart (`keyApart`: always read from `key`; else only when the certificate file has none). */
+export interface KeypairFiles {
+  certificate: string
+  key?: string
+  keyApart: boolean
+}
+
+/** The checks of checkTlsFiles on any pair of files (`jproxy tls deploy` runs them on the new ones). */
+export async function checkKeypairFiles(
+  files: KeypairFiles,
+  options: Pick<TlsFileOptions, 'names' | 'now' | 'thresholds' | 'trust'>,
+): Promise<{certificates: CertificateReport[]; findings: TlsFinding[]}> {
+  const findings: TlsFinding[] = []
   const text = await readText(files.certificate, findings)
   if (text === undefined) return {certificates: [], findings}
 
@@ -79,7 +96,7 @@ export async function checkTlsFiles(options: TlsFileOptions): Promise<{certifica
   // The key: in the certificate file (HAProxy's usual bundle) or in its own file.
   let keys = pem.keys
   let keySource = files.certificate
-  if (files.key !== undefined && (keys.length === 0 || options.target === 'relayd')) {
+  if (files.key !== undefined && (keys.length === 0 || files.keyApart)) {
     keySource = files.key
     const keyText = await readText(files.key, findings)
     if (keyText !== undefined) {

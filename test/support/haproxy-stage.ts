@@ -28,7 +28,8 @@ export interface Stage {
   socket: string
 }
 
-export async function startStage(dir: string): Promise<Stage> {
+/** `adjust` changes the inventory data before HAProxy starts on it (e.g. sets proxy.acme). */
+export async function startStage(dir: string, adjust?: (data: Record<string, any>) => void): Promise<Stage> {
   const seen: SeenRequest[] = []
   const backends = new Map<string, LoopbackBackend>()
   for (const name of ['web1', 'web2', 'prosody1', 'jicofo1', 'jvb1-rest', 'jvb1-colibri']) backends.set(name, await startBackend(name, seen))
@@ -57,7 +58,12 @@ export async function startStage(dir: string): Promise<Stage> {
     targets: {haproxy: {masterSocket, output: live, socket, stateFile: join(dir, 'server-state')}},
     web: [{address: '127.0.0.1', name: 'web1', port: port('web1')}],
   }
-  const haproxy = await startHaproxy(renderTarget(Inventory.parse(data), 'haproxy'), dir, 'haproxy', socket, 15_000, ['-S', masterSocket])
+  adjust?.(data)
+  // Backends left listening would keep mocha from exiting after a failed start.
+  const haproxy = await startHaproxy(renderTarget(Inventory.parse(data), 'haproxy'), dir, 'haproxy', socket, 15_000, ['-S', masterSocket]).catch(async (error: Error) => {
+    await Promise.all([...backends.values()].map((b) => b.close()))
+    throw error
+  })
   // The master CLI may come up after the workers' admin socket.
   for (let tries = 0; !(await socketCommand(masterSocket, 'show proc').then((t) => t.includes('worker'), () => false)); tries++) {
     if (tries > 50) throw new Error(`no master CLI at ${masterSocket}:\n${haproxy.output()}`)

@@ -1,0 +1,64 @@
+import {existsSync} from 'node:fs'
+import {readFile} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import {atomicWrite} from '../apply/atomic-write.js'
+import {backUp} from '../apply/backups.js'
+import type {Inventory} from '../inventory/schema.js'
+import type {DeployMaterial} from './deploy-material.js'
+import {relaydKeypair} from './relayd-keypair.js'
+
+/** One file the proxy loads, what it will hold, and what it holds now (undefined: not there). */
+export interface InstalledFile {
+  new: string
+  old?: string
+  path: string
+  /** Holds a private key: a new file is created 0600 (an existing one keeps its mode). */
+  secret: boolean
+}
+
+/**
+ * The files the target reads, in the order they are installed: HAProxy's `crt` with the key in
+ * it (one file: a reload never sees half a swap) or in `<crt>.key`; relayd's keypair named
+ * after the domain (`NAME:PORT.crt` when that form is there, else `NAME.crt`, key in private/).
+ */
+export async function targetFiles(inventory: Inventory, target: 'haproxy' | 'relayd', material: DeployMaterial, sslDir?: string): Promise<InstalledFile[]> {
+  let files: Array<Omit<InstalledFile, 'old'>>
+  if (target === 'relayd') {
+    const keypair = relaydKeypair(inventory.domain, inventory.proxy.listen.httpsPort, existsSync, sslDir)
+    files = [
+      {new: material.key, path: keypair.key, secret: true},
+      {new: material.chain, path: keypair.certificate, secret: false},
+    ]
+  } else {
+    const {certificate, key} = inventory.proxy.tls
+    files =
+      key === certificate
+        ? [{new: material.chain + material.key, path: certificate, secret: true}]
+        : [
+            {new: material.key, path: `${certificate}.key`, secret: true},
+            {new: material.chain, path: certificate, secret: false},
+          ]
+  }
+
+  return Promise.all(files.map(async (f) => ({...f, old: await readFile(f.path, 'utf8').catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)))})))
+}
+
+/** Copies of the files being replaced, 0600 (they hold the key), the newest `keep` of each kept. */
+export async function backUpFiles(files: InstalledFile[], folder: string, keep: number, now: Date): Promise<string[]> {
+  const copies = await Promise.all(files.map((f) => backUp(f.path, f.old, folder, keep, now, 0o600)))
+  return copies.filter((c) => c !== undefined)
+}
+
+/** Installs each file atomically (temp file beside it, fsync, rename; owner and mode kept). */
+export async function installFiles(files: InstalledFile[]): Promise<void> {
+  for (const f of files) await atomicWrite(f.path, f.new, f.secret ? 0o600 : 0o644)
+}
+
+/** Puts back what was there (the reverse order of installing); a file that was not there stays as installed. */
+export async function restoreFiles(files: InstalledFile[]): Promise<void> {
+  for (const f of [...files].reverse()) if (f.old !== undefined) await atomicWrite(f.path, f.old)
+}
+
+/** Where `tls deploy` keeps copies of the replaced pair. */
+export const backupFolder = (applyDir: string) => join(applyDir, 'backups', 'tls')

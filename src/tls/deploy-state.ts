@@ -1,0 +1,39 @@
+import {mkdir, readFile} from 'node:fs/promises'
+import {dirname} from 'node:path'
+import {z} from 'zod'
+
+import {atomicWrite} from '../apply/atomic-write.js'
+import type {CertificateSummary} from './certificate.js'
+
+/** What the deploy metrics need across runs: the last success, and what is served since. */
+const DeployState = z.object({
+  lastRunAt: z.string().optional(),
+  lastSuccess: z.boolean().optional(),
+  lastSuccessAt: z.string().optional(),
+  /** The certificate the last successful deploy put in place. */
+  notAfter: z.string().optional(),
+  serial: z.string().optional(),
+})
+export type DeployState = z.infer<typeof DeployState>
+
+/** Reads the state (missing or unreadable: empty), applies this run, writes it back. */
+export async function recordDeployState(path: string, run: {at: Date; certificate?: CertificateSummary; success: boolean}): Promise<DeployState> {
+  const text = await readFile(path, 'utf8').catch(() => '{}')
+  let previous: DeployState
+  try {
+    previous = DeployState.parse(JSON.parse(text))
+  } catch {
+    previous = {}
+  }
+
+  const state: DeployState = {
+    lastRunAt: run.at.toISOString(),
+    lastSuccess: run.success,
+    lastSuccessAt: run.success ? run.at.toISOString() : previous.lastSuccessAt,
+    notAfter: run.success ? run.certificate?.notAfter : previous.notAfter,
+    serial: run.success ? run.certificate?.serial : previous.serial,
+  }
+  await mkdir(dirname(path), {recursive: true, mode: 0o700})
+  await atomicWrite(path, `${JSON.stringify(state)}\n`)
+  return state
+}

@@ -1,0 +1,281 @@
+import {createHash, X509Certificate} from 'node:crypto'
+import {mkdir, readFile} from 'node:fs/promises'
+import {dirname, join} from 'node:path'
+
+import {applyPaths, defaultApplyDir} from '../apply/paths.js'
+import {appendHistory} from '../apply/record.js'
+import {reloadRelayd, runningSessions} from '../apply/relayd-reload.js'
+import {ExitCode, type ExitCodeName, JproxyError} from '../errors.js'
+import {type HaproxyCli, swapCertificate} from '../haproxy/ssl-cert.js'
+import {socketCommand} from '../haproxy/socket.js'
+import type {Inventory} from '../inventory/schema.js'
+import {renderTarget, targetOutputPath} from '../render/targets.js'
+import type {CommandRunner} from '../system/command.js'
+import {LockBusyError, withFileLock} from '../system/file-lock.js'
+import type {CertificateSummary} from './certificate.js'
+import {checkNewFiles, type DeployMaterial} from './deploy-material.js'
+import type {DeploySource} from './deploy-source.js'
+import {type DeployState, recordDeployState} from './deploy-state.js'
+import {backUpFiles, backupFolder, type InstalledFile, installFiles, restoreFiles, targetFiles} from './deploy-files.js'
+import {type ServedCheck, waitForSerial} from './deploy-verify.js'
+import type {Handshake, HandshakeOptions} from './live.js'
+import type {TlsFinding} from './model.js'
+import type {TrustStore} from './trust.js'
+
+export type DeployOutcome = 'busy' | 'check-failed' | 'deferred' | 'deployed' | 'failed' | 'install-failed' | 'refused' | 'rollback-failed' | 'rolled-back' | 'unchanged'
+
+const EXIT: Record<DeployOutcome, ExitCodeName> = {
+  busy: 'busy',
+  'check-failed': 'checkFailed',
+  deferred: 'ok',
+  deployed: 'ok',
+  failed: 'failure',
+  'install-failed': 'writeFailed',
+  refused: 'refused',
+  'rollback-failed': 'rollbackFailed',
+  'rolled-back': 'rolledBack',
+  unchanged: 'ok',
+}
+
+export interface DeployReport {
+  backups: string[]
+  /** The new certificate's leaf, once its files parsed. */
+  certificate?: CertificateSummary
+  domain: string
+  durationMs: number
+  exitCode: number
+  findings: TlsFinding[]
+  /** Files written (and kept, unless rolled back). */
+  installed: string[]
+  message: string
+  outcome: DeployOutcome
+  /** How the proxy took the new certificate: HAProxy's runtime API, relayctl reload, or not yet (--defer). */
+  swap?: {detail: string; method: 'deferred' | 'relayctl reload' | 'runtime API'; ok: boolean}
+  rollback?: {detail: string; verified: boolean}
+  /** relayd: open sessions the reload cut. */
+  sessions?: number
+  source: DeploySource
+  /** The state the Prometheus metrics are written from. */
+  state?: DeployState
+  target: 'haproxy' | 'relayd'
+  /** The handshakes that proved (or failed to prove) the new serial, per listen address. */
+  verify: ServedCheck[]
+}
+
+export interface DeployOptions {
+  /** HAProxy's CLI (default: the inventory's stats socket); tests wrap it. */
+  cli?: HaproxyCli
+  /** relayd: install the files and leave the reload to the next planned one. */
+  defer?: boolean
+  handshake?: (options: HandshakeOptions) => Promise<Handshake>
+  inventory: Inventory
+  /** relayd: refuse (changing nothing) when a reload would cut more open sessions than this. */
+  maxSessions?: number
+  /** Names the certificate must cover besides the domain (a TURN name sharing 443). */
+  names?: string[]
+  now?: () => Date
+  run: CommandRunner
+  source: DeploySource
+  sslDir?: string
+  target: 'haproxy' | 'relayd'
+  /** Per handshake and per CLI command; also how long the new serial may take to show. */
+  timeoutMs: number
+  trust: TrustStore
+}
+
+/** New certificates must not be expired; one ending soon is worth a warning (short-lived certificates exist). */
+const THRESHOLDS = {criticalDays: 0, warningDays: 7}
+
+/**
+ * `jproxy tls deploy`: checks the new files (nothing changes if they fail), then under apply's
+ * lock for the target (a reload never sees half of a two-file swap) backs up and installs the
+ * pair the proxy reads, swaps it in (HAProxy: runtime API, no reload; relayd: `relayctl reload`
+ * behind the session guard, or --defer) and proves by fresh handshakes on every listen address
+ * that the new serial is served, else restores runtime and files. Every run leaves a history
+ * line and the state behind the metrics, failures included: certbot ignores the hook's exit code.
+ */
+export async function deployCertificate(options: DeployOptions): Promise<DeployReport> {
+  const started = performance.now()
+  const now = options.now ?? (() => new Date())
+  const {inventory, target} = options
+  const names = [inventory.domain, ...(options.names ?? []).filter((n) => n !== inventory.domain)]
+  const base = {backups: [] as string[], domain: inventory.domain, findings: [] as TlsFinding[], installed: [] as string[], source: options.source, target, verify: [] as ServedCheck[]}
+  const finish = (outcome: DeployOutcome, message: string, extra: Partial<DeployReport> = {}): DeployReport => ({
+    ...base,
+    ...extra,
+    durationMs: Math.round(performance.now() - started),
+    exitCode: ExitCode[EXIT[outcome]],
+    message,
+    outcome,
+  })
+
+  const checked = await checkNewFiles(options.source, {names, now: now(), thresholds: THRESHOLDS, trust: options.trust.certificates})
+  base.findings = checked.findings
+  let report: DeployReport
+  if (checked.material === undefined) {
+    const critical = checked.findings.filter((f) => f.severity === 'critical')
+    report = finish('check-failed', `the new certificate failed its checks (${critical.map((f) => f.message).join('; ')}); nothing was changed`, {certificate: checked.leaf})
+  } else {
+    const paths = applyPaths(inventory, target)
+    const material = checked.material
+    await mkdir(dirname(paths.lock), {recursive: true, mode: 0o700})
+    try {
+      report = await withFileLock(paths.lock, {waitMs: inventory.apply.lockWait}, () => deployLocked(options, material, finish))
+    } catch (error) {
+      // Even an unforeseen failure leaves its history line, metric and stderr line.
+      if (!(error instanceof LockBusyError)) {
+        report = finish('failed', `tls deploy failed: ${(error as Error).message}`, {certificate: material.leaf})
+        if (error instanceof JproxyError) report.exitCode = error.exitCode
+      } else report = finish('busy', `an apply or deploy of ${target} is running (${error.holder || 'holder unknown'}); waited ${inventory.apply.lockWait} ms; nothing was changed`, {certificate: material.leaf})
+    }
+  }
+
+  const at = now()
+  const applyDir = inventory.apply.dir ?? defaultApplyDir()
+  const state = await recordDeployState(join(applyDir, `tls-deploy-${target}.json`), {at, certificate: report.certificate, success: report.exitCode === 0})
+  await appendHistory(applyPaths(inventory, target).history, {
+    at: at.toISOString(),
+    changed: report.installed.length > 0 && report.outcome !== 'rolled-back',
+    command: 'tls deploy',
+    durationMs: report.durationMs,
+    exitCode: report.exitCode,
+    message: report.message,
+    outcome: report.outcome,
+    reloads: report.swap?.method === 'relayctl reload' ? 1 + (report.rollback ? 1 : 0) : 0,
+    serial: checked.leaf?.serial ?? checked.material?.leaf.serial,
+    sha256: checked.material ? createHash('sha256').update(checked.material.chain).digest('hex') : '',
+    target,
+  })
+  return {...report, state}
+}
+
+type Finish = (outcome: DeployOutcome, message: string, extra?: Partial<DeployReport>) => DeployReport
+
+/**
+ * HAProxy 2.6 reads the end of a `set ssl cert` name as the part of a certificate to update
+ * (`.crt`, `.key`, `.issuer`, `.ocsp`, `.sctl`), so a `crt` file named like that cannot be
+ * swapped by its own name ("not referenced by the configuration", seen with `.crt`).
+ */
+const UNSWAPPABLE_NAME = /\.(crt|issuer|key|ocsp|sctl)$/
+
+async function deployLocked(options: DeployOptions, material: DeployMaterial, finish: Finish): Promise<DeployReport> {
+  const {inventory, target} = options
+  const name = inventory.proxy.tls.certificate
+  if (target === 'haproxy' && UNSWAPPABLE_NAME.test(name)) {
+    return finish('refused', `HAProxy cannot swap ${name} at run time: its name ends in ${UNSWAPPABLE_NAME.exec(name)![0]}, which set ssl cert takes for the part of a certificate to update; name the file .pem (proxy.tls.certificate) and run jproxy apply; nothing was changed`, {certificate: material.leaf})
+  }
+
+  const files = await targetFiles(inventory, target, material, options.sslDir)
+  const certificate = material.leaf
+  const sameFiles = files.every((f) => f.old === f.new)
+  const verifyNew = () => waitForSerial(options, certificate)
+
+  if (sameFiles && !(target === 'relayd' && options.defer)) {
+    // Run twice (certbot retries, cron): nothing to install; if the proxy already serves it, done.
+    const served = await verifyNew()
+    if (served.every((s) => s.ok)) return finish('unchanged', `${certificate.serial} is installed and served on ${served.map((s) => s.source).join(', ')}; nothing to do`, {certificate, verify: served})
+  }
+
+  let sessions: number | undefined
+  if (target === 'relayd' && !options.defer) {
+    sessions = await runningSessions(options.run)
+    if (options.maxSessions !== undefined && sessions > options.maxSessions) {
+      return finish('refused', `relayd has ${sessions} sessions open, over --max-sessions ${options.maxSessions}; a reload would cut them all; nothing was changed (--defer installs the files for the next planned reload)`, {certificate, sessions})
+    }
+  }
+
+  const backups = sameFiles ? [] : await backUpFiles(files, backupFolder(inventory.apply.dir ?? defaultApplyDir()), inventory.apply.backups, options.now?.() ?? new Date())
+  if (!sameFiles) {
+    try {
+      await installFiles(files)
+    } catch (error) {
+      // A pair half installed must not wait for the next reload: put back what was there.
+      await restoreFiles(files).catch(() => undefined)
+      return finish('install-failed', `installing the new files failed (${(error as Error).message}); the previous files were put back`, {backups, certificate})
+    }
+  }
+
+  const installed = sameFiles ? [] : files.map((f) => f.path)
+  const extra = {backups, certificate, installed, sessions}
+
+  if (target === 'relayd') {
+    if (options.defer) return finish('deferred', `installed ${installed.join(' and ')}; relayd serves the old certificate until its next reload (relayctl reload, which cuts every open session)`, {...extra, swap: {detail: 'left for the next reload', method: 'deferred', ok: true}})
+    const config = await relaydConfig(inventory)
+    const reload = await reloadRelayd(config, {reload: inventory.targets.relayd.reload, run: options.run, timeoutMs: inventory.apply.reloadTimeout})
+    const swap = {detail: `${reload.detail}; ${sessions} session(s) cut`, method: 'relayctl reload' as const, ok: reload.ok}
+    const served = reload.ok ? await verifyNew() : []
+    if (reload.ok && served.every((s) => s.ok)) return finish('deployed', `${certificate.serial} installed; relayd reloaded (${sessions} session(s) cut); served on ${served.map((s) => s.source).join(', ')}`, {...extra, swap, verify: served})
+    const why = reload.ok ? notServed(served) : reload.detail
+    await restoreFiles(files)
+    const again = await reloadRelayd(config, {reload: inventory.targets.relayd.reload, run: options.run, timeoutMs: inventory.apply.reloadTimeout})
+    return rolledBack(finish, why, again.ok ? await waitForFiles(options, files) : {detail: `reload failed: ${again.detail}`, verified: false}, {...extra, swap, verify: served})
+  }
+
+  // HAProxy: the certificate is swapped in memory; the files are for the next reload.
+  const cli = options.cli ?? ((command: string, payload?: string) => socketCommand(inventory.targets.haproxy.socket, command, options.timeoutMs, payload))
+  let swapped
+  try {
+    swapped = await swapCertificate(cli, name, material.chain + material.key)
+  } catch (error) {
+    // HAProxy refused (the transaction was aborted) or its socket did not answer: memory holds
+    // the old certificate (a transaction left open is aborted by the next run); put the files back.
+    await restoreFiles(files)
+    const swap = {detail: (error as Error).message, method: 'runtime API' as const, ok: false}
+    return rolledBack(finish, (error as Error).message, await waitForFiles(options, files), {...extra, swap})
+  }
+
+  const swap = {detail: `set ssl cert + commit ssl cert ${name}${swapped.abortedStale.length > 0 ? ` (aborted a stale transaction on ${swapped.abortedStale.join(', ')})` : ''}`, method: 'runtime API' as const, ok: true}
+  const served = await verifyNew()
+  if (served.every((s) => s.ok)) return finish('deployed', `${certificate.serial} installed and swapped in without a reload; served on ${served.map((s) => s.source).join(', ')}`, {...extra, swap, verify: served})
+  const oldPem = previousPem(files)
+  const rollback = oldPem === undefined ? {detail: 'no previous certificate to put back', verified: false} : await swapBack(cli, name, oldPem, options, files)
+  return rolledBack(finish, notServed(served), rollback, {...extra, swap, verify: served})
+}
+
+function rolledBack(finish: Finish, why: string, rollback: {detail: string; verified: boolean}, extra: Partial<DeployReport>): DeployReport {
+  if (rollback.verified) return finish('rolled-back', `the new certificate was not served (${why}); the previous one is back in the files and the proxy (${rollback.detail})`, {...extra, rollback})
+  return finish('rollback-failed', `the new certificate was not served (${why}), and putting the previous one back failed too (${rollback.detail})`, {...extra, rollback})
+}
+
+/** HAProxy's previous certificate and key as one PEM (from the combined file, or `crt` + `.key`). */
+function previousPem(files: InstalledFile[]): string | undefined {
+  if (files.some((f) => f.old === undefined)) return undefined
+  return files
+    .map((f) => f.old!)
+    .reverse()
+    .map((text) => text.replace(/\n*$/, '\n'))
+    .join('')
+}
+
+async function swapBack(cli: HaproxyCli, name: string, pem: string, options: DeployOptions, files: InstalledFile[]): Promise<{detail: string; verified: boolean}> {
+  await restoreFiles(files)
+  try {
+    await swapCertificate(cli, name, pem)
+  } catch (error) {
+    return {detail: `files restored, but ${(error as Error).message}`, verified: false}
+  }
+
+  return waitForFiles(options, files)
+}
+
+/** After a restore: the proxy serves the certificate the restored files hold. */
+async function waitForFiles(options: DeployOptions, files: InstalledFile[]): Promise<{detail: string; verified: boolean}> {
+  const text = files.map((f) => f.old ?? '').join('')
+  const first = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(text)
+  if (!first) return {detail: 'no previous certificate to put back', verified: false}
+  const previous = new X509Certificate(first[0])
+  const served = await waitForSerial(options, {fingerprint256: previous.fingerprint256, serial: previous.serialNumber})
+  return served.every((s) => s.ok)
+    ? {detail: `${previous.serialNumber} served again on ${served.map((s) => s.source).join(', ')}`, verified: true}
+    : {detail: notServed(served), verified: false}
+}
+
+const notServed = (served: ServedCheck[]) =>
+  served
+    .filter((s) => !s.ok)
+    .map((s) => `${s.source}: ${s.detail}`)
+    .join('; ')
+
+async function relaydConfig(inventory: Inventory): Promise<string> {
+  return readFile(targetOutputPath(inventory, 'relayd'), 'utf8').catch(() => renderTarget(inventory, 'relayd'))
+}
