@@ -11,6 +11,8 @@ import {probeInventory} from '../probe/probe.js'
 import {defaultStateFile} from '../probe/state.js'
 import {relaydNativeCheck} from '../relayd/native-check.js'
 import {checkRendered} from '../render/check-rendered.js'
+import {contextFor, type RenderContext} from '../render/context.js'
+import {placeInSnippets} from '../render/snippets.js'
 import {renderTarget, TARGETS, type TargetName} from '../render/targets.js'
 import {type CommandRunner, findOnPath} from '../system/command.js'
 import {LockBusyError, withFileLock} from '../system/file-lock.js'
@@ -64,6 +66,8 @@ export interface ApplyReport {
 }
 
 export interface ApplyOptions {
+  /** Platform and snippet texts; read from the inventory's snippet files when not given. */
+  context?: RenderContext
   dryRun?: boolean
   /** Install although the health gate (or the session guard) refuses, with a loud warning. */
   force?: boolean
@@ -97,7 +101,7 @@ export async function applyTarget(options: ApplyOptions): Promise<ApplyReport> {
   const started = performance.now()
   const now = options.now ?? (() => new Date())
   const paths = applyPaths(options.inventory, options.target)
-  const config = renderTarget(options.inventory, options.target)
+  const config = renderTarget(options.inventory, options.target, options.context ?? (await contextFor(options.inventory, options.target)))
   const base = {changed: false, live: paths.live, sha256: sha256(config), target: options.target, warnings: [] as string[]}
   const finish = (outcome: ApplyOutcome, message: string, extra: Partial<ApplyReport> = {}): ApplyReport => ({
     ...base,
@@ -147,7 +151,7 @@ async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string
   try {
     // 2. The daemon's own checker, on the staged file.
     await stage('check')
-    const check = await nativeCheck(options, staged)
+    const check = await nativeCheck(options, staged, config)
     if (!check.ok) return finish('check-failed', `the ${target} checker refused the new config; the live file is untouched`, {check})
 
     // 3. Health gate, on the probes' damped states.
@@ -239,7 +243,7 @@ async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string
   }
 }
 
-async function nativeCheck(options: ApplyOptions, staged: string): Promise<{command: string[]; messages: CheckMessage[]; ok: boolean}> {
+async function nativeCheck(options: ApplyOptions, staged: string, config: string): Promise<{command: string[]; messages: CheckMessage[]; ok: boolean}> {
   const {check} = options.inventory.targets[options.target]
   if (options.target === 'relayd' && check === undefined) {
     // relayd exists only on OpenBSD; jproxy's own linter (run on render) stands in elsewhere.
@@ -250,7 +254,7 @@ async function nativeCheck(options: ApplyOptions, staged: string): Promise<{comm
   }
 
   const verdict = await runChecker(check ?? TARGETS[options.target].defaultCheck, staged, options.run)
-  return {command: verdict.command, messages: verdict.messages.filter((m) => m.level !== 'notice'), ok: verdict.ok}
+  return {command: verdict.command, messages: placeInSnippets(verdict.messages.filter((m) => m.level !== 'notice'), config, staged), ok: verdict.ok}
 }
 
 async function reloadTarget(options: ApplyOptions, config: string, warnings: string[]): Promise<ReloadOutcome> {

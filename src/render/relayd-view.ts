@@ -9,6 +9,8 @@ export interface RelaydView {
   httpsPort: number
   macros: string[]
   relays: Array<{name: string; options: string[]}>
+  /** Header rules on HTTPS answers (HSTS). */
+  responseRules: string[]
   routeRules: string[]
   tables: string[]
 }
@@ -70,6 +72,21 @@ export function relaydView(inventory: Inventory): RelaydView {
     })
   }
 
+  // relayd cannot split one port by TLS SNI, so TURN gets a plain TCP relay on an address of its own.
+  const turn = proxy.turn
+  const turnBackend = turn ? splitHostPort(turn.backend) : undefined
+  if (turn?.relaydAddress && turnBackend) {
+    relays.push({
+      name: 'turn',
+      options: [
+        `# TURN over TLS (${turn.sni}) passes through untouched: coturn terminates TLS itself`,
+        `listen on $turn_addr port ${proxy.listen.httpsPort}`,
+        `forward to <turn> port ${turnBackend.port} check tcp`,
+        'session timeout 3600',
+      ],
+    })
+  }
+
   relays.push({
     name: HTTP,
     options: [
@@ -93,8 +110,16 @@ export function relaydView(inventory: Inventory): RelaydView {
       'log connection errors',
     ],
     httpsPort: proxy.listen.httpsPort,
-    macros: [`ext_addr = "${proxy.listen.ipv4}"`, ...(v6 ? [`ext_addr6 = "${proxy.listen.ipv6}"`] : [])],
+    macros: [
+      `ext_addr = "${proxy.listen.ipv4}"`,
+      ...(v6 ? [`ext_addr6 = "${proxy.listen.ipv6}"`] : []),
+      ...(turn?.relaydAddress ? [`turn_addr = "${turn.relaydAddress}"`] : []),
+      ...(turn && !turn.relaydAddress ? [`# TURN (${turn.sni}) is not relayed: relayd cannot split one port by SNI; set proxy.turn.relaydAddress`] : []),
+    ],
     relays,
+    responseRules: proxy.hsts
+      ? [`match response header set "Strict-Transport-Security" value "max-age=${proxy.hsts.maxAge}${proxy.hsts.includeSubDomains ? '; includeSubDomains' : ''}${proxy.hsts.preload ? '; preload' : ''}"`]
+      : [],
     routeRules: [
       'match request path "/http-bind" forward to <prosody>',
       'match request path "/xmpp-websocket" forward to <prosody>',
@@ -105,6 +130,7 @@ export function relaydView(inventory: Inventory): RelaydView {
       table('prosody', inventory.shards.map((s) => s.prosody.address)),
       table('jicofo', inventory.shards.map((s) => s.jicofo.address)),
       ...jvbs.map((jvb) => table(colibriTable(jvb.id), [jvb.address])),
+      ...(turn?.relaydAddress && turnBackend ? [table('turn', [turnBackend.host])] : []),
     ],
   }
 }
@@ -112,6 +138,12 @@ export function relaydView(inventory: Inventory): RelaydView {
 /** The relayd table of one JVB's colibri websocket port. */
 export function colibriTable(id: string): string {
   return `colibri-${id}`
+}
+
+/** `host:port` or `[v6]:port` into its parts. */
+function splitHostPort(value: string): {host: string; port: number} {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(value)!
+  return {host: match[1] ?? match[2], port: Number(match[3])}
 }
 
 /** relayd forwards a whole table to one port, so every member must listen on the same one. */

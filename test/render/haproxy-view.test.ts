@@ -60,9 +60,15 @@ describe('haproxy view-model', () => {
   })
 
   it('binds both families when an IPv6 listen address is given, with brackets', () => {
-    const view = haproxyView(Inventory.parse(fullInventory()))
+    const data = fullInventory()
+    delete data.proxy.turn
+    const view = haproxyView(Inventory.parse(data))
     expect(view.bindsHttp).to.deep.equal(['192.0.2.10:80', '[2001:db8::10]:80'])
     expect(view.bindsHttps[1]).to.equal('[2001:db8::10]:443 ssl crt /etc/ssl/meet.pem alpn h2,http/1.1')
+    // With TURN on 443 the TLS splitter takes both public binds and the HTTPS frontend listens behind it.
+    const split = haproxyView(Inventory.parse(fullInventory()))
+    expect(split.tlsSplit!.binds).to.deep.equal(['192.0.2.10:443', '[2001:db8::10]:443'])
+    expect(split.bindsHttps).to.deep.equal(['abns@jproxy-https accept-proxy ssl crt /etc/ssl/meet.pem alpn h2,http/1.1'])
   })
 
   it('redirects plain HTTP to the public name, with the https port only when it is not 443', () => {

@@ -4,6 +4,12 @@ import {join} from 'node:path'
 
 import {spawnDaemon} from './daemon.js'
 
+/**
+ * The inventory's off switches for HAProxy's privilege defaults: tests run HAProxy as whoever
+ * runs them, with no chroot and no account change.
+ */
+export const UNPRIVILEGED = {chroot: false, group: false, user: false} as const
+
 /** A running `haproxy -W -db` (master-worker, foreground) started by a test. */
 export interface HaproxyProcess {
   output(): string
