@@ -33,7 +33,8 @@ export async function startHaproxy(config: string, dir: string, name: string, so
   for (;;) {
     const state = await adminCommand(socket, 'show stat').catch(() => '')
     const servers = state.split('\n').filter((line) => line && !line.startsWith('#') && !/,(FRONTEND|BACKEND),/.test(line))
-    if (servers.length > 0 && servers.every((line) => line.split(',')[17] === 'UP')) return handle
+    // A server without a health check (TURN's loopback hop to fe_https) reports "no check", never UP.
+    if (servers.length > 0 && servers.every((line) => ['UP', 'no check'].includes(line.split(',')[17]))) return handle
     if (Date.now() > deadline || child.exitCode !== null) {
       await handle.stop()
       throw new Error(`haproxy servers not all UP within ${timeoutMs} ms:\n${state}\n${daemon.output()}`)
