@@ -6,6 +6,7 @@ import {request as httpsRequest} from 'node:https'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
+import {parse} from 'yaml'
 
 import {Inventory} from '../../src/inventory/schema.js'
 import {renderTarget} from '../../src/render/targets.js'
@@ -13,6 +14,7 @@ import {selfSignedPem} from '../support/certs.js'
 import {type Coturn, startCoturn} from '../support/coturn-process.js'
 import {type HaproxyProcess, startHaproxy, UNPRIVILEGED} from '../support/haproxy-process.js'
 import {freePorts, type LoopbackBackend, type SeenRequest, startBackend} from '../support/loopback-backends.js'
+import {fencedBlocks} from '../support/markdown.js'
 import {turnAllocate} from '../support/turn-client.js'
 
 const DOMAIN = 'meet.example.org'
@@ -120,6 +122,27 @@ describe('haproxy production settings on real HAProxy and coturn', function () {
     expect(answer.body).to.match(/^haproxy_backend_status\{proxy="be_turn",state="UP"\} 1$/m)
     expect((await httpGet(ports.metrics, '/other')).status).to.equal(404)
   })
+
+  it("docs/proxy-features.md: the scrape target is the exporter's default listener and every alert selects series the exporter has", async () => {
+    const blocks = (await fencedBlocks('docs/proxy-features.md')).filter((b) => b.lang === 'yaml').map((b) => parse(b.text))
+    const scrape = blocks.find((b) => b.scrape_configs)
+    const {listen} = Inventory.parse({...minimalData(), proxy: {...minimalData().proxy, metrics: {}}}).proxy.metrics!
+    expect(scrape.scrape_configs[0].static_configs[0].targets).to.deep.equal([`${listen.address}:${listen.port}`])
+
+    const series = (await httpGet(ports.metrics, '/metrics')).body.split('\n').filter((line) => line.startsWith('haproxy_'))
+    const rules = blocks.find((b) => b.groups).groups.flatMap((g: {rules: Array<{alert: string; expr: string}>}) => g.rules)
+    expect(rules.length).to.be.greaterThan(0)
+    for (const rule of rules) {
+      for (const [, name, matchers = ''] of rule.expr.matchAll(/\b(haproxy_\w+)(?:\{([^}]*)\})?/g)) {
+        const candidates = series.filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+        expect(candidates, `${rule.alert}: ${name}`).to.not.be.empty
+        for (const [, label, op, value] of matchers.matchAll(/(\w+)\s*(=~|=)\s*"([^"]*)"/g)) {
+          const wanted = op === '=' ? [value] : value.split('|')
+          for (const one of wanted) expect(candidates.some((line) => line.includes(`${label}="${one}"`)), `${rule.alert}: ${name}{${label}="${one}"}`).to.equal(true)
+        }
+      }
+    }
+  })
 })
 
 function collect(resolve: (answer: Answer) => void) {
@@ -147,4 +170,9 @@ function httpGet(port: number, path: string): Promise<Answer> {
     req.on('error', reject)
     req.end()
   })
+}
+
+/** The smallest valid inventory data: for reading schema defaults. */
+function minimalData(): Record<string, any> {
+  return {domain: DOMAIN, proxy: {listen: {ipv4: '127.0.0.1'}, tls: {certificate: '/x.pem', key: '/x.pem'}}, shards: [{name: 's1', prosody: {address: '127.0.0.1'}}], web: [{address: '127.0.0.1', name: 'w'}]}
 }

@@ -122,6 +122,14 @@ describe('operator snippets in haproxy.cfg', function () {
     const cli = await runCli(['validate', 'config', '-i', badFile])
     expect(cli.code).to.equal(ExitCode.checkFailed)
     expect(cli.stdout).to.match(new RegExp(`^${bad}:2: alert: .*no-such-action`, 'm'))
+    expect((await runCli(['validate', 'config', '-i', badFile, '--no-haproxy-check'])).code).to.equal(0)
+
+    // Without snippets haproxy -c runs only when asked.
+    const plainFile = join(dir, 'plain.yaml')
+    await writeFile(plainFile, stringify(inventoryData({})))
+    expect(JSON.parse((await runCli(['validate', 'config', '-i', plainFile, '--json'])).stdout).haproxyCheck).to.equal(undefined)
+    const forced = JSON.parse((await runCli(['validate', 'config', '-i', plainFile, '--haproxy-check', '--json'])).stdout)
+    expect(forced.haproxyCheck).to.deep.include({ok: true})
   })
 
   it('apply refuses a config whose snippet fails haproxy -c, pointing at the snippet, and leaves the live file alone', async () => {
