@@ -11,7 +11,7 @@ import {probeInventory} from '../probe/probe.js'
 import {defaultStateFile} from '../probe/state.js'
 import {relaydNativeCheck} from '../relayd/native-check.js'
 import {checkRendered} from '../render/check-rendered.js'
-import {contextFor, type RenderContext} from '../render/context.js'
+import {contextFor, includedText, type RenderContext} from '../render/context.js'
 import {placeInSnippets} from '../render/snippets.js'
 import {renderTarget, TARGETS, type TargetName} from '../render/targets.js'
 import {type CommandRunner, findOnPath} from '../system/command.js'
@@ -101,7 +101,8 @@ export async function applyTarget(options: ApplyOptions): Promise<ApplyReport> {
   const started = performance.now()
   const now = options.now ?? (() => new Date())
   const paths = applyPaths(options.inventory, options.target)
-  const config = renderTarget(options.inventory, options.target, options.context ?? (await contextFor(options.inventory, options.target)))
+  const context = options.context ?? (await contextFor(options.inventory, options.target))
+  const config = renderTarget(options.inventory, options.target, context)
   const base = {changed: false, live: paths.live, sha256: sha256(config), target: options.target, warnings: [] as string[]}
   const finish = (outcome: ApplyOutcome, message: string, extra: Partial<ApplyReport> = {}): ApplyReport => ({
     ...base,
@@ -114,12 +115,12 @@ export async function applyTarget(options: ApplyOptions): Promise<ApplyReport> {
 
   let report: ApplyReport
   if (options.dryRun) {
-    report = await pipeline(options, paths, config, finish, base.warnings)
+    report = await pipeline({...options, context}, paths, config, finish, base.warnings)
   } else {
     await mkdir(dirname(paths.lock), {recursive: true, mode: 0o700})
     await options.onStage?.('lock')
     try {
-      report = await withFileLock(paths.lock, {waitMs: options.inventory.apply.lockWait}, () => pipeline(options, paths, config, finish, base.warnings))
+      report = await withFileLock(paths.lock, {waitMs: options.inventory.apply.lockWait}, () => pipeline({...options, context}, paths, config, finish, base.warnings))
     } catch (error) {
       if (!(error instanceof LockBusyError)) throw error
       report = finish('busy', `another apply of ${options.target} is running (${error.holder || 'holder unknown'}); waited ${options.inventory.apply.lockWait} ms`)
@@ -144,7 +145,7 @@ async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string
 
   // 1. Render into a staged file beside the live one (a dry run stages in the temp folder: it may run unprivileged).
   await stage('render')
-  const lintFindings = checkRendered(target, config, paths.live)
+  const lintFindings = checkRendered(target, config, paths.live, options.context && includedText(options.context))
   warnings.push(...lintFindings.map((d) => `${d.file}:${d.line}: ${d.message}`))
   const staged = options.dryRun ? join(tmpdir(), `jproxy-dry-run-${process.pid}-${basename(paths.live)}`) : paths.staged
   await writeSynced(staged, config)

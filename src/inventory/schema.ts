@@ -263,9 +263,18 @@ const haproxyTarget = z.strictObject({
   user: orOff(name),
 })
 
+/** Files relayd.conf `include`s at each insertion point (relayd reads them itself at load). */
+const relaydSnippets = z.strictObject({
+  globals: z.array(absolutePath).default([]),
+  protocolHttps: z.array(absolutePath).default([]),
+  relays: z.array(absolutePath).default([]),
+  tables: z.array(absolutePath).default([]),
+})
+
 const relaydTarget = z.strictObject({
   ...target,
   prefork: z.number().int().min(1).max(32).default(3),
+  snippets: relaydSnippets.prefault({}),
 })
 
 const pfTarget = z.strictObject(target)

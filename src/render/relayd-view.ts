@@ -1,5 +1,6 @@
 import {JproxyError} from '../errors.js'
 import type {Inventory} from '../inventory/schema.js'
+import {bareContext, type RelaydSnippetSlot, type RenderContext} from './context.js'
 
 /** Everything relayd.conf.mustache places, pre-formatted. */
 export interface RelaydView {
@@ -11,6 +12,11 @@ export interface RelaydView {
   relays: Array<{name: string; options: string[]}>
   /** Header rules on HTTPS answers (HSTS). */
   responseRules: string[]
+  /** `include "FILE"` lines per slot, with a marker comment naming the slot. */
+  snippetGlobals: string[]
+  snippetProtocolHttps: string[]
+  snippetRelays: string[]
+  snippetTables: string[]
   routeRules: string[]
   tables: string[]
 }
@@ -23,7 +29,7 @@ const HTTP = 'jitsi_http'
  * before the first section (the first parse pass stops there), tables before the protocol
  * that forwards to them, protocols before the relays that use them.
  */
-export function relaydView(inventory: Inventory): RelaydView {
+export function relaydView(inventory: Inventory, context: RenderContext = bareContext()): RelaydView {
   const {health, proxy} = inventory
   const retry = health.fall > 1 ? ` retry ${health.fall - 1}` : ''
   const table = (name: string, addresses: string[]) => `table <${name}> { ${addresses.map((a) => `${a}${retry}`).join(', ')} }`
@@ -117,6 +123,10 @@ export function relaydView(inventory: Inventory): RelaydView {
       ...(turn && !turn.relaydAddress ? [`# TURN (${turn.sni}) is not relayed: relayd cannot split one port by SNI; set proxy.turn.relaydAddress`] : []),
     ],
     relays,
+    snippetGlobals: includes(context, 'globals'),
+    snippetProtocolHttps: includes(context, 'protocolHttps'),
+    snippetRelays: includes(context, 'relays'),
+    snippetTables: includes(context, 'tables'),
     responseRules: proxy.hsts
       ? [`match response header set "Strict-Transport-Security" value "max-age=${proxy.hsts.maxAge}${proxy.hsts.includeSubDomains ? '; includeSubDomains' : ''}${proxy.hsts.preload ? '; preload' : ''}"`]
       : [],
@@ -138,6 +148,11 @@ export function relaydView(inventory: Inventory): RelaydView {
 /** The relayd table of one JVB's colibri websocket port. */
 export function colibriTable(id: string): string {
   return `colibri-${id}`
+}
+
+/** The operator's files for one slot as relayd `include` lines (schema-checked paths: no quotes). */
+function includes(context: RenderContext, slot: RelaydSnippetSlot): string[] {
+  return context.relaydSnippets[slot].map((s) => `include "${s.file}"`)
 }
 
 /** `host:port` or `[v6]:port` into its parts. */

@@ -9,7 +9,7 @@ import type {Inventory} from '../inventory/schema.js'
 import type {InventoryProblem} from '../inventory/problem.js'
 import {type CommandRunner, runCommand} from '../system/command.js'
 import {checkRendered} from './check-rendered.js'
-import {contextFor} from './context.js'
+import {contextFor, includedText} from './context.js'
 import {placeInSnippets} from './snippets.js'
 import {renderTarget, TARGETS, type TargetName} from './targets.js'
 
@@ -45,8 +45,9 @@ export async function validateConfig(file: string, options: ValidateConfigOption
   let haproxyText: string | undefined
   for (const target of Object.keys(TARGETS) as TargetName[]) {
     try {
-      const text = renderTarget(inventory, target, await contextFor(inventory, target))
-      checkRendered(target, text, target)
+      const context = await contextFor(inventory, target)
+      const text = renderTarget(inventory, target, context)
+      checkRendered(target, text, target, includedText(context))
       if (target === 'haproxy') haproxyText = text
       targets[target] = null
     } catch (error) {

@@ -62,7 +62,7 @@ describe('inventory examples in docs/ render to configs HAProxy and the relayd l
         expect(`${stdout}${stderr}`, block.text).to.include('Configuration file is valid')
         expect(`${stdout}${stderr}`, block.text).to.not.match(/\[(WARNING|ALERT)\]/)
         expect(lintRelaydConf(renderTarget(inventory, 'relayd'), {file: 'relayd.conf', strict: true}), block.text).to.deep.equal([])
-        if (snippet && block.text.includes('snippets')) expect(await readFile(config, 'utf8')).to.include(snippet.text)
+        if (snippet && block.text.includes('frontendHttps')) expect(await readFile(config, 'utf8')).to.include(snippet.text)
         if (block.text.includes('user: false')) expect(await readFile(config, 'utf8')).to.not.match(/^\s*(user|group|chroot) /m)
       }
     })

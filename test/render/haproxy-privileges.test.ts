@@ -7,6 +7,7 @@ import {promisify} from 'node:util'
 import {stringify} from 'yaml'
 
 import {Inventory} from '../../src/inventory/schema.js'
+import {bareContext} from '../../src/render/context.js'
 import {renderTarget} from '../../src/render/targets.js'
 import {selfSignedPem} from '../support/certs.js'
 import {type HaproxyProcess, startHaproxy} from '../support/haproxy-process.js'
@@ -58,7 +59,7 @@ describe('secure defaults on real HAProxy: unprivileged worker, admin socket for
     }
     inventoryFile = join(dir, 'jproxy.yaml')
     await writeFile(inventoryFile, stringify(data), {mode: 0o644})
-    haproxy = await startHaproxy(renderTarget(Inventory.parse(data), 'haproxy', {platform: 'debian', snippets: {backends: [], defaults: [], frontendHttp: [], frontendHttps: [], global: []}}), dir, 'secure', socket)
+    haproxy = await startHaproxy(renderTarget(Inventory.parse(data), 'haproxy', bareContext('debian')), dir, 'secure', socket)
   })
 
   after(async () => {

@@ -7,7 +7,8 @@ import {stringify} from 'yaml'
 import {applyTarget} from '../../src/apply/apply.js'
 import {ExitCode, JproxyError} from '../../src/errors.js'
 import {Inventory} from '../../src/inventory/schema.js'
-import {contextFor, loadRenderContext, SNIPPET_SLOTS} from '../../src/render/context.js'
+import {lintRelaydConf} from '../../src/relayd/lint.js'
+import {contextFor, includedText, loadRenderContext, SNIPPET_SLOTS} from '../../src/render/context.js'
 import {generate} from '../../src/render/generate.js'
 import {snippetAt} from '../../src/render/snippets.js'
 import {renderTarget} from '../../src/render/targets.js'
@@ -142,5 +143,37 @@ describe('operator snippets in haproxy.cfg', function () {
     expect(report.exitCode).to.equal(ExitCode.checkFailed)
     expect(report.check!.messages.find((m) => m.level === 'alert' && m.file === bad), JSON.stringify(report.check)).to.include({line: 1})
     expect(await readFile(live, 'utf8')).to.equal('# live\n')
+  })
+
+  it('relayd includes each slot\'s files at its place, and jproxy\'s linter reads them (strict: clean)', async () => {
+    const inventory = Inventory.parse(fullInventory())
+    const context = await loadRenderContext(inventory, 'openbsd', 'relayd')
+    const text = renderTarget(inventory, 'relayd', context)
+    const lines = text.split('\n')
+    const at = (name: string) => lines.findIndex((l) => l.trim() === `include "${snippetFixture(name)}"`)
+    const [globals, tables, https, relays] = ['relayd-globals.conf', 'relayd-tables.conf', 'relayd-https.conf', 'relayd-relays.conf'].map(at)
+    expect([globals, tables, https, relays].every((i) => i > 0)).to.equal(true)
+    expect(globals).to.be.below(lines.findIndex((l) => l.startsWith('table ')))
+    expect(tables).to.be.below(lines.indexOf('http protocol "jitsi_https" {'))
+    expect(https).to.be.above(lines.indexOf('http protocol "jitsi_https" {'))
+    expect(https).to.be.below(lines.indexOf('http protocol "jitsi_http" {'))
+    expect(relays).to.equal(lines.findLastIndex((l) => l.trim() !== ''))
+    expect(lintRelaydConf(text, {file: 'relayd.conf', readFile: includedText(context), strict: true})).to.deep.equal([])
+    expect(lintRelaydConf(text, {file: 'relayd.conf', strict: true}).map((d) => d.message)).to.include(`failed to include file ${snippetFixture('relayd-globals.conf')}`)
+  })
+
+  it('gen relayd refuses an include that breaks relayd\'s grammar, naming the included file and line', async () => {
+    const bad = join(dir, 'bad-relayd.conf')
+    await writeFile(bad, '# operator\nmatch request frobnicate\n')
+    const data = smallInventory()
+    data.targets = {relayd: {snippets: {protocolHttps: [bad]}}}
+    const file = join(dir, 'relayd-bad.yaml')
+    await writeFile(file, stringify(data))
+    const error = (await generate({inventory: file, target: 'relayd'}).catch((e: unknown) => e)) as JproxyError
+    expect(error).to.be.instanceOf(JproxyError)
+    expect(error.message).to.include(`${bad}:2: `)
+    data.targets.relayd.snippets.protocolHttps = [join(dir, 'missing.conf')]
+    await writeFile(file, stringify(data))
+    expect(((await generate({inventory: file, target: 'relayd'}).catch((e: unknown) => e)) as Error).message).to.equal(`targets.relayd.snippets.protocolHttps[0]: cannot read ${join(dir, 'missing.conf')}: no such file`)
   })
 })
