@@ -11,6 +11,8 @@ import {probeInventory} from '../probe/probe.js'
 import {defaultStateFile} from '../probe/state.js'
 import {relaydNativeCheck} from '../relayd/native-check.js'
 import {checkRendered} from '../render/check-rendered.js'
+import {contextFor, includedText, type RenderContext} from '../render/context.js'
+import {placeInSnippets} from '../render/snippets.js'
 import {renderTarget, TARGETS, type TargetName} from '../render/targets.js'
 import {type CommandRunner, findOnPath} from '../system/command.js'
 import {LockBusyError, withFileLock} from '../system/file-lock.js'
@@ -64,6 +66,8 @@ export interface ApplyReport {
 }
 
 export interface ApplyOptions {
+  /** Platform and snippet texts; read from the inventory's snippet files when not given. */
+  context?: RenderContext
   dryRun?: boolean
   /** Install although the health gate (or the session guard) refuses, with a loud warning. */
   force?: boolean
@@ -97,7 +101,8 @@ export async function applyTarget(options: ApplyOptions): Promise<ApplyReport> {
   const started = performance.now()
   const now = options.now ?? (() => new Date())
   const paths = applyPaths(options.inventory, options.target)
-  const config = renderTarget(options.inventory, options.target)
+  const context = options.context ?? (await contextFor(options.inventory, options.target))
+  const config = renderTarget(options.inventory, options.target, context)
   const base = {changed: false, live: paths.live, sha256: sha256(config), target: options.target, warnings: [] as string[]}
   const finish = (outcome: ApplyOutcome, message: string, extra: Partial<ApplyReport> = {}): ApplyReport => ({
     ...base,
@@ -110,12 +115,12 @@ export async function applyTarget(options: ApplyOptions): Promise<ApplyReport> {
 
   let report: ApplyReport
   if (options.dryRun) {
-    report = await pipeline(options, paths, config, finish, base.warnings)
+    report = await pipeline({...options, context}, paths, config, finish, base.warnings)
   } else {
     await mkdir(dirname(paths.lock), {recursive: true, mode: 0o700})
     await options.onStage?.('lock')
     try {
-      report = await withFileLock(paths.lock, {waitMs: options.inventory.apply.lockWait}, () => pipeline(options, paths, config, finish, base.warnings))
+      report = await withFileLock(paths.lock, {waitMs: options.inventory.apply.lockWait}, () => pipeline({...options, context}, paths, config, finish, base.warnings))
     } catch (error) {
       if (!(error instanceof LockBusyError)) throw error
       report = finish('busy', `another apply of ${options.target} is running (${error.holder || 'holder unknown'}); waited ${options.inventory.apply.lockWait} ms`)
@@ -140,14 +145,14 @@ async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string
 
   // 1. Render into a staged file beside the live one (a dry run stages in the temp folder: it may run unprivileged).
   await stage('render')
-  const lintFindings = checkRendered(target, config, paths.live)
+  const lintFindings = checkRendered(target, config, paths.live, options.context && includedText(options.context))
   warnings.push(...lintFindings.map((d) => `${d.file}:${d.line}: ${d.message}`))
   const staged = options.dryRun ? join(tmpdir(), `jproxy-dry-run-${process.pid}-${basename(paths.live)}`) : paths.staged
   await writeSynced(staged, config)
   try {
     // 2. The daemon's own checker, on the staged file.
     await stage('check')
-    const check = await nativeCheck(options, staged)
+    const check = await nativeCheck(options, staged, config)
     if (!check.ok) return finish('check-failed', `the ${target} checker refused the new config; the live file is untouched`, {check})
 
     // 3. Health gate, on the probes' damped states.
@@ -239,7 +244,7 @@ async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string
   }
 }
 
-async function nativeCheck(options: ApplyOptions, staged: string): Promise<{command: string[]; messages: CheckMessage[]; ok: boolean}> {
+async function nativeCheck(options: ApplyOptions, staged: string, config: string): Promise<{command: string[]; messages: CheckMessage[]; ok: boolean}> {
   const {check} = options.inventory.targets[options.target]
   if (options.target === 'relayd' && check === undefined) {
     // relayd exists only on OpenBSD; jproxy's own linter (run on render) stands in elsewhere.
@@ -250,7 +255,7 @@ async function nativeCheck(options: ApplyOptions, staged: string): Promise<{comm
   }
 
   const verdict = await runChecker(check ?? TARGETS[options.target].defaultCheck, staged, options.run)
-  return {command: verdict.command, messages: verdict.messages.filter((m) => m.level !== 'notice'), ok: verdict.ok}
+  return {command: verdict.command, messages: placeInSnippets(verdict.messages.filter((m) => m.level !== 'notice'), config, staged), ok: verdict.ok}
 }
 
 async function reloadTarget(options: ApplyOptions, config: string, warnings: string[]): Promise<ReloadOutcome> {

@@ -182,18 +182,73 @@ const probe = z.strictObject({
   webPath: urlPath.default('/'),
 })
 
+/** `IP:PORT` or `[IPv6]:PORT` with the port required: a listener or backend address. */
+const ipPort = (what: string) =>
+  z.string().transform((value, context) => {
+    const parsed = parseIpPort(value)
+    if (parsed?.port === undefined) {
+      context.addIssue({code: 'custom', message: `must be ${what} as IP:PORT ([v6]:PORT)`})
+      return z.NEVER
+    }
+
+    return {address: parsed.address, port: parsed.port}
+  })
+
+/** Strict-Transport-Security on every HTTPS answer; off unless listed. */
+const hsts = z.strictObject({
+  includeSubDomains: z.boolean().default(false),
+  /** Seconds browsers remember to use https only (a year by default). */
+  maxAge: z.number().int().min(0).max(2_147_483_647).default(31_536_000),
+  preload: z.boolean().default(false),
+})
+
+/** Connection caps (HAProxy `maxconn`); unset leaves HAProxy's own (derived from the file limit). */
+const maxconn = z.strictObject({
+  global: z.number().int().min(1).max(10_000_000).optional(),
+  http: z.number().int().min(1).max(10_000_000).optional(),
+  https: z.number().int().min(1).max(10_000_000).optional(),
+})
+
+/** HAProxy's Prometheus exporter on its own listener; off unless listed. */
+const metrics = z.strictObject({
+  listen: ipPort('the exporter\'s listen address').prefault('127.0.0.1:8405'),
+  path: urlPath.default('/metrics'),
+})
+
+/** TURN over TLS on the https port: connections whose TLS SNI is `sni` pass through untouched to coturn. */
+const turn = z.strictObject({
+  backend: z.string().refine(isHostPort, 'must be coturn\'s TLS listener as ADDRESS:PORT ([v6]:PORT)'),
+  /** relayd cannot split one port by SNI: it relays TURN on this second address (port = httpsPort). */
+  relaydAddress: z.string().refine((v) => isIP(v) !== 0, 'must be an IP address').optional(),
+  sni: z.string().refine((v) => isHostname(v) && v.includes('.'), 'must be a fully qualified domain name'),
+})
+
 const target = {
   check: command.optional(),
   output: absolutePath.optional(),
   reload: command.optional(),
 }
 
+/** An operator's own haproxy.cfg lines, per insertion point: files rendered verbatim, in the order listed. */
+const haproxySnippets = z.strictObject({
+  backends: z.array(absolutePath).default([]),
+  defaults: z.array(absolutePath).default([]),
+  frontendHttp: z.array(absolutePath).default([]),
+  frontendHttps: z.array(absolutePath).default([]),
+  global: z.array(absolutePath).default([]),
+})
+
+/** A privilege setting: unset takes the platform's default, `false` leaves it out (unprivileged test runs). */
+const orOff = <T extends z.ZodType>(schema: T) => z.union([schema, z.literal(false)]).optional()
+
 const haproxyTarget = z.strictObject({
   ...target,
   /** The master CLI (`haproxy -W -S PATH`; Debian's unit uses this path): apply reloads and verifies through it when it answers. */
   masterSocket: absolutePath.default('/run/haproxy-master.sock'),
-  chroot: absolutePath.optional(),
-  group: name.optional(),
+  /** Default `/var/lib/haproxy` (Debian) or `/var/haproxy` (OpenBSD); `false`: no chroot. */
+  chroot: orOff(absolutePath),
+  /** Default `haproxy` (Debian) or `_haproxy` (OpenBSD); also owns the admin socket (mode 660). `false`: none. */
+  group: orOff(name),
   hardStopAfter: duration.prefault('30m'),
   /** syslog target: a unix socket path or `address:port`. */
   logFacility: z.enum(SYSLOG_FACILITIES).default('local0'),
@@ -202,13 +257,24 @@ const haproxyTarget = z.strictObject({
     .refine((v) => (v.startsWith('/') && SAFE_PATH_CHARS.test(v)) || isHostPort(v), 'must be an absolute socket path or address:port')
     .default('/dev/log'),
   socket: absolutePath.default('/run/haproxy/admin.sock'),
+  snippets: haproxySnippets.prefault({}),
   stateFile: absolutePath.default('/var/lib/haproxy/server-state'),
-  user: name.optional(),
+  /** Default `haproxy` (Debian) or `_haproxy` (OpenBSD); `false`: HAProxy keeps the user that starts it. */
+  user: orOff(name),
+})
+
+/** Files relayd.conf `include`s at each insertion point (relayd reads them itself at load). */
+const relaydSnippets = z.strictObject({
+  globals: z.array(absolutePath).default([]),
+  protocolHttps: z.array(absolutePath).default([]),
+  relays: z.array(absolutePath).default([]),
+  tables: z.array(absolutePath).default([]),
 })
 
 const relaydTarget = z.strictObject({
   ...target,
   prefork: z.number().int().min(1).max(32).default(3),
+  snippets: relaydSnippets.prefault({}),
 })
 
 const pfTarget = z.strictObject(target)
@@ -254,11 +320,15 @@ export const Inventory = z.strictObject({
       ipv4,
       ipv6: ipv6.optional(),
     }),
+    hsts: hsts.optional(),
+    maxconn: maxconn.prefault({}),
+    metrics: metrics.optional(),
     peers: z.array(peer).default([]),
     tls: z.strictObject({
       certificate: absolutePath,
       key: absolutePath,
     }),
+    turn: turn.optional(),
   }),
   shards: z.array(shard).min(1, 'must list at least one shard'),
   targets: z

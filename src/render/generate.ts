@@ -9,6 +9,7 @@ import {loadInventory} from '../inventory/load.js'
 import type {Diagnostic} from '../relayd/model.js'
 import {type CommandRunner, findOnPath, runCommand} from '../system/command.js'
 import {checkRendered} from './check-rendered.js'
+import {contextFor, includedText} from './context.js'
 import {renderTarget, type TargetName, targetOutputPath} from './targets.js'
 
 /** What `jproxy gen` produced. */
@@ -29,9 +30,10 @@ export interface Generated {
  */
 export async function generate(options: {inventory: string; out?: string; run?: CommandRunner; target: TargetName}): Promise<Generated> {
   const inventory = await loadInventory(options.inventory)
-  const config = renderTarget(inventory, options.target)
+  const context = await contextFor(inventory, options.target)
+  const config = renderTarget(inventory, options.target, context)
   const live = targetOutputPath(inventory, options.target)
-  const findings = checkRendered(options.target, config, options.out ?? basename(live))
+  const findings = checkRendered(options.target, config, options.out ?? basename(live), includedText(context))
   if (options.target === 'pf') await checkWithPfctl(config, options.run ?? runCommand)
   const summary = {bytes: Buffer.byteLength(config), findings, sha256: createHash('sha256').update(config).digest('hex'), target: options.target}
   if (options.out === undefined) return {...summary, config}

@@ -6,6 +6,8 @@ import type {Inventory, Jvb} from '../inventory/schema.js'
 import {shardServerId} from './server-id.js'
 import {COLIBRI_PREFIXES, JICOFO_PATHS, PROSODY_PATHS, SIGNALING_PATHS} from './signaling.js'
 import {hostPort} from '../inventory/host-port.js'
+import {bareContext, PRIVILEGE_DEFAULTS, type RenderContext} from './context.js'
+import {snippetLines} from './snippets.js'
 
 /** Everything haproxy.cfg.mustache places, pre-formatted. */
 export interface HaproxyView {
@@ -24,14 +26,31 @@ export interface HaproxyView {
   jicofoPaths: string
   jicofoServers: string[]
   log: string
+  maxconnGlobal?: number
+  maxconnHttp?: number
+  maxconnHttps?: number
+  /** HAProxy's Prometheus exporter on its own listener. */
+  metrics?: {bind: string; path: string}
   peers?: {lines: string[]}
   prosodyPaths: string
   prosodyServers: string[]
   signalingPaths: string
+  /** Operator lines per slot, between marker comments. */
+  snippetBackends: string[]
+  snippetDefaults: string[]
+  snippetFrontendHttp: string[]
+  snippetFrontendHttps: string[]
+  snippetGlobal: string[]
   socket: string
+  /** The admin socket's owner and mode: the group may use status, scale and probe without root. */
+  socketAccess: string
   stateFile: string
   stickTable: boolean
+  /** `http-response set-header Strict-Transport-Security …`, when HSTS is on. */
+  hsts?: string
   timeoutCheck: string
+  /** TURN over TLS on the https port: a TCP frontend reads the SNI and splits coturn from HTTPS. */
+  tlsSplit?: {binds: string[]; httpsServer: string; sni: string; turnServer: string}
   user?: string
   webServers: string[]
 }
@@ -40,9 +59,14 @@ export interface HaproxyView {
 export const PEERS_SECTION = 'jproxy'
 
 /** Builds the haproxy.cfg view-model; throws renderFailed for inventories HAProxy cannot serve. */
-export function haproxyView(inventory: Inventory): HaproxyView {
+export function haproxyView(inventory: Inventory, context: RenderContext = bareContext()): HaproxyView {
   const {health, proxy, targets} = inventory
   const haproxy = targets.haproxy
+  // Unset takes the platform package's account and chroot; `false` leaves the line out.
+  const privileges = PRIVILEGE_DEFAULTS[context.platform]
+  const chroot = haproxy.chroot === false ? undefined : (haproxy.chroot ?? privileges.chroot)
+  const group = haproxy.group === false ? undefined : (haproxy.group ?? privileges.group)
+  const user = haproxy.user === false ? undefined : (haproxy.user ?? privileges.user)
   const {certificate, key} = proxy.tls
   // HAProxy's `crt` takes the key from the same PEM or from `<crt>.key` beside it; nothing else.
   if (key !== certificate && key !== `${certificate}.key`) {
@@ -59,13 +83,17 @@ export function haproxyView(inventory: Inventory): HaproxyView {
   }
 
   const jvbs = inventory.shards.flatMap((shard) => shard.jvbs)
+  const tls = `ssl crt ${certificate} alpn h2,http/1.1`
+  const publicHttps = listenAddresses(inventory).map((a) => `${a}:${proxy.listen.httpsPort}`)
+  const loopback = proxy.turn ? httpsLoopback(context, chroot) : undefined
+  const {hsts} = proxy
   return {
     // No health check: certbot's standalone server listens only while certbot runs, and a DOWN
     // server would answer the CA with 503 for the seconds the check needs to see it up.
     acme: proxy.acme ? {server: `server acme ${serverAddress(proxy.acme.backend.address, proxy.acme.backend.port)}`} : undefined,
     bindsHttp: listenAddresses(inventory).map((a) => `${a}:${proxy.listen.httpPort}`),
-    bindsHttps: listenAddresses(inventory).map((a) => `${a}:${proxy.listen.httpsPort} ssl crt ${certificate} alpn h2,http/1.1`),
-    chroot: haproxy.chroot,
+    bindsHttps: loopback ? [`${loopback.bind} accept-proxy ${tls}`] : publicHttps.map((a) => `${a} ${tls}`),
+    chroot,
     colibri:
       inventory.colibriWs && jvbs.length > 0
         ? {
@@ -76,21 +104,38 @@ export function haproxyView(inventory: Inventory): HaproxyView {
         : undefined,
     crt: certificate,
     domain: inventory.domain,
-    group: haproxy.group,
+    group,
+    hsts: hsts
+      ? `http-response set-header Strict-Transport-Security "max-age=${hsts.maxAge}${hsts.includeSubDomains ? '; includeSubDomains' : ''}${hsts.preload ? '; preload' : ''}"`
+      : undefined,
     hardStopAfter: formatDuration(haproxy.hardStopAfter),
     httpsOrigin: `https://${inventory.domain}${proxy.listen.httpsPort === 443 ? '' : `:${proxy.listen.httpsPort}`}`,
     jicofoPaths: pathAlternation(JICOFO_PATHS),
     jicofoServers: inventory.shards.map((s) => `server ${s.name} ${serverAddress(s.jicofo.address, s.jicofo.port)} id ${shardServerId(s.name)} ${check}`),
     log: `${haproxy.logTarget} ${haproxy.logFacility}`,
+    maxconnGlobal: proxy.maxconn.global,
+    maxconnHttp: proxy.maxconn.http,
+    maxconnHttps: proxy.maxconn.https,
+    metrics: proxy.metrics ? {bind: hostPort(proxy.metrics.listen.address, proxy.metrics.listen.port), path: proxy.metrics.path} : undefined,
     peers: proxy.peers.length > 0 ? {lines: proxy.peers.map((p) => `peer ${p.name} ${hostPort(p.address, p.port)}`)} : undefined,
     prosodyPaths: pathAlternation(PROSODY_PATHS),
     prosodyServers: inventory.shards.map((s) => `server ${s.name} ${serverAddress(s.prosody.address, s.prosody.port)} id ${shardServerId(s.name)} ${check}`),
     signalingPaths: pathAlternation(SIGNALING_PATHS),
+    snippetBackends: snippetLines('backends', context.snippets.backends),
+    snippetDefaults: snippetLines('defaults', context.snippets.defaults),
+    snippetFrontendHttp: snippetLines('frontendHttp', context.snippets.frontendHttp),
+    snippetFrontendHttps: snippetLines('frontendHttps', context.snippets.frontendHttps),
+    snippetGlobal: snippetLines('global', context.snippets.global),
     socket: haproxy.socket,
+    socketAccess: group ? `mode 660 group ${group}` : 'mode 660',
     stateFile: haproxy.stateFile,
     stickTable: proxy.peers.length > 0,
     timeoutCheck: formatDuration(health.timeout),
-    user: haproxy.user,
+    tlsSplit:
+      proxy.turn && loopback
+        ? {binds: publicHttps, httpsServer: `${loopback.server} send-proxy-v2`, sni: proxy.turn.sni, turnServer: `coturn ${proxy.turn.backend} check`}
+        : undefined,
+    user,
     webServers: inventory.web.map((w) => `server ${w.name} ${serverAddress(w.address, w.port)} ${check}`),
   }
 }
@@ -108,6 +153,17 @@ export function colibriServer(jvb: Jvb, inventory: Inventory): string {
 
 function serverAddress(address: string, port: number): string {
   return isIP(address) === 0 ? `${hostPort(address, port)} init-addr last,libc,none` : hostPort(address, port)
+}
+
+/**
+ * Where the TLS splitter hands HTTPS connections to the HTTPS frontend. Linux has abstract
+ * sockets (no file, nothing for the chroot to hide); elsewhere a unix socket inside the chroot,
+ * which the master binds by its full path and the chrooted worker reaches by the inner one.
+ */
+function httpsLoopback(context: RenderContext, chroot: string | undefined): {bind: string; server: string} {
+  if (context.platform === 'debian') return {bind: 'abns@jproxy-https', server: 'abns@jproxy-https'}
+  const inner = '/jproxy-https.sock'
+  return chroot ? {bind: `unix@${chroot}${inner}`, server: `unix@${inner}`} : {bind: `unix@/var/run${inner}`, server: `unix@/var/run${inner}`}
 }
 
 function listenAddresses(inventory: Inventory): string[] {

@@ -1,5 +1,6 @@
 import {JproxyError} from '../errors.js'
 import type {Inventory} from '../inventory/schema.js'
+import {bareContext, type RelaydSnippetSlot, type RenderContext} from './context.js'
 
 /** Everything relayd.conf.mustache places, pre-formatted. */
 export interface RelaydView {
@@ -11,6 +12,13 @@ export interface RelaydView {
   httpsPort: number
   macros: string[]
   relays: Array<{name: string; options: string[]}>
+  /** Header rules on HTTPS answers (HSTS). */
+  responseRules: string[]
+  /** `include "FILE"` lines per slot, with a marker comment naming the slot. */
+  snippetGlobals: string[]
+  snippetProtocolHttps: string[]
+  snippetRelays: string[]
+  snippetTables: string[]
   routeRules: string[]
   tables: string[]
 }
@@ -25,7 +33,7 @@ const ACME_PATH = '/.well-known/acme-challenge/'
  * before the first section (the first parse pass stops there), tables before the protocol
  * that forwards to them, protocols before the relays that use them.
  */
-export function relaydView(inventory: Inventory): RelaydView {
+export function relaydView(inventory: Inventory, context: RenderContext = bareContext()): RelaydView {
   const {health, proxy} = inventory
   const retry = health.fall > 1 ? ` retry ${health.fall - 1}` : ''
   const table = (name: string, addresses: string[]) => `table <${name}> { ${addresses.map((a) => `${a}${retry}`).join(', ')} }`
@@ -75,6 +83,21 @@ export function relaydView(inventory: Inventory): RelaydView {
     })
   }
 
+  // relayd cannot split one port by TLS SNI, so TURN gets a plain TCP relay on an address of its own.
+  const turn = proxy.turn
+  const turnBackend = turn ? splitHostPort(turn.backend) : undefined
+  if (turn?.relaydAddress && turnBackend) {
+    relays.push({
+      name: 'turn',
+      options: [
+        `# TURN over TLS (${turn.sni}) passes through untouched: coturn terminates TLS itself`,
+        `listen on $turn_addr port ${proxy.listen.httpsPort}`,
+        `forward to <turn> port ${turnBackend.port} check tcp`,
+        'session timeout 3600',
+      ],
+    })
+  }
+
   relays.push({
     name: HTTP,
     options: [
@@ -101,8 +124,20 @@ export function relaydView(inventory: Inventory): RelaydView {
       'log connection errors',
     ],
     httpsPort: proxy.listen.httpsPort,
-    macros: [`ext_addr = "${proxy.listen.ipv4}"`, ...(v6 ? [`ext_addr6 = "${proxy.listen.ipv6}"`] : [])],
+    macros: [
+      `ext_addr = "${proxy.listen.ipv4}"`,
+      ...(v6 ? [`ext_addr6 = "${proxy.listen.ipv6}"`] : []),
+      ...(turn?.relaydAddress ? [`turn_addr = "${turn.relaydAddress}"`] : []),
+      ...(turn && !turn.relaydAddress ? [`# TURN (${turn.sni}) is not relayed: relayd cannot split one port by SNI; set proxy.turn.relaydAddress`] : []),
+    ],
     relays,
+    snippetGlobals: includes(context, 'globals'),
+    snippetProtocolHttps: includes(context, 'protocolHttps'),
+    snippetRelays: includes(context, 'relays'),
+    snippetTables: includes(context, 'tables'),
+    responseRules: proxy.hsts
+      ? [`match response header set "Strict-Transport-Security" value "max-age=${proxy.hsts.maxAge}${proxy.hsts.includeSubDomains ? '; includeSubDomains' : ''}${proxy.hsts.preload ? '; preload' : ''}"`]
+      : [],
     routeRules: [
       'match request path "/http-bind" forward to <prosody>',
       'match request path "/xmpp-websocket" forward to <prosody>',
@@ -114,6 +149,7 @@ export function relaydView(inventory: Inventory): RelaydView {
       table('jicofo', inventory.shards.map((s) => s.jicofo.address)),
       ...jvbs.map((jvb) => table(colibriTable(jvb.id), [jvb.address])),
       ...(acme ? [`table <${ACME_TABLE}> { ${acme.address} }`] : []),
+      ...(turn?.relaydAddress && turnBackend ? [table('turn', [turnBackend.host])] : []),
     ],
   }
 }
@@ -121,6 +157,17 @@ export function relaydView(inventory: Inventory): RelaydView {
 /** The relayd table of one JVB's colibri websocket port. */
 export function colibriTable(id: string): string {
   return `colibri-${id}`
+}
+
+/** The operator's files for one slot as relayd `include` lines (schema-checked paths: no quotes). */
+function includes(context: RenderContext, slot: RelaydSnippetSlot): string[] {
+  return context.relaydSnippets[slot].map((s) => `include "${s.file}"`)
+}
+
+/** `host:port` or `[v6]:port` into its parts. */
+function splitHostPort(value: string): {host: string; port: number} {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(value)!
+  return {host: match[1] ?? match[2], port: Number(match[3])}
 }
 
 /** relayd forwards a whole table to one port, so every member must listen on the same one. */

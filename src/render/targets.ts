@@ -1,4 +1,5 @@
 import type {Inventory} from '../inventory/schema.js'
+import {bareContext, type RenderContext} from './context.js'
 import {haproxyView} from './haproxy-view.js'
 import {pfView} from './pf-view.js'
 import {relaydView} from './relayd-view.js'
@@ -28,10 +29,14 @@ export const TARGETS = {
 
 export type TargetName = keyof typeof TARGETS
 
-/** Renders one target from an inventory: same inventory, same bytes. */
-export function renderTarget(inventory: Inventory, target: TargetName): string {
+/**
+ * Renders one target from an inventory: same inventory and context, same bytes. The context
+ * (platform, snippet texts) comes from `contextFor` at the edge; without one, Debian's
+ * defaults apply and no snippet is placed.
+ */
+export function renderTarget(inventory: Inventory, target: TargetName, context: RenderContext = bareContext()): string {
   const {template, view} = TARGETS[target]
-  return renderTemplate(loadTemplate(template), view(inventory))
+  return renderTemplate(loadTemplate(template), view(inventory, context))
 }
 
 /** The live path a target is installed at: the inventory's `targets.<name>.output` or the stock path. */

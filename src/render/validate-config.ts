@@ -1,12 +1,23 @@
+import {rm, mkdtemp, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
 import {JproxyError} from '../errors.js'
+import {type CheckMessage, runChecker} from '../haproxy/check.js'
 import {readInventoryReport} from '../inventory/load.js'
+import type {Inventory} from '../inventory/schema.js'
 import type {InventoryProblem} from '../inventory/problem.js'
+import {type CommandRunner, runCommand} from '../system/command.js'
 import {checkRendered} from './check-rendered.js'
+import {contextFor, includedText} from './context.js'
+import {placeInSnippets} from './snippets.js'
 import {renderTarget, TARGETS, type TargetName} from './targets.js'
 
 /** The outcome of `jproxy validate config`. */
 export interface ConfigReport {
   file: string
+  /** `haproxy -c` on the rendered haproxy.cfg (snippets included), when it ran. */
+  haproxyCheck?: {command: string[]; messages: CheckMessage[]; ok: boolean}
   ok: boolean
   problems: InventoryProblem[]
   /** Counts of what the inventory describes, when it is valid. */
@@ -15,16 +26,29 @@ export interface ConfigReport {
   targets?: Record<TargetName, null | string>
 }
 
-/** Schema, cross-field rules, and whether each target renders to a config that passes jproxy's linter. */
-export async function validateConfig(file: string): Promise<ConfigReport> {
+export interface ValidateConfigOptions {
+  /**
+   * Run HAProxy's own checker on the rendered haproxy.cfg. Default: when the inventory lists
+   * snippets (the lines jproxy cannot vouch for); it needs the certificate files in place.
+   */
+  haproxyCheck?: boolean
+  run?: CommandRunner
+}
+
+/** Schema, cross-field rules, whether each target renders to a config that passes jproxy's linter, and `haproxy -c`. */
+export async function validateConfig(file: string, options: ValidateConfigOptions = {}): Promise<ConfigReport> {
   const report = await readInventoryReport(file)
   const {inventory, problems} = report
   if (!inventory) return {file, ok: false, problems}
 
   const targets = {} as Record<TargetName, null | string>
+  let haproxyText: string | undefined
   for (const target of Object.keys(TARGETS) as TargetName[]) {
     try {
-      checkRendered(target, renderTarget(inventory, target), target)
+      const context = await contextFor(inventory, target)
+      const text = renderTarget(inventory, target, context)
+      checkRendered(target, text, target, includedText(context))
+      if (target === 'haproxy') haproxyText = text
       targets[target] = null
     } catch (error) {
       if (!(error instanceof JproxyError)) throw error
@@ -32,11 +56,27 @@ export async function validateConfig(file: string): Promise<ConfigReport> {
     }
   }
 
+  const snippets = Object.values(inventory.targets.haproxy.snippets).some((files) => files.length > 0)
+  const haproxyCheck = haproxyText !== undefined && (options.haproxyCheck ?? snippets) ? await checkHaproxy(inventory, haproxyText, options.run ?? runCommand) : undefined
   return {
     file,
-    ok: Object.values(targets).every((t) => t === null),
+    haproxyCheck,
+    ok: Object.values(targets).every((t) => t === null) && haproxyCheck?.ok !== false,
     problems,
     summary: {jvbs: inventory.shards.reduce((n, s) => n + s.jvbs.length, 0), shards: inventory.shards.length, web: inventory.web.length},
     targets,
+  }
+}
+
+/** The target's checker (default `haproxy -c -f`) on the rendered text; messages inside a snippet point at the snippet's file. */
+async function checkHaproxy(inventory: Inventory, text: string, run: CommandRunner): Promise<NonNullable<ConfigReport['haproxyCheck']>> {
+  const dir = await mkdtemp(join(tmpdir(), 'jproxy-validate-'))
+  const file = join(dir, 'haproxy.cfg')
+  try {
+    await writeFile(file, text, {mode: 0o600})
+    const verdict = await runChecker(inventory.targets.haproxy.check ?? TARGETS.haproxy.defaultCheck, file, run)
+    return {command: verdict.command, messages: placeInSnippets(verdict.messages.filter((m) => m.level !== 'notice'), text, file), ok: verdict.ok}
+  } finally {
+    await rm(dir, {force: true, recursive: true})
   }
 }

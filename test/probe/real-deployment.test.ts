@@ -8,7 +8,7 @@ import {probeInventory} from '../../src/probe/probe.js'
 import {renderTarget} from '../../src/render/targets.js'
 import {selfSignedPem} from '../support/certs.js'
 import {type FakeJitsi, startFakeJitsi} from '../support/fake-jitsi.js'
-import {adminCommand, type HaproxyProcess, startHaproxy} from '../support/haproxy-process.js'
+import {adminCommand, type HaproxyProcess, startHaproxy, UNPRIVILEGED} from '../support/haproxy-process.js'
 import {freePorts, type LoopbackBackend, startBackend} from '../support/loopback-backends.js'
 import {type ProsodyProcess, startProsody} from '../support/prosody-process.js'
 
@@ -52,7 +52,7 @@ describe('probe against real prosody and a real proxy on loopback', function () 
           prosody: {address: '127.0.0.1', port: prosodyPort},
         },
       ],
-      targets: {haproxy: {socket: join(dir, 'admin.sock'), stateFile: join(dir, 'server-state')}},
+      targets: {haproxy: {...UNPRIVILEGED, socket: join(dir, 'admin.sock'), stateFile: join(dir, 'server-state')}},
       web: [{address: '127.0.0.1', name: 'web1', port: web.port}],
     })
     proxy = await startHaproxy(renderTarget(inventory, 'haproxy'), dir, 'proxy', join(dir, 'admin.sock'))

@@ -9,7 +9,7 @@ import {join} from 'node:path'
 import {Inventory} from '../../src/inventory/schema.js'
 import {renderTarget} from '../../src/render/targets.js'
 import {selfSignedPem} from '../support/certs.js'
-import {type HaproxyProcess, startHaproxy} from '../support/haproxy-process.js'
+import {type HaproxyProcess, startHaproxy, UNPRIVILEGED} from '../support/haproxy-process.js'
 import {freePorts, type LoopbackBackend, type SeenRequest, startBackend} from '../support/loopback-backends.js'
 
 const SHARDS = ['s1', 's2', 's3']
@@ -68,7 +68,7 @@ describe('haproxy end to end: rendered config in front of loopback backends', fu
           health: {fall: 1, interval: '1s', rise: 1, timeout: '500ms'},
           proxy: {listen: {httpPort: http, httpsPort: https, ipv4}, tls: {certificate: pem, key: pem}},
           shards,
-          targets: {haproxy: {socket, stateFile: join(dir, 'state')}},
+          targets: {haproxy: {...UNPRIVILEGED, socket, stateFile: join(dir, 'state')}},
           web: [{address: '127.0.0.1', name: 'web1', port: web}],
         }),
         'haproxy',

@@ -1,7 +1,9 @@
 import {expect} from 'chai'
 
 import {Inventory} from '../../src/inventory/schema.js'
+import {bareContext} from '../../src/render/context.js'
 import {haproxyView} from '../../src/render/haproxy-view.js'
+import {renderTarget} from '../../src/render/targets.js'
 import {MAX_SERVER_ID, shardServerId} from '../../src/render/server-id.js'
 import {fullInventory, smallInventory} from '../fixtures/inventories.js'
 
@@ -60,9 +62,15 @@ describe('haproxy view-model', () => {
   })
 
   it('binds both families when an IPv6 listen address is given, with brackets', () => {
-    const view = haproxyView(Inventory.parse(fullInventory()))
+    const data = fullInventory()
+    delete data.proxy.turn
+    const view = haproxyView(Inventory.parse(data))
     expect(view.bindsHttp).to.deep.equal(['192.0.2.10:80', '[2001:db8::10]:80'])
     expect(view.bindsHttps[1]).to.equal('[2001:db8::10]:443 ssl crt /etc/ssl/meet.pem alpn h2,http/1.1')
+    // With TURN on 443 the TLS splitter takes both public binds and the HTTPS frontend listens behind it.
+    const split = haproxyView(Inventory.parse(fullInventory()))
+    expect(split.tlsSplit!.binds).to.deep.equal(['192.0.2.10:443', '[2001:db8::10]:443'])
+    expect(split.bindsHttps).to.deep.equal(['abns@jproxy-https accept-proxy ssl crt /etc/ssl/meet.pem alpn h2,http/1.1'])
   })
 
   it('redirects plain HTTP to the public name, with the https port only when it is not 443', () => {
@@ -97,5 +105,64 @@ describe('haproxy view-model', () => {
     const data = smallInventory()
     data.web[0].address = '2001:db8::2'
     expect(haproxyView(Inventory.parse(data)).webServers[0]).to.match(/^server web1 \[2001:db8::2\]:80 /)
+  })
+})
+
+describe('haproxy view-model: privileges, HSTS, maxconn, metrics', () => {
+  const bare = (platform: 'debian' | 'openbsd') => bareContext(platform)
+
+  it("defaults user, group and chroot to the platform package's, with the socket for the group", () => {
+    const inventory = Inventory.parse(smallInventory())
+    expect(haproxyView(inventory, bare('debian'))).to.deep.include({chroot: '/var/lib/haproxy', group: 'haproxy', socketAccess: 'mode 660 group haproxy', user: 'haproxy'})
+    expect(haproxyView(inventory, bare('openbsd'))).to.deep.include({chroot: '/var/haproxy', group: '_haproxy', socketAccess: 'mode 660 group _haproxy', user: '_haproxy'})
+  })
+
+  it('turns each privilege setting off with false, and keeps explicit values', () => {
+    const data = smallInventory()
+    data.targets = {haproxy: {chroot: false, group: false, user: false}}
+    const off = haproxyView(Inventory.parse(data), bare('openbsd'))
+    expect([off.chroot, off.group, off.user]).to.deep.equal([undefined, undefined, undefined])
+    expect(off.socketAccess).to.equal('mode 660')
+    const text = renderTarget(Inventory.parse(data), 'haproxy')
+    expect(text).to.not.match(/^\s*(chroot|user|group) /m)
+    data.targets = {haproxy: {chroot: '/srv/haproxy', group: 'ops', user: false}}
+    expect(haproxyView(Inventory.parse(data), bare('debian'))).to.deep.include({chroot: '/srv/haproxy', group: 'ops', socketAccess: 'mode 660 group ops', user: undefined})
+  })
+
+  it('leaves HSTS, maxconn, metrics and TURN out unless the inventory lists them', () => {
+    const text = renderTarget(Inventory.parse(smallInventory()), 'haproxy')
+    expect(text).to.not.match(/Strict-Transport-Security|maxconn|prometheus-exporter|fe_tls|accept-proxy/)
+  })
+
+  it('renders HSTS with its max-age and flags, maxconn per place, and the exporter on loopback by default', () => {
+    const data = smallInventory()
+    data.proxy.hsts = {}
+    data.proxy.maxconn = {https: 5000}
+    data.proxy.metrics = {}
+    const view = haproxyView(Inventory.parse(data))
+    expect(view.hsts).to.equal('http-response set-header Strict-Transport-Security "max-age=31536000"')
+    expect([view.maxconnGlobal, view.maxconnHttp, view.maxconnHttps]).to.deep.equal([undefined, undefined, 5000])
+    expect(view.metrics).to.deep.equal({bind: '127.0.0.1:8405', path: '/metrics'})
+    data.proxy.metrics = {listen: '[::1]:9101', path: '/haproxy-metrics'}
+    expect(haproxyView(Inventory.parse(data)).metrics).to.deep.equal({bind: '[::1]:9101', path: '/haproxy-metrics'})
+  })
+
+  it('rejects a metrics listener without a port and a TURN backend that is not ADDRESS:PORT, naming the field', () => {
+    const data = smallInventory()
+    data.proxy.metrics = {listen: '127.0.0.1'}
+    data.proxy.turn = {backend: 'turn.internal', sni: 'turn.meet.example.org'}
+    const result = Inventory.safeParse(data)
+    expect(result.success).to.equal(false)
+    expect(result.error!.issues.map((i) => i.path.join('.'))).to.have.members(['proxy.metrics.listen', 'proxy.turn.backend'])
+  })
+
+  it('hands HTTPS to the TLS splitter over an abstract socket on Linux and a unix socket in the chroot on OpenBSD', () => {
+    const data = smallInventory()
+    data.proxy.turn = {backend: 'turn.internal:5349', sni: 'turn.meet.example.org'}
+    const linux = haproxyView(Inventory.parse(data), bare('debian'))
+    expect(linux.tlsSplit).to.deep.equal({binds: ['192.0.2.10:443'], httpsServer: 'abns@jproxy-https send-proxy-v2', sni: 'turn.meet.example.org', turnServer: 'coturn turn.internal:5349 check'})
+    const openbsd = haproxyView(Inventory.parse(data), bare('openbsd'))
+    expect(openbsd.bindsHttps[0]).to.match(/^unix@\/var\/haproxy\/jproxy-https\.sock accept-proxy ssl crt /)
+    expect(openbsd.tlsSplit!.httpsServer).to.equal('unix@/jproxy-https.sock send-proxy-v2')
   })
 })

@@ -68,3 +68,27 @@ describe('relayd view-model', () => {
     expect(view.tables.some((t) => t.includes('colibri'))).to.equal(false)
   })
 })
+
+describe('relayd view-model: HSTS and TURN', () => {
+  it('sets HSTS on HTTPS answers with a response header rule, only when listed', () => {
+    const data = smallInventory()
+    expect(relaydView(Inventory.parse(data)).responseRules).to.deep.equal([])
+    data.proxy.hsts = {includeSubDomains: true, maxAge: 600}
+    expect(relaydView(Inventory.parse(data)).responseRules).to.deep.equal(['match response header set "Strict-Transport-Security" value "max-age=600; includeSubDomains"'])
+  })
+
+  it('relays TURN as plain TCP on its own address (relayd cannot split a port by SNI), or says why it does not', () => {
+    const data = smallInventory()
+    data.proxy.turn = {backend: '10.0.0.30:5349', relaydAddress: '192.0.2.11', sni: 'turn.meet.example.org'}
+    const view = relaydView(Inventory.parse(data))
+    expect(view.macros).to.include('turn_addr = "192.0.2.11"')
+    expect(view.tables).to.include('table <turn> { 10.0.0.30 retry 2 }')
+    const turn = view.relays.find((r) => r.name === 'turn')!
+    expect(turn.options).to.include.members(['listen on $turn_addr port 443', 'forward to <turn> port 5349 check tcp'])
+    expect(turn.options.some((o) => o.startsWith('protocol'))).to.equal(false)
+    delete data.proxy.turn.relaydAddress
+    const without = relaydView(Inventory.parse(data))
+    expect(without.relays.map((r) => r.name)).to.not.include('turn')
+    expect(without.macros.join('\n')).to.match(/# TURN \(turn\.meet\.example\.org\) is not relayed: .*proxy\.turn\.relaydAddress/)
+  })
+})

@@ -4,6 +4,12 @@ import {join} from 'node:path'
 
 import {spawnDaemon} from './daemon.js'
 
+/**
+ * The inventory's off switches for HAProxy's privilege defaults: tests run HAProxy as whoever
+ * runs them, with no chroot and no account change.
+ */
+export const UNPRIVILEGED = {chroot: false, group: false, user: false} as const
+
 /** A running `haproxy -W -db` (master-worker, foreground) started by a test. */
 export interface HaproxyProcess {
   output(): string
@@ -27,7 +33,8 @@ export async function startHaproxy(config: string, dir: string, name: string, so
   for (;;) {
     const state = await adminCommand(socket, 'show stat').catch(() => '')
     const servers = state.split('\n').filter((line) => line && !line.startsWith('#') && !/,(FRONTEND|BACKEND),/.test(line))
-    // A server without a health check (proxy.acme's) reports "no check": it is as up as it gets.
+    // A server without a health check (proxy.acme's, or TURN's loopback hop to fe_https) reports
+    // "no check": it is as up as it gets.
     if (servers.length > 0 && servers.every((line) => ['UP', 'no check'].includes(line.split(',')[17]))) return handle
     if (Date.now() > deadline || child.exitCode !== null) {
       await handle.stop()

@@ -9,7 +9,7 @@ import {socketCommand} from '../../src/haproxy/socket.js'
 import {Inventory} from '../../src/inventory/schema.js'
 import {renderTarget} from '../../src/render/targets.js'
 import {selfSignedPem} from './certs.js'
-import {type HaproxyProcess, startHaproxy} from './haproxy-process.js'
+import {type HaproxyProcess, startHaproxy, UNPRIVILEGED} from './haproxy-process.js'
 import {freePorts, type LoopbackBackend, type SeenRequest, startBackend} from './loopback-backends.js'
 
 export const DOMAIN = 'meet.example.org'
@@ -55,7 +55,7 @@ export async function startStage(dir: string, adjust?: (data: Record<string, any
         prosody: {address: '127.0.0.1', port: port('prosody1')},
       },
     ],
-    targets: {haproxy: {masterSocket, output: live, socket, stateFile: join(dir, 'server-state')}},
+    targets: {haproxy: {...UNPRIVILEGED, masterSocket, output: live, socket, stateFile: join(dir, 'server-state')}},
     web: [{address: '127.0.0.1', name: 'web1', port: port('web1')}],
   }
   adjust?.(data)

@@ -8,7 +8,7 @@ import {Inventory} from '../../src/inventory/schema.js'
 import {renderTarget} from '../../src/render/targets.js'
 import {runCommand} from '../../src/system/command.js'
 import {validateTls} from '../../src/tls/validate.js'
-import {type HaproxyProcess, startHaproxy} from '../support/haproxy-process.js'
+import {type HaproxyProcess, startHaproxy, UNPRIVILEGED} from '../support/haproxy-process.js'
 import {freePorts, type LoopbackBackend, type SeenRequest, startBackend} from '../support/loopback-backends.js'
 import {TestPki} from '../support/pki.js'
 
@@ -46,7 +46,7 @@ describe('TLS: real HAProxy presenting the inventory\'s certificate', function (
       health: {fall: 1, interval: '200ms', rise: 1, timeout: '200ms'},
       proxy: {listen: {httpPort: http, httpsPort: https, ipv4: '127.0.0.1'}, tls: {certificate: pem, key: pem}},
       shards: [{jicofo: {address: '127.0.0.1', port: jicofo}, name: 's1', prosody: {address: '127.0.0.1', port: prosody}}],
-      targets: {haproxy: {socket: join(dir, 'admin.sock'), stateFile: join(dir, 'state')}},
+      targets: {haproxy: {...UNPRIVILEGED, socket: join(dir, 'admin.sock'), stateFile: join(dir, 'state')}},
       web: [{address: '127.0.0.1', name: 'web1', port: web}],
     })
   }
