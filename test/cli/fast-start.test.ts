@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import {execFile} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {chmod, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {chmod, mkdtemp, readFile, rm, symlink, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -82,6 +82,19 @@ describe('start-up: bundles and the oclif-free path', () => {
       expect({code: fast.code, stderr: fast.stderr, stdout: fast.stdout}).to.deep.equal({code: reference.code, stderr: reference.stderr, stdout: reference.stdout})
     })
   }
+
+  it('an installed jproxy (a symlink to bin/run.js, as npm link makes) takes the same oclif-free path', async () => {
+    const link = join(dir, 'jproxy')
+    await symlink(BIN, link)
+    const result = await new Promise<Run>((resolve) => {
+      execFile(process.execPath, ['--require', preload, link, 'gen', 'relayd', '-i', 'examples/single-host-vmm.yaml'], (error, stdout, stderr) => {
+        resolve({code: error ? 1 : 0, oclif: stderr.includes('OCLIF true'), stderr, stdout})
+      })
+    })
+    expect(result.code).to.equal(0)
+    expect(result.oclif).to.equal(false)
+    expect(result.stdout).to.equal(await readFile('test/fixtures/golden/single-host-vmm.relayd.conf', 'utf8'))
+  })
 
   it('gen --out writes the same file as oclif does', async () => {
     const [fast, slow] = [join(dir, 'fast.cfg'), join(dir, 'slow.cfg')]
