@@ -10,5 +10,6 @@ module.enableCompileCache?.()
 const args = process.argv.slice(2)
 const checkScript = args[0] === 'probe' && args.some((a) => a === '--host' || a.startsWith('--host='))
 const exitCode = checkScript ? await (await import('../dist/cli/check-script.js')).runCheckScript(args.slice(1)) : false
-if (exitCode === false) await (await import('@oclif/core')).execute({dir: import.meta.url})
-else process.exitCode = exitCode
+if (exitCode !== false) process.exitCode = exitCode
+// --version, help, gen, validate config and lint relayd start from bundles (src/cli/bundle-loader.ts).
+else if (!(await (await import('../dist/cli/bundle-loader.js')).runFast(args))) await (await import('@oclif/core')).execute({dir: import.meta.url})

@@ -1,0 +1,71 @@
+// Builds the start-up bundles (npm run build runs this after tsc), each one CommonJS file that
+// Node's compile cache (22+) or the vm.Script code cache (20, src/cli/bundle-loader.ts) keeps
+// compiled between runs:
+// - dist/bundle/hot.cjs: gen, validate config and lint relayd (src/cli/hot.ts) with their
+//   dependencies, '@oclif/core' replaced by src/cli/oclif-shim.ts, so no oclif in it;
+// - dist/bundle/help.cjs: oclif (src/cli/help.ts) for --help, -h and a bare `jproxy`.
+// dist/bundle/inputs.json lists every input with its hash, so a test can tell a bundle older
+// than its sources.
+import {createHash} from 'node:crypto'
+import {readFileSync, writeFileSync} from 'node:fs'
+import {fileURLToPath} from 'node:url'
+import {build} from 'esbuild'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+/** zod's messages in English only: its other 40-odd locales are half its size, and unused. */
+const englishOnlyZod = {
+  name: 'english-only-zod',
+  setup(build) {
+    build.onLoad({filter: /zod[\\/]v4[\\/]locales[\\/]index\.js$/}, () => ({contents: 'export {default as en} from "./en.js"', loader: 'js', resolveDir: `${root}node_modules/zod/v4/locales`}))
+  },
+}
+
+/**
+ * Builtins loaded on first call instead of at start: most runs of the hot commands never spawn
+ * a program (child_process) or read stdin (stream/consumers), and each costs start-up time and
+ * RSS. Every function the sources import from them becomes a wrapper that loads the module.
+ */
+const LAZY_BUILTINS = ['node:child_process', 'node:stream/consumers']
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(build) {
+    build.onResolve({filter: new RegExp(`^(${LAZY_BUILTINS.join('|')})$`)}, (args) => (args.namespace === 'lazy-builtin' ? {external: true, path: args.path} : {namespace: 'lazy-builtin', path: args.path}))
+    build.onLoad({filter: /.*/, namespace: 'lazy-builtin'}, async (args) => {
+      const functions = Object.entries(await import(args.path)).filter(([name, value]) => typeof value === 'function' && name !== 'default').map(([name]) => name)
+      const load = `let loaded; const load = () => (loaded ??= require(${JSON.stringify(args.path)}));`
+      return {contents: `${load}\n${functions.map((name) => `export function ${name}(...args) { return load().${name}(...args) }`).join('\n')}`, loader: 'js'}
+    })
+  },
+}
+
+const common = {
+  absWorkingDir: root,
+  // render.ts finds templates/ from its own URL; dist/bundle/ is as deep as dist/render/.
+  banner: {js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;"},
+  bundle: true,
+  define: {'import.meta.url': '__bundleUrl'},
+  format: 'cjs',
+  legalComments: 'none',
+  minify: true,
+  keepNames: true,
+  logLevel: 'warning',
+  metafile: true,
+  platform: 'node',
+  target: 'node20',
+}
+
+const bundles = [
+  {...common, alias: {'@oclif/core': './src/cli/oclif-shim.ts'}, entryPoints: ['src/cli/hot.ts'], outfile: 'dist/bundle/hot.cjs', plugins: [englishOnlyZod, lazyBuiltins]},
+  // oclif requires typescript only to run .ts sources in development, never here.
+  {...common, entryPoints: ['src/cli/help.ts'], external: ['typescript'], outfile: 'dist/bundle/help.cjs'},
+]
+
+const hash = (file) => createHash('sha256').update(readFileSync(`${root}${file}`)).digest('hex')
+const record = {}
+for (const options of bundles) {
+  const result = await build(options)
+  record[options.outfile] = {hash: hash(options.outfile), inputs: Object.fromEntries(Object.keys(result.metafile.inputs).filter((file) => !file.includes(":")).sort().map((file) => [file, hash(file)]))}
+}
+
+writeFileSync(`${root}dist/bundle/inputs.json`, `${JSON.stringify(record, null, 1)}\n`)

@@ -1,0 +1,166 @@
+import {expect} from 'chai'
+import {execFile} from 'node:child_process'
+import {createHash} from 'node:crypto'
+import {chmod, mkdtemp, readFile, rm, symlink, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {loadWithCodeCache} from '../../src/cli/bundle-loader.js'
+
+const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
+// Preloaded: says on stderr, at exit, whether oclif was loaded from node_modules.
+const REPORT_OCLIF = "process.on('exit', () => process.stderr.write(`\\nOCLIF ${Object.keys(require.cache).some((k) => k.includes('/node_modules/@oclif/core/'))}\\n`))"
+
+interface Run {
+  code: number
+  oclif: boolean
+  stderr: string
+  stdout: string
+}
+
+/** bin/run.js with `args`, through the bundles or (JPROXY_NO_BUNDLE) through oclif alone. */
+function run(args: string[], env: NodeJS.ProcessEnv = {}, input = ''): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, ['--require', preload, BIN, ...args], {env: {...process.env, JPROXY_INVENTORY: undefined, JPROXY_NO_BUNDLE: undefined, ...env}, timeout: 30_000}, (error, stdout, stderr) => {
+      const oclif = /\nOCLIF (true|false)\n$/.exec(stderr)
+      resolve({code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, oclif: oclif?.[1] === 'true', stderr: stderr.slice(0, oclif?.index), stdout})
+    })
+    child.stdin?.end(input)
+  })
+}
+
+let preload: string
+let dir: string
+
+describe('start-up: bundles and the oclif-free path', () => {
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'jproxy-fast-'))
+    preload = join(dir, 'report-oclif.cjs')
+    await writeFile(preload, REPORT_OCLIF)
+    const example = await readFile('examples/two-shards.yaml', 'utf8')
+    await writeFile(join(dir, 'bad-address.yaml'), example.replace(/address: \S+/, 'address: "not an address!"'))
+    await writeFile(join(dir, 'broken.yaml'), 'domain: [unclosed\n')
+    const relayd = await run(['gen', 'relayd', '-i', 'examples/two-shards.yaml'])
+    await writeFile(join(dir, 'relayd.conf'), relayd.stdout)
+    await writeFile(join(dir, 'bad-relayd.conf'), `${relayd.stdout}\nrelay broken {\n`)
+  })
+  after(async () => {
+    await rm(dir, {force: true, recursive: true})
+  })
+
+  // Each case runs both ways; the bundle must print, write and exit exactly as oclif does.
+  const cases: Array<{args: () => string[]; env?: NodeJS.ProcessEnv; input?: string; oclif: boolean; title: string}> = [
+    {args: () => ['gen', 'haproxy', '-i', 'examples/two-shards.yaml'], oclif: false, title: 'gen haproxy -i FILE'},
+    {args: () => ['gen', 'haproxy', '--inventory=examples/two-shards.yaml'], oclif: false, title: 'gen haproxy --inventory=FILE'},
+    {args: () => ['gen', 'haproxy', '-iexamples/two-shards.yaml'], oclif: false, title: 'gen haproxy -iFILE'},
+    {args: () => ['gen', 'relayd'], env: {JPROXY_INVENTORY: 'examples/single-host-vmm.yaml'}, oclif: false, title: 'gen relayd from JPROXY_INVENTORY'},
+    {args: () => ['gen', 'pf', '-i', 'examples/single-host-vmm.yaml'], oclif: false, title: 'gen pf'},
+    {args: () => ['gen', 'haproxy', '-i', join(dir, 'missing.yaml')], oclif: false, title: 'gen haproxy, inventory missing'},
+    {args: () => ['gen', 'haproxy', '-i', join(dir, 'bad-address.yaml')], oclif: false, title: 'gen haproxy, inventory invalid'},
+    {args: () => ['gen', 'relayd', '-i', join(dir, 'broken.yaml')], oclif: false, title: 'gen relayd, YAML broken'},
+    {args: () => ['validate', 'config', '-i', 'examples/two-shards.yaml'], oclif: false, title: 'validate config'},
+    {args: () => ['validate', 'config', '-i', join(dir, 'bad-address.yaml')], oclif: false, title: 'validate config, invalid'},
+    {args: () => ['lint', 'relayd', join(dir, 'relayd.conf')], oclif: false, title: 'lint relayd FILE'},
+    {args: () => ['lint', 'relayd', '--strict', '--no-native', join(dir, 'bad-relayd.conf')], oclif: false, title: 'lint relayd --strict --no-native, errors'},
+    {args: () => ['lint', 'relayd', '-'], input: 'relay x {\n', oclif: false, title: 'lint relayd - (stdin)'},
+    {args: () => ['--version'], oclif: false, title: '--version'},
+    {args: () => ['gen', 'haproxy', '-i', 'examples/two-shards.yaml', '--json'], oclif: true, title: 'gen haproxy --json (oclif)'},
+    {args: () => ['gen', 'haproxy', '--bogus'], oclif: true, title: 'an unknown flag (oclif)'},
+    {args: () => ['gen', 'haproxy', '-i', 'a.yaml', '-i', 'b.yaml'], oclif: true, title: 'a repeated flag (oclif)'},
+    {args: () => ['gen', 'haproxy', 'extra'], oclif: true, title: 'an unexpected argument (oclif)'},
+    {args: () => ['lint', 'relayd', '--strict=yes'], oclif: true, title: 'a value on a boolean flag (oclif)'},
+    {args: () => ['gen', 'hapx'], oclif: true, title: 'a mistyped command (oclif)'},
+    {args: () => ['gen', 'haproxy', '-i', 'examples/two-shards.yaml'], env: {JPROXY_CONTENT_TYPE: 'json'}, oclif: true, title: 'JPROXY_CONTENT_TYPE=json (oclif)'},
+  ]
+  for (const {args, env, input, oclif, title} of cases) {
+    it(`${title}: same output and exit code as oclif, ${oclif ? 'through' : 'without'} oclif`, async () => {
+      const fast = await run(args(), env, input)
+      const reference = await run(args(), {...env, JPROXY_NO_BUNDLE: '1'}, input)
+      expect(reference.oclif).to.equal(true)
+      expect(fast.oclif).to.equal(oclif)
+      expect({code: fast.code, stderr: fast.stderr, stdout: fast.stdout}).to.deep.equal({code: reference.code, stderr: reference.stderr, stdout: reference.stdout})
+    })
+  }
+
+  it('an installed jproxy (a symlink to bin/run.js, as npm link makes) takes the same oclif-free path', async () => {
+    const link = join(dir, 'jproxy')
+    await symlink(BIN, link)
+    const result = await new Promise<Run>((resolve) => {
+      execFile(process.execPath, ['--require', preload, link, 'gen', 'relayd', '-i', 'examples/single-host-vmm.yaml'], (error, stdout, stderr) => {
+        resolve({code: error ? 1 : 0, oclif: stderr.includes('OCLIF true'), stderr, stdout})
+      })
+    })
+    expect(result.code).to.equal(0)
+    expect(result.oclif).to.equal(false)
+    expect(result.stdout).to.equal(await readFile('test/fixtures/golden/single-host-vmm.relayd.conf', 'utf8'))
+  })
+
+  it('gen --out writes the same file as oclif does', async () => {
+    const [fast, slow] = [join(dir, 'fast.cfg'), join(dir, 'slow.cfg')]
+    expect((await run(['gen', 'haproxy', '-i', 'examples/two-shards.yaml', '-o', fast])).code).to.equal(0)
+    expect((await run(['gen', 'haproxy', '-i', 'examples/two-shards.yaml', '-o', slow], {JPROXY_NO_BUNDLE: '1'})).code).to.equal(0)
+    expect(await readFile(fast, 'utf8')).to.equal(await readFile(slow, 'utf8'))
+  })
+
+  for (const args of [['--help'], ['-h'], [], ['gen', '--help'], ['gen', 'haproxy', '-h'], ['lint', 'relayd', '--help']]) {
+    it(`help for \`${args.join(' ')}\` is oclif's, from the help bundle`, async () => {
+      const fast = await run(args)
+      const reference = await run(args, {JPROXY_NO_BUNDLE: '1'})
+      expect(fast.oclif).to.equal(false)
+      expect(fast.stdout).to.include('USAGE')
+      expect({code: fast.code, stdout: fast.stdout}).to.deep.equal({code: reference.code, stdout: reference.stdout})
+    })
+  }
+
+  it('the bundles are as new as every source they hold (npm run build makes them)', async () => {
+    const record = JSON.parse(await readFile('dist/bundle/inputs.json', 'utf8')) as Record<string, {hash: string; inputs: Record<string, string>}>
+    const sha256 = async (file: string) => createHash('sha256').update(await readFile(file)).digest('hex')
+    expect(Object.keys(record)).to.have.members(['dist/bundle/help.cjs', 'dist/bundle/hot.cjs'])
+    for (const [bundle, {hash, inputs}] of Object.entries(record)) {
+      expect(await sha256(bundle), bundle).to.equal(hash)
+      expect(Object.keys(inputs)).to.include.members(bundle.endsWith('hot.cjs') ? ['src/cli/hot.ts', 'src/inventory/schema.ts'] : ['src/cli/help.ts'])
+      for (const [file, fileHash] of Object.entries(inputs)) expect(await sha256(file), `${file} changed after ${bundle} was built`).to.equal(fileHash)
+    }
+  })
+})
+
+describe('start-up: the V8 code cache for Node 20', () => {
+  let cacheDir: string
+  let file: string
+  beforeEach(async () => {
+    cacheDir = await mkdtemp(join(tmpdir(), 'jproxy-code-cache-'))
+    file = join(cacheDir, 'module.cjs')
+    await writeFile(file, 'exports.answer = () => 42\n')
+  })
+  afterEach(async () => {
+    await rm(cacheDir, {force: true, recursive: true})
+  })
+
+  it('writes the cache after the first load and uses it on the next', () => {
+    const first = loadWithCodeCache(file, join(cacheDir, 'cache'))
+    expect((first.exports as {answer(): number}).answer()).to.equal(42)
+    expect(first.cacheRejected).to.equal(undefined)
+    expect(first.saveCache()).to.equal(true)
+    const second = loadWithCodeCache(file, join(cacheDir, 'cache'))
+    expect(second.cacheRejected).to.equal(false)
+    expect(second.saveCache()).to.equal(false)
+  })
+
+  it('an edited file of the same length gets a cache of its own, not the old one', async () => {
+    loadWithCodeCache(file, join(cacheDir, 'cache')).saveCache()
+    await writeFile(file, 'exports.answer = () => 43\n')
+    const edited = loadWithCodeCache(file, join(cacheDir, 'cache'))
+    expect((edited.exports as {answer(): number}).answer()).to.equal(43)
+    expect(edited.cacheRejected).to.equal(undefined)
+  })
+
+  it('does not use a cache folder others can write to', async () => {
+    const shared = join(cacheDir, 'shared')
+    loadWithCodeCache(file, shared)
+    await chmod(shared, 0o777)
+    const loaded = loadWithCodeCache(file, shared)
+    expect(loaded.saveCache()).to.equal(false)
+    expect((loaded.exports as {answer(): number}).answer()).to.equal(42)
+  })
+})
