@@ -1,4 +1,5 @@
 import {JproxyError} from '../errors.js'
+import {effectiveInventory} from '../inventory/effective.js'
 import {readInventoryReport} from '../inventory/load.js'
 import type {InventoryProblem} from '../inventory/problem.js'
 import {checkRendered} from './check-rendered.js'
@@ -6,23 +7,29 @@ import {renderTarget, TARGETS, type TargetName} from './targets.js'
 
 /** The outcome of `jproxy validate config`. */
 export interface ConfigReport {
+  /** With `effective`: the inventory with every default filled in, as it would be written. */
+  effective?: Record<string, unknown>
   file: string
   ok: boolean
   problems: InventoryProblem[]
   /** Counts of what the inventory describes, when it is valid. */
   summary?: {jvbs: number; shards: number; web: number}
-  /** Per target: null when it renders, else why it cannot. */
-  targets?: Record<TargetName, null | string>
+  /** Per target checked: null when it renders, else why it cannot. */
+  targets?: Partial<Record<TargetName, null | string>>
 }
 
-/** Schema, cross-field rules, and whether each target renders to a config that passes jproxy's linter. */
-export async function validateConfig(file: string): Promise<ConfigReport> {
+/**
+ * Schema, cross-field rules, and whether each target renders to a config that passes jproxy's
+ * linter: every target, or only `only` (a relayd-only site need not satisfy HAProxy's key rule).
+ */
+export async function validateConfig(file: string, options: {effective?: boolean; only?: TargetName[]} = {}): Promise<ConfigReport> {
   const report = await readInventoryReport(file)
   const {inventory, problems} = report
   if (!inventory) return {file, ok: false, problems}
 
-  const targets = {} as Record<TargetName, null | string>
-  for (const target of Object.keys(TARGETS) as TargetName[]) {
+  const targets: Partial<Record<TargetName, null | string>> = {}
+  const checked = options.only && options.only.length > 0 ? options.only : (Object.keys(TARGETS) as TargetName[])
+  for (const target of checked) {
     try {
       checkRendered(target, renderTarget(inventory, target), target)
       targets[target] = null
@@ -33,6 +40,7 @@ export async function validateConfig(file: string): Promise<ConfigReport> {
   }
 
   return {
+    ...(options.effective ? {effective: effectiveInventory(inventory)} : {}),
     file,
     ok: Object.values(targets).every((t) => t === null),
     problems,
