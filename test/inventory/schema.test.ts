@@ -1,11 +1,23 @@
+import {Ajv2020} from 'ajv/dist/2020.js'
 import {expect} from 'chai'
 import {readFile} from 'node:fs/promises'
-import {stringify} from 'yaml'
+import {parse, stringify} from 'yaml'
 import {z} from 'zod'
 
+import {paperAnswers, starterInventory} from '../../src/init/starter.js'
+import {inventoryJsonSchema, JSON_SCHEMA_FILE} from '../../src/inventory/json-schema.js'
 import {parseInventory} from '../../src/inventory/load.js'
 import {Inventory} from '../../src/inventory/schema.js'
-import {fullInventory, getPath, setPath, smallInventory} from '../fixtures/inventories.js'
+import {fullInventory, getPath, INVENTORY_VARIANTS, setPath, smallInventory} from '../fixtures/inventories.js'
+
+let compiled: ReturnType<Ajv2020['compile']> | undefined
+
+/** The shipped JSON Schema (written by `npm run build`) as an editor's validator sees it; compiled once. */
+async function shippedSchemaValidator() {
+  const schema = JSON.parse(await readFile(JSON_SCHEMA_FILE, 'utf8'))
+  compiled ??= new Ajv2020({allErrors: true, allowUnionTypes: true, strict: true}).compile(schema)
+  return compiled
+}
 
 /** Every path whose input is a string, read off the schema itself, so a new field is covered at once. */
 function stringFieldPaths(): string[] {
@@ -71,15 +83,70 @@ describe('inventory schema', () => {
 
   for (const path of stringFieldPaths()) {
     for (const [label, value] of Object.entries(HOSTILE)) {
-      it(`rejects ${label} in ${path}, naming the field`, () => {
+      it(`rejects ${label} in ${path}, naming the field, and so does the JSON Schema`, async () => {
         const data = fullInventory()
         setPath(data, path, value)
         const report = parseInventory(stringify(data), 'hostile.yaml')
         expect(report.inventory).to.equal(undefined)
         expect(report.problems.map((p) => p.path)).to.include(path)
+        const validate = await shippedSchemaValidator()
+        expect(validate(data), `JSON Schema accepted ${label} in ${path}`).to.equal(false)
+        const pointer = `/${path.replaceAll(/\[(\d+)\]/g, '.$1').replaceAll('.', '/')}`
+        expect(validate.errors!.map((e) => e.instancePath)).to.include(pointer)
       })
     }
   }
+
+  describe('the shipped JSON Schema', () => {
+    it('is the one the zod schema gives today (npm run build writes it)', async () => {
+      expect(JSON.parse(await readFile(JSON_SCHEMA_FILE, 'utf8'))).to.deep.equal(inventoryJsonSchema())
+    })
+
+    it('accepts every inventory zod accepts: the examples, the fixtures, their variants and init\'s starters', async () => {
+      const validate = await shippedSchemaValidator()
+      const cases: Record<string, unknown> = {full: fullInventory(), small: smallInventory()}
+      for (const file of ['examples/single-host-vmm.yaml', 'examples/two-shards.yaml']) cases[file] = parse(await readFile(file, 'utf8'))
+      for (const [label, change] of Object.entries(INVENTORY_VARIANTS)) {
+        const data = smallInventory()
+        change(data)
+        cases[label] = data
+      }
+
+      const starter = {domain: 'meet.example.org', jvb: {address: '10.0.0.21'}, listen: '192.0.2.10', prosody: {address: '10.0.0.10', port: 5281}, web: {address: '10.0.0.2'}}
+      cases['init haproxy'] = parse(starterInventory({...starter, target: 'haproxy'}, '/s.json'))
+      cases['init relayd'] = parse(starterInventory({...starter, target: 'relayd'}, '/s.json'))
+      cases['init --from-paper'] = parse(starterInventory(paperAnswers('meet.example.org', '203.0.113.10'), '/s.json', true))
+      for (const [label, data] of Object.entries(cases)) {
+        expect(Inventory.safeParse(data).success, `zod: ${label}`).to.equal(true)
+        expect(validate(data), `JSON Schema: ${label}: ${JSON.stringify(validate.errors)}`).to.equal(true)
+      }
+    })
+
+    it('refuses what zod refuses for its type, range, unknown keys and missing fields', async () => {
+      const validate = await shippedSchemaValidator()
+      const changes: Record<string, (data: Record<string, any>) => void> = {
+        'a duration that is not one': (d) => (d.health = {interval: '5 seconds'}),
+        'a missing domain': (d) => delete d.domain,
+        'a missing prosody': (d) => delete d.shards[0].prosody,
+        'a number as a name': (d) => (d.web[0].name = 7),
+        'a port out of range': (d) => (d.web[0].port = 70_000),
+        'a relative path': (d) => (d.proxy.tls.certificate = 'meet.pem'),
+        'a string as a port': (d) => (d.shards[0].prosody.port = '5280'),
+        'a whole number that is a fraction': (d) => (d.health = {rise: 1.5}),
+        'an unknown key at the top': (d) => (d.helth = {}),
+        'an unknown key in a list item': (d) => (d.shards[0].jvbs[0].colibri = 9090),
+        'an unknown syslog facility': (d) => (d.targets = {haproxy: {logFacility: 'kern'}}),
+        'no shard': (d) => (d.shards = []),
+        'no web node': (d) => (d.web = []),
+      }
+      for (const [label, change] of Object.entries(changes)) {
+        const data = smallInventory()
+        change(data)
+        expect(Inventory.safeParse(data).success, `zod: ${label}`).to.equal(false)
+        expect(validate(data), `JSON Schema: ${label}`).to.equal(false)
+      }
+    })
+  })
 
   it('rejects relative paths, ports out of range and unknown keys', () => {
     const data = fullInventory()
