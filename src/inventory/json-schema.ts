@@ -20,3 +20,12 @@ export function inventoryJsonSchema(): Record<string, unknown> {
 export function installedSchemaPath(): string {
   return fileURLToPath(new URL(`../../${JSON_SCHEMA_FILE}`, import.meta.url))
 }
+
+let inputSchema: Record<string, any> | undefined
+
+/** The keys the inventory allows in the mapping at `path` (list indexes step into items); [] if none. */
+export function knownKeysAt(path: readonly PropertyKey[]): string[] {
+  let node: Record<string, any> | undefined = (inputSchema ??= inventoryJsonSchema())
+  for (const key of path) node = typeof key === 'number' ? node?.items : node?.properties?.[key as string]
+  return Object.keys(node?.properties ?? {})
+}

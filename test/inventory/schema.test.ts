@@ -159,7 +159,32 @@ describe('inventory schema', () => {
     expect(byPath['proxy.tls.certificate']).to.equal('must be an absolute path')
     expect(byPath['shards[0].prosody.port']).to.equal('must be 1..65535')
     expect(byPath['shards[1].jvbs[0].colibriPort']).to.equal('must be 1..65535')
-    expect(byPath['web[0]']).to.match(/weight/)
+    expect(byPath['web[0].weight']).to.equal('unknown key `weight`; known keys here: address, name, port')
+  })
+
+  it('reports an unknown key at its own line, with the known key it is closest to', () => {
+    const text = ['domain: meet.example.org', 'proxy:', '  listen:', '    ipv4: 192.0.2.1', '    httpsPrt: 443', '  tls: {certificate: /a.pem, key: /a.pem}', 'web:', '  - {name: web1, address: 10.0.0.2}', 'shards:', '  - name: s1', '    prosody: {address: 10.0.0.3}', 'helth:', '  interval: 5s'].join('\n')
+    const {problems} = parseInventory(text, 'keys.yaml')
+    expect(problems).to.deep.include({line: 5, message: 'unknown key `httpsPrt`; did you mean `httpsPort`?', path: 'proxy.listen.httpsPrt'})
+    expect(problems).to.deep.include({line: 12, message: 'unknown key `helth`; did you mean `health`?', path: 'helth'})
+  })
+
+  it('says in plain words what a wrong type or a missing field should be', () => {
+    const data = smallInventory()
+    data.web[0].port = '80'
+    data.health = {interval: true, rise: 1.5}
+    data.shards[0].jvbs = 'jvb1'
+    delete data.shards[0].prosody
+    data.targets = {haproxy: {logFacility: 'locl0'}}
+    const byPath = Object.fromEntries(parseInventory(stringify(data), 'types.yaml').problems.map((p) => [p.path, p.message]))
+    expect(byPath).to.deep.equal({
+      'health.interval': 'must be a duration such as "500ms", "5s", "2m" or "1h" (or a number of milliseconds), not true',
+      'health.rise': 'must be a whole number, not the fraction 1.5',
+      'shards[0].jvbs': 'must be a list (lines starting with "- "), not the text "jvb1"',
+      'shards[0].prosody': 'is missing: expected a mapping of keys to values',
+      'targets.haproxy.logFacility': 'must be one of daemon, local0, local1, local2, local3, local4, local5, local6, local7, user, not the text "locl0"; did you mean `local0`?',
+      'web[0].port': 'must be a number, not the text "80"',
+    })
   })
 
   it('rejects addresses that are neither IP literals nor hostnames', () => {
