@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {duration, formatFlag, inventoryFlag, promFileFlag} from '../cli/flags.js'
+import {caFlag, duration, formatFlag, inventoryFlag, promFileFlag, readCa} from '../cli/flags.js'
 import {JproxyCommand} from '../cli/jproxy-command.js'
 import {ExitCode, JproxyError} from '../errors.js'
 import {loadInventory} from '../inventory/load.js'
@@ -23,6 +23,7 @@ export default class Probe extends JproxyCommand {
   ]
 
   static override flags = {
+    ca: caFlag,
     concurrency: Flags.integer({description: 'probes in flight at once (default: probe.concurrency)', max: 1024, min: 1}),
     deadline: duration({description: 'end the whole run by then (default: probe.deadline)'}),
     format: formatFlag,
@@ -71,6 +72,7 @@ export default class Probe extends JproxyCommand {
       onProgress: progress,
       stateFile: flags.state ? flags['state-file'] : null,
       timeoutMs: flags.timeout,
+      tlsCa: await readCa(flags.ca),
     })
     if (report.backends.length === 0) throw new JproxyError('usage', 'no backend matches --role/--shard/--id')
 

@@ -13,7 +13,9 @@ const hook: Hook.CommandNotFound = async function (options) {
   const typed = toConfiguredId(options.id, options.config)
   const guess = closest(options.id, ids)
   const hint = guess === undefined ? '' : `; did you mean \`${toConfiguredId(guess, options.config)}\`?`
-  this.error(`\`${typed}\` is not a ${options.config.bin} command${hint} (see \`${options.config.bin} help\`)`, {exit: ExitCode.usage})
+  // One plain line, as jproxy's other errors (oclif's error() would wrap it at the terminal width).
+  process.stderr.write(`${options.config.bin}: \`${typed}\` is not a ${options.config.bin} command${hint} (see \`${options.config.bin} help\`)\n`)
+  this.exit(ExitCode.usage)
 }
 
 export default hook
