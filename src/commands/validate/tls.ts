@@ -32,7 +32,7 @@ export default class ValidateTls extends JproxyCommand {
   ]
 
   static override flags = {
-    ca: Flags.string({description: 'trust these CA certificates instead of the system bundle', helpValue: 'FILE'}),
+    ca: Flags.string({description: 'trust these CA certificates instead of the system bundle (or $SSL_CERT_FILE)', helpValue: 'FILE'}),
     connect: connectFlag({description: 'handshake here instead of the listen addresses (repeatable; port defaults to proxy.listen.httpsPort)', multiple: true}),
     'crit-days': Flags.integer({default: 10, description: 'critical when a certificate ends within this many days', min: 0}),
     files: Flags.boolean({allowNo: true, default: true, description: 'check the certificate and key files the proxy loads'}),
@@ -67,7 +67,8 @@ export default class ValidateTls extends JproxyCommand {
       target: defaultTarget(flags.target),
       thresholds,
       timeoutMs: flags.timeout ?? DEFAULT_TIMEOUT_MS,
-      trust: await loadTrust(flags.ca),
+      // SSL_CERT_FILE, as OpenSSL reads it: the bundle to trust when --ca is not given.
+      trust: await loadTrust(flags.ca ?? process.env.SSL_CERT_FILE),
     })
     if (flags['prom-file']) await writeTextfile(flags['prom-file'], formatTlsPrometheus(report, now))
     if (flags.format === 'nagios' && !this.jsonEnabled()) {
