@@ -1,12 +1,12 @@
 import {Args, Flags} from '@oclif/core'
 
 import {type ApplyReport, applyTarget, STAGES, type Stage} from '../apply/apply.js'
-import {formatApplyPrometheus} from '../apply/record.js'
 import {inventoryFlag, promFileFlag, readCa, targetFlag, targetFromArgs} from '../cli/flags.js'
 import {JproxyCommand} from '../cli/jproxy-command.js'
 import {ExitCode} from '../errors.js'
 import {loadInventory} from '../inventory/load.js'
 import {formatApplyReport} from '../report/apply.js'
+import {formatApplyPrometheus} from '../report/apply-prometheus.js'
 import {writeTextfile} from '../report/prometheus.js'
 import {runCommand} from '../system/command.js'
 
