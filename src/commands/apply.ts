@@ -24,20 +24,21 @@ export default class Apply extends JproxyCommand {
     target: Args.string({description: 'deprecated: use --target', hidden: true, options: ['haproxy', 'relayd']}),
   }
 
-  static override description = `The safe swap: render the target into a staged file beside the live one; run jproxy's
-linter (relayd) and the daemon's own checker on it; probe the backends and refuse a config in
-which the web pool or a shard's prosody has no member up; compare it with the live file
-(unchanged: no reload); then, under a per-target lock, back the live file up, rename the checked
-file over it, reload, and verify that the proxy lists every backend and that a request through
-it succeeds. If anything after the install fails, the last-known-good config is restored,
-reloaded and verified. Every run appends a line to the history log (apply.dir).
+  static override description = `The safe swap: render the target into a staged file beside the live one; run jproxy's linter
+(relayd) and the daemon's own checker on it; probe the backends and refuse a config in which the
+web pool or a shard's prosody has no member up; compare it with the live file (unchanged: no
+reload); then, under a per-target lock, back the live file up, rename the checked file over it,
+reload, and verify that the proxy lists every backend and that a request through it succeeds. If
+anything after the install fails, the last-known-good config is restored, reloaded and verified.
+Every run appends a line to the history log (apply.dir).
 
-A dry run shows the diff, also when the health gate would refuse (and says so); with
---exit-code it exits 1 when the config would change, like \`git diff --exit-code\`.
+A dry run shows the diff, also when the health gate would refuse (and says so); with --exit-code
+it exits 1 when the config would change, like \`git diff --exit-code\`.
 
-Exit 0 applied or unchanged, 1 would change (--dry-run --exit-code), 6 checker refused,
-10 another apply is running, 11 refused by a gate, 12 rolled back, 13 rollback failed.
-Details: docs/commands.md#jproxy-apply`
+Exit 0 applied or unchanged, 1 would change (--dry-run --exit-code), 6 checker refused, 10
+another apply is running, 11 refused by a gate, 12 rolled back, 13 rollback failed.
+
+More: docs/apply.md (in the package and the repository).`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> --target haproxy --dry-run',
@@ -65,8 +66,18 @@ Details: docs/commands.md#jproxy-apply`
     const inventory = await loadInventory(flags.inventory)
     const target = targetFromArgs(flags.target, args.target, (m) => this.warn(m))
     const tlsCa = await readCa(flags.ca)
-    const report = await applyTarget({dryRun: flags['dry-run'], force: flags.force, inventory, maxSessions: flags['max-sessions'], onStage: crashHook(), run: runCommand, target, tlsCa})
-    if (flags['prom-file'] && report.counters) await writeTextfile(flags['prom-file'], formatApplyPrometheus(target, report.counters))
+    const report = await applyTarget({
+      dryRun: flags['dry-run'],
+      force: flags.force,
+      inventory,
+      maxSessions: flags['max-sessions'],
+      onStage: crashHook(),
+      run: runCommand,
+      target,
+      tlsCa,
+    })
+    const promFile = flags['prom-file']
+    if (promFile && report.counters) await writeTextfile(promFile, formatApplyPrometheus(target, report.counters))
     // Like `git diff --exit-code`: 1 says "would change", distinct from every failure code.
     const wouldChange = flags['exit-code'] && report.exitCode === ExitCode.ok && report.changed
     process.exitCode = wouldChange ? ExitCode.failure : report.exitCode

@@ -17,7 +17,13 @@ const QUESTIONS = [
 ] as const
 
 export default class Init extends JproxyCommand {
-  static override description = `Writes a commented starter inventory (one web node, one shard with prosody, jicofo on the prosody host and a videobridge) from flags, asking on the terminal for what the flags leave out. The first line points editors with the YAML language server at jproxy's JSON Schema, so they complete and check fields. The text is validated like \`validate config\` before anything is written, and an existing file is replaced only with --force.`
+  static override description = `Writes a commented starter inventory (one web node, one shard with prosody, jicofo on the
+prosody host and a videobridge) from flags, asking on the terminal for what the flags leave out.
+The first line points editors with the YAML language server at jproxy's JSON Schema, so they
+complete and check fields. The text is validated like \`validate config\` before anything is
+written, and an existing file is replaced only with --force.
+
+More: docs/inventory.md (in the package and the repository).`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
@@ -60,7 +66,13 @@ export default class Init extends JproxyCommand {
           target: flags.target,
           web: parseEndpoint(values.web!),
         }
-    const report = await writeStarter({answers, file: flags.inventory, force: flags.force, paper: flags['from-paper'], schemaUrl: flags.schema ?? installedSchemaPath()})
+    const report = await writeStarter({
+      answers,
+      file: flags.inventory,
+      force: flags.force,
+      paper: flags['from-paper'],
+      schemaUrl: flags.schema ?? installedSchemaPath(),
+    })
     if (!this.jsonEnabled()) {
       const {jvbs, shards, web} = report.summary
       this.log(`${report.replaced ? 'replaced' : 'wrote'} ${report.file}: ${web} web node, ${shards} shard, ${jvbs} videobridge; valid`)

@@ -13,7 +13,14 @@ export default class Status extends JproxyCommand {
     target: Args.string({description: 'deprecated: use --target', hidden: true, options: ['haproxy', 'relayd']}),
   }
 
-  static override description = `Reads the running proxy's view of every backend (HAProxy \`show stat\` over targets.haproxy.socket; relayd \`relayctl show hosts\`) and puts it beside the last probe's damped state (probe.stateFile) for each backend of the inventory, disagreements first: traffic sent to a backend the probe finds down, a backend the probe finds up that the proxy keeps away, one missing from the running proxy, or one never probed. Changes nothing. Exits 15 when the running proxy cannot be asked.`
+  static override description = `Reads the running proxy's view of every backend (HAProxy \`show stat\` over
+targets.haproxy.socket; relayd \`relayctl show hosts\`) and puts it beside the last probe's
+damped state (probe.stateFile) for each backend of the inventory, disagreements first: traffic
+sent to a backend the probe finds down, a backend the probe finds up that the proxy keeps away,
+one missing from the running proxy, or one never probed. Changes nothing. Exits 15 when the
+running proxy cannot be asked.
+
+More: docs/status.md (in the package and the repository).`
 
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --target relayd --json']
 

@@ -22,14 +22,21 @@ export interface InitReport {
  * created exclusively, so two runs cannot both think they wrote it; with `force` it replaces the
  * old one in one rename.
  */
-export async function writeStarter(options: {answers: StarterAnswers; file: string; force: boolean; paper?: boolean; schemaUrl: string}): Promise<InitReport> {
+export async function writeStarter(options: {
+  answers: StarterAnswers
+  file: string
+  force: boolean
+  paper?: boolean
+  schemaUrl: string
+}): Promise<InitReport> {
   const text = starterInventory(options.answers, options.schemaUrl, options.paper)
   const report = parseInventory(text, options.file)
   if (!report.inventory) throw invalidInventory(options.file, report.problems, 'the answers do not make a valid inventory, so nothing was written')
   const {inventory} = report
   // It must also render for the proxy it was written for (checkRendered throws a JproxyError saying why not).
   checkRendered(options.answers.target, renderTarget(inventory, options.answers.target), options.answers.target)
-  const summary = {jvbs: inventory.shards.reduce((n, s) => n + s.jvbs.length, 0), shards: inventory.shards.length, web: inventory.web.length}
+  const jvbs = inventory.shards.reduce((n, s) => n + s.jvbs.length, 0)
+  const summary = {jvbs, shards: inventory.shards.length, web: inventory.web.length}
   let replaced = false
   try {
     if (options.force) {

@@ -60,7 +60,8 @@ export function plainIssues(issues: readonly z.core.$ZodIssue[], knownKeys: (pat
       }
 
       case 'invalid_union': {
-        const expected = [...new Set(issue.errors.flatMap((alternative) => alternative.map((i) => (i.code === 'invalid_type' ? (EXPECTED[i.expected] ?? i.expected) : undefined))))]
+        const words = issue.errors.flatMap((alternative) => alternative.map((i) => (i.code === 'invalid_type' ? (EXPECTED[i.expected] ?? i.expected) : undefined)))
+        const expected = [...new Set(words)]
         if (expected.includes(undefined) || expected.length === 0) return [{message: issue.message, path}]
         // The inventory's one text-or-number union is a duration.
         if (expected.length === 2 && expected.includes(EXPECTED.string) && expected.includes(EXPECTED.number)) {

@@ -12,7 +12,15 @@ const {inventory, target} = scaleFlags
 export default class DrainJvb extends JproxyCommand {
   static override args = bridgeIdArg
 
-  static override description = `Drains a bridge on both sides: the proxy stops choosing it for new sessions (HAProxy \`set server … state drain\`, relayd \`relayctl host disable\`) while websockets of its running conferences still reach it, and the bridge itself is put in drain mode (POST /colibri/drain/enable) so jicofo places no new conferences there. With --wait, polls GET /colibri/stats until no participants are left (exit 0) or --deadline passes (exit 11), showing the count on a terminal. --off (or \`scale undrain-jvb\`) reverses both. The inventory does not change.`
+  static override description = `Drains a bridge on both sides: the proxy stops choosing it for new sessions (HAProxy \`set
+server … state drain\`, relayd \`relayctl host disable\`) while websockets of its running
+conferences still reach it, and the bridge itself is put in drain mode (POST
+/colibri/drain/enable) so jicofo places no new conferences there. With --wait, polls GET
+/colibri/stats until no participants are left (exit 0) or --deadline passes (exit 11), showing
+the count on a terminal. --off (or \`scale undrain-jvb\`) reverses both. The inventory does not
+change.
+
+More: docs/scale.md (in the package and the repository).`
 
   static override examples = ['<%= config.bin %> <%= command.id %> jvb4 --wait --deadline 2h', '<%= config.bin %> <%= command.id %> jvb4 --off']
 

@@ -8,7 +8,13 @@ import {formatProblem} from '../../inventory/problem.js'
 import {type ConfigReport, validateConfig} from '../../render/validate-config.js'
 
 export default class ValidateConfig extends JproxyCommand {
-  static override description = `Checks the inventory against the schema (every string that could reach a config is constrained: names, addresses, absolute paths, ports) and the cross-field rules (unique names, server-ids and address:port pairs, relayd's 32 hosts per table, health timing), then renders each target to find what a target cannot express. Each problem names the file, line and field path, e.g. \`jproxy.yaml:31: shards[1].jvbs[0].address: must be an IP address or a hostname\`.`
+  static override description = `Checks the inventory against the schema (every string that could reach a config is constrained:
+names, addresses, absolute paths, ports) and the cross-field rules (unique names, server-ids and
+address:port pairs, relayd's 32 hosts per table, health timing), then renders each target to
+find what a target cannot express. Each problem names the file, line and field path, e.g.
+\`jproxy.yaml:31: shards[1].jvbs[0].address: must be an IP address or a hostname\`.
+
+More: docs/inventory.md (in the package and the repository).`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> -i examples/two-shards.yaml',

@@ -22,7 +22,18 @@ const connectFlag = Flags.custom<{address: string; port?: number}>({
 })
 
 export default class ValidateTls extends JproxyCommand {
-  static override description = `Files: reads the certificate chain and key the proxy loads (HAProxy: proxy.tls.certificate, with the key in it or beside it as .key; relayd: the keypair named after the domain, /etc/ssl/NAME:PORT.crt else /etc/ssl/NAME.crt, with its key in /etc/ssl/private) and checks that the key belongs to the first certificate, the subjectAltNames cover the public name (RFC 6125: a wildcard stands for exactly one left-most label; the CN is ignored), each certificate is followed by its issuer and the chain reaches a trusted root, every certificate is within its validity (warning and critical days before the end), and the key is not readable by every user. Live: a TLS handshake with SNI = the public name on every listen address (or --connect), reporting the protocol, cipher, ALPN and presented chain, verified against the system CAs or --ca, with the same name and expiry checks. Exit 6 when a check is critical.`
+  static override description = `Files: reads the certificate chain and key the proxy loads (HAProxy: proxy.tls.certificate, with
+the key in it or beside it as .key; relayd: the keypair named after the domain,
+/etc/ssl/NAME:PORT.crt else /etc/ssl/NAME.crt, with its key in /etc/ssl/private) and checks that
+the key belongs to the first certificate, the subjectAltNames cover the public name (RFC 6125: a
+wildcard stands for exactly one left-most label; the CN is ignored), each certificate is
+followed by its issuer and the chain reaches a trusted root, every certificate is within its
+validity (warning and critical days before the end), and the key is not readable by every user.
+Live: a TLS handshake with SNI = the public name on every listen address (or --connect),
+reporting the protocol, cipher, ALPN and presented chain, verified against the system CAs or
+--ca, with the same name and expiry checks. Exit 6 when a check is critical.
+
+More: docs/tls.md (in the package and the repository).`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> -i /etc/jproxy.yaml',
