@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {ask} from '../cli/prompt.js'
+import {askAll} from '../cli/prompt.js'
 import {JproxyCommand} from '../cli/jproxy-command.js'
 import {JproxyError} from '../errors.js'
 import {type InitReport, writeStarter} from '../init/init.js'
@@ -55,7 +55,12 @@ More: docs/inventory.md (in the package and the repository).`
       throw new JproxyError('usage', `init needs ${missing.map((q) => `--${q.flag}`).join(', ')} (or a terminal to ask on)`)
     }
 
-    if (missing.length > 0) for (const q of needed) values[q.flag] ??= await ask(q.question)
+    if (missing.length > 0) {
+      const unasked = needed.filter((q) => values[q.flag] === undefined)
+      const answers = await askAll(unasked)
+      for (const [i, q] of unasked.entries()) values[q.flag] = answers[i]
+    }
+
     const answers: StarterAnswers = flags['from-paper']
       ? paperAnswers(values.domain!, values.listen!)
       : {
