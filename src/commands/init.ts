@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 
+import {defaultTarget, targetFlag} from '../cli/flags.js'
 import {askAll} from '../cli/prompt.js'
 import {JproxyCommand} from '../cli/jproxy-command.js'
 import {JproxyError} from '../errors.js'
@@ -40,7 +41,8 @@ More: docs/inventory.md (in the package and the repository).`
     listen: Flags.string({description: 'IPv4 address the proxy listens on', helpValue: 'IPV4'}),
     prosody: Flags.string({description: "the shard's prosody address[:port] (default port 5280)", helpValue: 'ADDRESS'}),
     schema: Flags.string({description: 'JSON Schema location for the editor line (default: the one installed with jproxy)', helpValue: 'URL|PATH'}),
-    target: Flags.option({default: 'haproxy', description: 'which proxy: where the certificate files are', options: ['haproxy', 'relayd'] as const})(),
+    // Decides where the certificate files are looked for (HAProxy's one PEM, or relayd's keypair).
+    target: targetFlag(),
     web: Flags.string({description: 'the web node\'s address[:port] (default port 80)', helpValue: 'ADDRESS'}),
   }
 
@@ -68,7 +70,7 @@ More: docs/inventory.md (in the package and the repository).`
           jvb: values.jvb ? parseEndpoint(values.jvb) : undefined,
           listen: values.listen!,
           prosody: parseEndpoint(values.prosody!),
-          target: flags.target,
+          target: defaultTarget(flags.target),
           web: parseEndpoint(values.web!),
         }
     const report = await writeStarter({
