@@ -5,7 +5,7 @@ import {parse, stringify} from 'yaml'
 import {z} from 'zod'
 
 import {paperAnswers, starterInventory} from '../../src/init/starter.js'
-import {inventoryJsonSchema, JSON_SCHEMA_FILE} from '../../src/inventory/json-schema.js'
+import {DESCRIPTIONS, inventoryJsonSchema, JSON_SCHEMA_FILE, nodeAt} from '../../src/inventory/json-schema.js'
 import {parseInventory} from '../../src/inventory/load.js'
 import {Inventory} from '../../src/inventory/schema.js'
 import {fullInventory, getPath, INVENTORY_VARIANTS, setPath, smallInventory} from '../fixtures/inventories.js'
@@ -98,6 +98,11 @@ describe('inventory schema', () => {
   }
 
   describe('the shipped JSON Schema', () => {
+    it('describes fields for editors, and every described path is a field of the schema', async () => {
+      const schema = JSON.parse(await readFile(JSON_SCHEMA_FILE, 'utf8'))
+      for (const [path, description] of Object.entries(DESCRIPTIONS)) expect(nodeAt(schema, path.split('.'))?.description, path).to.equal(description)
+    })
+
     it('is the one the zod schema gives today (npm run build writes it)', async () => {
       expect(JSON.parse(await readFile(JSON_SCHEMA_FILE, 'utf8'))).to.deep.equal(inventoryJsonSchema())
     })
