@@ -34,6 +34,8 @@ export const ExitCode = {
   rollbackFailed: 13,
   /** The proxy's runtime API refused a change (add, drain, remove a server); it was undone and no file changed. */
   runtimeFailed: 14,
+  /** `status` could not read the running proxy's view (stats socket or relayctl unreachable). */
+  proxyUnreachable: 15,
 } as const
 
 export type ExitCodeName = keyof typeof ExitCode

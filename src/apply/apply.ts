@@ -160,8 +160,10 @@ async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string
     const probes = await probeInventory({filter: {roles: ['web', 'prosody', 'jicofo', 'jvb']}, inventory, stateFile: inventory.probe.stateFile ?? defaultStateFile()})
     const gate = healthGate(inventory, probes)
     warnings.push(...probes.warnings, ...gate.warnings)
-    if (!gate.ok && !options.force) return finish('refused', `the health gate refused the config (${gate.problems.length} required pool(s) without a member up); the live file is untouched (--force installs anyway)`, {check, gate})
-    if (!gate.ok) warnings.push(`FORCED past the health gate: ${gate.problems.join('; ')}`)
+    const refusal = `the health gate refused the config (${gate.problems.length} required pool(s) without a member up)`
+    // A dry run goes on to the diff: the admin sees what would change and that the gate would refuse it.
+    if (!gate.ok && !options.force && !options.dryRun) return finish('refused', `${refusal}; the live file is untouched (--force installs anyway)`, {check, gate})
+    if (!gate.ok && options.force) warnings.push(`FORCED past the health gate: ${gate.problems.join('; ')}`)
 
     // 4. Diff against the live file. A run that died after installing left `pending`: prove that config now.
     await stage('diff')
@@ -169,6 +171,10 @@ async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string
     const pending = await readText(paths.pending)
     const changed = live !== config
     const diff = changed ? createTwoFilesPatch(paths.live, `${paths.live} (new)`, live ?? '', config, undefined, undefined, {context: 3}) : ''
+    if (options.dryRun && !gate.ok && !options.force) {
+      return finish('refused', `${refusal}, so applying would stop here; ${changed ? `the new config differs from ${paths.live}` : `${paths.live} is up to date`} (--dry-run)`, {changed, check, diff, gate})
+    }
+
     if (options.dryRun) return finish('dry-run', changed ? `${target}: the new config differs from ${paths.live}; nothing was installed (--dry-run)` : `${target}: ${paths.live} is up to date`, {changed, check, diff, gate})
     if (!changed && pending === undefined) return finish('unchanged', `${paths.live} is up to date; no reload`, {check, gate})
 

@@ -35,6 +35,25 @@ export function defaultTarget(target?: string): 'haproxy' | 'relayd' {
   return (target as 'haproxy' | 'relayd' | undefined) ?? (process.platform === 'openbsd' ? 'relayd' : 'haproxy')
 }
 
+/** `--target haproxy|relayd`: how every command that acts on a running proxy is told which one. */
+export const targetFlag = Flags.option({description: 'which proxy (default: relayd on OpenBSD, else haproxy)', helpValue: 'haproxy|relayd', options: ['haproxy', 'relayd'] as const})
+
+/**
+ * The target given the old way, as a positional argument (`jproxy apply haproxy`), still works but
+ * says so once on stderr; given both ways, the two must agree.
+ */
+export function targetFromArgs(flag: string | undefined, positional: string | undefined, warn: (message: string) => void): 'haproxy' | 'relayd' {
+  if (positional !== undefined) {
+    if (flag !== undefined && flag !== positional) throw new JproxyError('usage', `the target is given twice and differs: ${positional} and --target ${flag}`)
+    warn(`the target as an argument is deprecated; use --target ${positional}`)
+  }
+
+  return defaultTarget(flag ?? positional)
+}
+
+/** `--ca FILE`: a private CA for requests through the proxy (probe, apply, scale). */
+export const caFlag = Flags.string({description: 'CA certificate(s) to trust for requests through the proxy (a private CA)', helpValue: 'FILE'})
+
 /** The PEM text of a `--ca FILE`; an unreadable file is an error naming it. */
 export async function readCa(file?: string): Promise<string | undefined> {
   if (file === undefined) return undefined

@@ -10,14 +10,14 @@ import {JproxyCommand} from './jproxy-command.js'
 export abstract class GenCommand extends JproxyCommand {
   static override flags = {
     inventory: inventoryFlag,
-    out: Flags.string({char: 'o', description: 'write to FILE (atomically) instead of stdout', helpValue: 'FILE'}),
+    out: Flags.string({char: 'o', description: 'write to FILE (atomically); `-` or none: stdout', helpValue: 'FILE'}),
   }
 
   protected abstract readonly target: TargetName
 
   async run(): Promise<Generated> {
     const {flags} = await this.parse(this.constructor as typeof GenCommand)
-    const result = await generate({inventory: flags.inventory, out: flags.out, target: this.target})
+    const result = await generate({inventory: flags.inventory, out: flags.out === '-' ? undefined : flags.out, target: this.target})
     if (!this.jsonEnabled()) {
       for (const finding of result.findings) this.logToStderr(formatDiagnostic(finding))
       if (result.config === undefined) this.logToStderr(`wrote ${result.out} (${result.bytes} bytes)`)

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {inventoryFlag} from './flags.js'
+import {inventoryFlag, targetFlag} from './flags.js'
 
 /** Flags every `scale` command shares. */
 export const scaleFlags = {
@@ -8,7 +8,7 @@ export const scaleFlags = {
   force: Flags.boolean({description: 'go ahead although the bridge is down or still has participants'}),
   inventory: inventoryFlag,
   'max-sessions': Flags.integer({description: 'relayd: refuse when the reload would cut more open sessions than this', min: 0}),
-  target: Flags.option({description: 'which proxy (default: relayd on OpenBSD, else haproxy)', options: ['haproxy', 'relayd'] as const})(),
+  target: targetFlag(),
 }
 
 export const bridgeIdArg = {id: Args.string({description: "the bridge's server-id (shards[].jvbs[].id)", required: true})}

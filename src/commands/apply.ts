@@ -1,11 +1,12 @@
 import {Args, Flags} from '@oclif/core'
 
 import {type ApplyReport, applyTarget, STAGES, type Stage} from '../apply/apply.js'
-import {formatApplyPrometheus} from '../apply/record.js'
-import {defaultTarget, inventoryFlag, promFileFlag, readCa} from '../cli/flags.js'
+import {inventoryFlag, promFileFlag, readCa, targetFlag, targetFromArgs} from '../cli/flags.js'
 import {JproxyCommand} from '../cli/jproxy-command.js'
+import {ExitCode} from '../errors.js'
 import {loadInventory} from '../inventory/load.js'
 import {formatApplyReport} from '../report/apply.js'
+import {formatApplyPrometheus} from '../report/apply-prometheus.js'
 import {writeTextfile} from '../report/prometheus.js'
 import {runCommand} from '../system/command.js'
 
@@ -20,24 +21,42 @@ function crashHook(): ((stage: Stage) => void) | undefined {
 
 export default class Apply extends JproxyCommand {
   static override args = {
-    target: Args.string({description: 'which proxy (default: relayd on OpenBSD, else haproxy)', options: ['haproxy', 'relayd']}),
+    target: Args.string({description: 'deprecated: use --target', hidden: true, options: ['haproxy', 'relayd']}),
   }
 
-  static override description = `The safe swap: renders the target into a staged file beside the live one, runs jproxy's linter (relayd) and the daemon's own checker on it (\`haproxy -c -f\`, \`relayd -n -f\` where relayd exists, or targets.<t>.check), probes the backends and refuses a config in which the web pool or a shard's prosody has no member up after rise/fall damping (unhealthy videobridges stay in the config: the proxy's checks keep them out), compares it with the live file (unchanged: no reload), and then, under a per-target lock, backs the live file up (apply.backups copies), renames the checked file over it (owner and mode kept, fsynced), reloads (HAProxy: the master CLI, proving a new worker took over, else targets.haproxy.reload; relayd: relayctl reload, after counting the sessions it cuts) and verifies that the proxy lists every backend and server and that a request through it succeeds. If anything after the install fails, the last-known-good config is restored, reloaded and verified. Every run appends a line to the history log (apply.dir). Exit 0 applied or unchanged, 6 checker refused, 10 another apply is running, 11 refused by a gate, 12 rolled back, 13 rollback failed.`
+  static override description = `The safe swap: render the target into a staged file beside the live one; run jproxy's linter
+(relayd) and the daemon's own checker on it; probe the backends and refuse a config in which the
+web pool or a shard's prosody has no member up; compare it with the live file (unchanged: no
+reload); then, under a per-target lock, back the live file up, rename the checked file over it,
+reload, and verify that the proxy lists every backend and that a request through it succeeds. If
+anything after the install fails, the last-known-good config is restored, reloaded and verified.
+Every run appends a line to the history log (apply.dir).
+
+A dry run shows the diff, also when the health gate would refuse (and says so); with --exit-code
+it exits 1 when the config would change, like \`git diff --exit-code\`.
+
+Exit 0 applied or unchanged, 1 would change (--dry-run --exit-code), 6 checker refused, 10
+another apply is running, 11 refused by a gate, 12 rolled back, 13 rollback failed.
+
+More: docs/apply.md (in the package and the repository).`
 
   static override examples = [
-    '<%= config.bin %> <%= command.id %> haproxy --dry-run',
-    '<%= config.bin %> <%= command.id %> haproxy -i /etc/jproxy.yaml --prom-file /var/lib/node_exporter/jproxy_apply.prom',
-    '<%= config.bin %> <%= command.id %> relayd --max-sessions 50',
+    '<%= config.bin %> <%= command.id %> --target haproxy --dry-run',
+    '<%= config.bin %> <%= command.id %> --dry-run --exit-code -q || echo "the proxy config would change"',
+    '<%= config.bin %> <%= command.id %> -q -i /etc/jproxy.yaml --prom-file /var/lib/node_exporter/jproxy_apply.prom',
+    '<%= config.bin %> <%= command.id %> --target relayd --max-sessions 50',
   ]
 
   static override flags = {
     ca: Flags.string({description: 'CA certificate for the request through the proxy (a private CA)', helpValue: 'FILE'}),
     'dry-run': Flags.boolean({description: 'check, probe and print the diff; install nothing'}),
+    'exit-code': Flags.boolean({dependsOn: ['dry-run'], description: 'with --dry-run: exit 1 when the config would change'}),
     force: Flags.boolean({description: 'install although the health gate or the session guard refuses'}),
     inventory: inventoryFlag,
     'max-sessions': Flags.integer({description: 'relayd: refuse when a reload would cut more open sessions than this', min: 0}),
     'prom-file': promFileFlag,
+    quiet: Flags.boolean({char: 'q', description: 'print nothing when nothing changed (cron mails only changes and failures)'}),
+    target: targetFlag(),
   }
 
   static override summary = 'Install a new proxy config only if it is valid and healthy, and prove it'
@@ -45,12 +64,25 @@ export default class Apply extends JproxyCommand {
   async run(): Promise<ApplyReport> {
     const {args, flags} = await this.parse(Apply)
     const inventory = await loadInventory(flags.inventory)
-    const target = defaultTarget(args.target)
+    const target = targetFromArgs(flags.target, args.target, (m) => this.warn(m))
     const tlsCa = await readCa(flags.ca)
-    const report = await applyTarget({dryRun: flags['dry-run'], force: flags.force, inventory, maxSessions: flags['max-sessions'], onStage: crashHook(), run: runCommand, target, tlsCa})
-    if (flags['prom-file'] && report.counters) await writeTextfile(flags['prom-file'], formatApplyPrometheus(target, report.counters))
-    process.exitCode = report.exitCode
-    if (!this.jsonEnabled()) {
+    const report = await applyTarget({
+      dryRun: flags['dry-run'],
+      force: flags.force,
+      inventory,
+      maxSessions: flags['max-sessions'],
+      onStage: crashHook(),
+      run: runCommand,
+      target,
+      tlsCa,
+    })
+    const promFile = flags['prom-file']
+    if (promFile && report.counters) await writeTextfile(promFile, formatApplyPrometheus(target, report.counters))
+    // Like `git diff --exit-code`: 1 says "would change", distinct from every failure code.
+    const wouldChange = flags['exit-code'] && report.exitCode === ExitCode.ok && report.changed
+    process.exitCode = wouldChange ? ExitCode.failure : report.exitCode
+    const quiet = flags.quiet && report.exitCode === ExitCode.ok && !report.changed
+    if (!this.jsonEnabled() && !quiet) {
       const text = formatApplyReport(report, flags['dry-run'])
       if (report.exitCode === 0) process.stdout.write(text)
       else process.stderr.write(text)

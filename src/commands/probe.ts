@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {duration, formatFlag, inventoryFlag, promFileFlag} from '../cli/flags.js'
+import {caFlag, duration, formatFlag, inventoryFlag, promFileFlag, readCa} from '../cli/flags.js'
 import {JproxyCommand} from '../cli/jproxy-command.js'
 import {ExitCode, JproxyError} from '../errors.js'
 import {loadInventory} from '../inventory/load.js'
@@ -12,7 +12,20 @@ import {formatProbeTable} from '../report/probe-table.js'
 import {formatPrometheus, writeTextfile} from '../report/prometheus.js'
 
 export default class Probe extends JproxyCommand {
-  static override description = `Probes every backend the way its role needs: web \`GET /\` (probe.webPath) expecting 2xx; prosody \`GET /http-bind\` 200 and an XMPP websocket upgrade (101); jicofo \`GET /about/health\` (200 up, 503 transitional); videobridges \`GET /about/health\` on the REST port, their drain state and (probe.jvbStats) participants, and that the colibri-ws port accepts connections; and the proxy itself, \`/http-bind\` through each listen address with the public name. Every probe is bounded (health.timeout, probe.deadline for the run, probe.concurrency at once, 64 KiB of body, no redirects followed). A state file keeps rise/fall counts between runs, so a backend goes down only after health.fall failed runs and up after health.rise good ones; each change is printed as one line on stderr. Exit 0 when every backend is up, 8 when one is down; --format nagios follows the plugin API (0/1/2/3). With --host, jproxy is a relayd \`check script\`: it probes the backends at that address and exits 1 when they are up and 0 when not, as relayd expects.`
+  static override description = `Probes every backend the way its role needs: web \`GET /\` (probe.webPath) expecting 2xx;
+prosody \`GET /http-bind\` 200 and an XMPP websocket upgrade (101); jicofo \`GET /about/health\`
+(200 up, 503 transitional); videobridges \`GET /about/health\` on the REST port, their drain
+state and (probe.jvbStats) participants, and that the colibri-ws port accepts connections; and
+the proxy itself, \`/http-bind\` through each listen address with the public name. Every probe
+is bounded (health.timeout, probe.deadline for the run, probe.concurrency at once, 64 KiB of
+body, no redirects followed). A state file keeps rise/fall counts between runs, so a backend
+goes down only after health.fall failed runs and up after health.rise good ones; each change is
+printed as one line on stderr. Exit 0 when every backend is up, 8 when one is down; --format
+nagios follows the plugin API (0/1/2/3). With --host, jproxy is a relayd \`check script\`: it
+probes the backends at that address and exits 1 when they are up and 0 when not, as relayd
+expects.
+
+More: docs/probing.md (in the package and the repository).`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
@@ -23,6 +36,7 @@ export default class Probe extends JproxyCommand {
   ]
 
   static override flags = {
+    ca: caFlag,
     concurrency: Flags.integer({description: 'probes in flight at once (default: probe.concurrency)', max: 1024, min: 1}),
     deadline: duration({description: 'end the whole run by then (default: probe.deadline)'}),
     format: formatFlag,
@@ -71,6 +85,7 @@ export default class Probe extends JproxyCommand {
       onProgress: progress,
       stateFile: flags.state ? flags['state-file'] : null,
       timeoutMs: flags.timeout,
+      tlsCa: await readCa(flags.ca),
     })
     if (report.backends.length === 0) throw new JproxyError('usage', 'no backend matches --role/--shard/--id')
 

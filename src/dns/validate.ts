@@ -2,7 +2,7 @@ import {isIP} from 'node:net'
 
 import {hostPort} from '../inventory/host-port.js'
 import type {Inventory} from '../inventory/schema.js'
-import type {Finding} from '../report/findings.js'
+import type {Finding} from '../findings/finding.js'
 import {mapLimit} from '../system/map-limit.js'
 import {RunDeadline} from '../system/run-deadline.js'
 import type {Deadline} from '../system/settle-once.js'

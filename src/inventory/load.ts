@@ -1,7 +1,9 @@
 import {readFile} from 'node:fs/promises'
-import {LineCounter, parseDocument, type Document} from 'yaml'
+import {isMap, isScalar, LineCounter, parseDocument, type Document} from 'yaml'
 
 import {JproxyError} from '../errors.js'
+import {knownKeysAt} from './json-schema.js'
+import {plainIssues} from './plain-issue.js'
 import {formatPath, formatProblem, type InventoryProblem} from './problem.js'
 import {checkRules} from './rules.js'
 import {Inventory} from './schema.js'
@@ -32,11 +34,11 @@ export function parseInventory(text: string, file: string): InventoryReport {
   }
 
   const lineOf = (path: ReadonlyArray<PropertyKey>) => lineOfPath(document, lineCounter, path)
-  const parsed = Inventory.safeParse(document.toJS({maxAliasCount: 50}) ?? {})
+  const parsed = Inventory.safeParse(document.toJS({maxAliasCount: 50}) ?? {}, {reportInput: true})
   if (!parsed.success) {
     return {
       file,
-      problems: parsed.error.issues.map((issue) => ({line: lineOf(issue.path), message: issue.message, path: formatPath(issue.path)})),
+      problems: plainIssues(parsed.error.issues, knownKeysAt).map((issue) => ({line: lineOf(issue.path), message: issue.message, path: formatPath(issue.path)})),
     }
   }
 
@@ -76,9 +78,20 @@ async function readInventoryFile(file: string): Promise<string> {
   }
 }
 
-/** The 1-based line of the deepest node on `path` that exists in the document. */
+/**
+ * The 1-based line of the deepest node on `path` that exists in the document: a mapping entry's
+ * key line (an unknown key or a bad block value is reported where its key is written).
+ */
 function lineOfPath(document: Document, lineCounter: LineCounter, path: ReadonlyArray<PropertyKey>): number | undefined {
   for (let depth = path.length; depth >= 0; depth--) {
+    const key = depth > 0 ? path[depth - 1] : undefined
+    const parent = depth > 0 ? document.getIn(path.slice(0, depth - 1) as unknown[], true) : undefined
+    if (typeof key === 'string' && isMap(parent)) {
+      const pair = parent.items.find((item) => isScalar(item.key) && String(item.key.value) === key)
+      const range = (pair?.key as {range?: [number, number, number]} | undefined)?.range
+      if (range) return lineCounter.linePos(range[0]).line
+    }
+
     const node = document.getIn(path.slice(0, depth) as unknown[], true) as {range?: [number, number, number]} | undefined
     if (node?.range) return lineCounter.linePos(node.range[0]).line
   }

@@ -31,13 +31,23 @@ export function isHostname(value: string): boolean {
   return labels.every((label) => HOSTNAME_LABEL.test(label))
 }
 
-const ipv4 = z.string().refine((v) => isIP(v) === 4, 'must be an IPv4 address')
-const ipv6 = z.string().refine((v) => isIP(v) === 6, 'must be an IPv6 address')
+/*
+ * `.meta({pattern})` feeds only the JSON Schema editors read (schema/inventory.schema.json): a
+ * loose superset of what the refinement accepts, so an editor flags what zod would refuse,
+ * never what zod accepts. zod's own check is the refinement.
+ */
+const IP_CHARS = '^[0-9A-Za-z:.%_-]+$'
+const ipv4 = z.string().refine((v) => isIP(v) === 4, 'must be an IPv4 address').meta({pattern: '^[0-9.]+$'})
+const ipv6 = z.string().refine((v) => isIP(v) === 6, 'must be an IPv6 address').meta({pattern: IP_CHARS})
 const address = z
   .string()
   .refine((v) => isIP(v) !== 0 || isHostname(v), 'must be an IP address or a hostname')
+  .meta({pattern: IP_CHARS})
 
-const domain = z.string().refine((v) => isHostname(v) && v.includes('.'), 'must be a fully qualified domain name')
+const domain = z
+  .string()
+  .refine((v) => isHostname(v) && v.includes('.'), 'must be a fully qualified domain name')
+  .meta({pattern: '^[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+\\.?$'})
 
 const port = z.number().int('must be a whole number').min(1, 'must be 1..65535').max(65_535, 'must be 1..65535')
 
@@ -72,6 +82,7 @@ const command = z.array(commandWord).min(1, 'must name a program')
 
 const duration = z
   .union([z.string(), z.number()])
+  .meta({maximum: 2_147_483_647, minimum: 1, multipleOf: 1, pattern: '^\\d+(ms|s|m|h|d)$'})
   .transform((v, ctx) => {
     const ms = parseDuration(v)
     if (ms === undefined) {
@@ -139,6 +150,7 @@ const health = z.strictObject({
 /** A DNS server by address, port 53 unless given: `10.0.0.53`, `10.0.0.53:5353`, `2001:db8::53`, `[2001:db8::53]:5353`. */
 export const resolverAddress = z
   .string()
+  .meta({pattern: '^(\\[[0-9A-Za-z:.%_-]+\\](:\\d{1,5})?|[0-9A-Za-z:.%_-]+)$'})
   .transform((value, context) => {
     const parsed = parseIpPort(value)
     if (!parsed) {
@@ -255,6 +267,7 @@ const haproxyTarget = z.strictObject({
   logTarget: z
     .string()
     .refine((v) => (v.startsWith('/') && SAFE_PATH_CHARS.test(v)) || isHostPort(v), 'must be an absolute socket path or address:port')
+    .meta({pattern: '^(/[^\\s"\'`#{};\\\\\\u0000-\\u001F\\u007F]*|\\[[0-9A-Fa-f:.]+\\]:\\d{1,5}|[A-Za-z0-9.-]+:\\d{1,5})$'})
     .default('/dev/log'),
   socket: absolutePath.default('/run/haproxy/admin.sock'),
   snippets: haproxySnippets.prefault({}),

@@ -4,6 +4,7 @@ import {join} from 'node:path'
 
 import {JproxyError} from '../errors.js'
 import {type CheckMessage, runChecker} from '../haproxy/check.js'
+import {effectiveInventory} from '../inventory/effective.js'
 import {readInventoryReport} from '../inventory/load.js'
 import type {Inventory} from '../inventory/schema.js'
 import type {InventoryProblem} from '../inventory/problem.js'
@@ -15,6 +16,8 @@ import {renderTarget, TARGETS, type TargetName} from './targets.js'
 
 /** The outcome of `jproxy validate config`. */
 export interface ConfigReport {
+  /** With `effective`: the inventory with every default filled in, as it would be written. */
+  effective?: Record<string, unknown>
   file: string
   /** `haproxy -c` on the rendered haproxy.cfg (snippets included), when it ran. */
   haproxyCheck?: {command: string[]; messages: CheckMessage[]; ok: boolean}
@@ -22,16 +25,20 @@ export interface ConfigReport {
   problems: InventoryProblem[]
   /** Counts of what the inventory describes, when it is valid. */
   summary?: {jvbs: number; shards: number; web: number}
-  /** Per target: null when it renders, else why it cannot. */
-  targets?: Record<TargetName, null | string>
+  /** Per target checked: null when it renders, else why it cannot. */
+  targets?: Partial<Record<TargetName, null | string>>
 }
 
 export interface ValidateConfigOptions {
+  /** Also return the inventory with every default filled in. */
+  effective?: boolean
   /**
    * Run HAProxy's own checker on the rendered haproxy.cfg. Default: when the inventory lists
    * snippets (the lines jproxy cannot vouch for); it needs the certificate files in place.
    */
   haproxyCheck?: boolean
+  /** Check only these targets (a relayd-only site need not satisfy HAProxy's key rule); default all. */
+  only?: TargetName[]
   run?: CommandRunner
 }
 
@@ -41,9 +48,10 @@ export async function validateConfig(file: string, options: ValidateConfigOption
   const {inventory, problems} = report
   if (!inventory) return {file, ok: false, problems}
 
-  const targets = {} as Record<TargetName, null | string>
+  const targets: Partial<Record<TargetName, null | string>> = {}
   let haproxyText: string | undefined
-  for (const target of Object.keys(TARGETS) as TargetName[]) {
+  const checked = options.only && options.only.length > 0 ? options.only : (Object.keys(TARGETS) as TargetName[])
+  for (const target of checked) {
     try {
       const context = await contextFor(inventory, target)
       const text = renderTarget(inventory, target, context)
@@ -59,6 +67,7 @@ export async function validateConfig(file: string, options: ValidateConfigOption
   const snippets = Object.values(inventory.targets.haproxy.snippets).some((files) => files.length > 0)
   const haproxyCheck = haproxyText !== undefined && (options.haproxyCheck ?? snippets) ? await checkHaproxy(inventory, haproxyText, options.run ?? runCommand) : undefined
   return {
+    ...(options.effective ? {effective: effectiveInventory(inventory)} : {}),
     file,
     haproxyCheck,
     ok: Object.values(targets).every((t) => t === null) && haproxyCheck?.ok !== false,

@@ -1,12 +1,7 @@
+import {type Finding, type Severity, worstSeverity} from '../findings/finding.js'
 import {NAGIOS, type NagiosState} from './nagios.js'
 
-export type Severity = 'critical' | 'ok' | 'warning'
-
-/** One check's verdict; each kind of check adds the field naming what it is about (record, file, address). */
-export interface Finding {
-  message: string
-  severity: Severity
-}
+export type {Finding, Severity} from '../findings/finding.js'
 
 const WORD: Record<Severity, NagiosState> = {critical: 'CRITICAL', ok: 'OK', warning: 'WARNING'}
 const RANK: Record<Severity, number> = {critical: 0, ok: 2, warning: 1}
@@ -14,10 +9,6 @@ const RANK: Record<Severity, number> = {critical: 0, ok: 2, warning: 1}
 /** Worst first (stable within a severity), one `SEVERITY about: message` line each. */
 export function findingLines<F extends Finding>(findings: F[], about: (finding: F) => string): string[] {
   return [...findings].sort((a, b) => RANK[a.severity] - RANK[b.severity]).map((f) => `${WORD[f.severity].padEnd(8)} ${about(f)}: ${f.message}`)
-}
-
-export function worstSeverity(findings: Finding[]): Severity {
-  return findings.some((f) => f.severity === 'critical') ? 'critical' : findings.some((f) => f.severity === 'warning') ? 'warning' : 'ok'
 }
 
 /** The worst verdict per subject as the Nagios numbers (0 ok, 1 warning, 2 critical), in first-seen order. */

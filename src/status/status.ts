@@ -25,6 +25,8 @@ export interface StatusRow {
 }
 
 export interface StatusReport {
+  /** False when the running proxy could not be asked (its rows then say `unknown`). */
+  reachable: boolean
   rows: StatusRow[]
   stateFile: string
   target: TargetName
@@ -84,7 +86,7 @@ export async function proxyStatus(options: {inventory: Inventory; run: CommandRu
               : undefined
     return {address: t.address, agree, key: t.key, ...(note ? {note} : {}), probe: probed?.state ?? 'never probed', ...(probed ? {probeSince: probed.changed} : {}), proxy, role: t.role}
   })
-  return {rows, stateFile, target, warnings}
+  return {reachable: view !== undefined, rows, stateFile, target, warnings}
 }
 
 async function haproxyView(inventory: Inventory, warnings: string[]): Promise<Map<string, string> | undefined> {

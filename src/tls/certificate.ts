@@ -1,6 +1,6 @@
 import type {X509Certificate} from 'node:crypto'
 
-import type {Finding} from '../report/findings.js'
+import type {Finding} from '../findings/finding.js'
 
 /** What a report shows of one certificate. */
 export interface CertificateSummary {

@@ -1,6 +1,6 @@
 import type {X509Certificate} from 'node:crypto'
 
-import type {Finding} from '../report/findings.js'
+import type {Finding} from '../findings/finding.js'
 import {commonName} from './certificate.js'
 
 /** Longer than any public chain; a file that loops or goes on beyond it is reported, not followed. */

@@ -1,4 +1,4 @@
-import type {Finding} from '../report/findings.js'
+import type {Finding} from '../findings/finding.js'
 import type {CertificateSummary} from './certificate.js'
 
 /** One TLS verdict, naming the file or `address:port` it is about. */

@@ -1,10 +1,11 @@
 import {expect} from 'chai'
-import {mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {stringify} from 'yaml'
+import {parse, stringify} from 'yaml'
 
 import {ExitCode} from '../../src/errors.js'
+import {parseInventory} from '../../src/inventory/load.js'
 import {fullInventory} from '../fixtures/inventories.js'
 import {runCli} from '../support/cli.js'
 
@@ -57,5 +58,41 @@ describe('jproxy validate config', () => {
     const report = JSON.parse(stdout)
     expect(report.targets.haproxy).to.equal(null)
     expect(report.targets.relayd).to.match(/^web\[\*\]\.port: /)
+  })
+
+  it('--target checks only that target: a relayd keypair inventory passes for relayd and fails for haproxy', async () => {
+    const data = fullInventory()
+    data.proxy.tls = {certificate: '/etc/ssl/meet.example.org.crt', key: '/etc/ssl/private/meet.example.org.key'}
+    const file = join(dir, 'relayd-only.yaml')
+    await writeFile(file, stringify(data))
+    const relayd = await runCli(['validate', 'config', '-i', file, '--target', 'relayd', '--json'])
+    expect(relayd.code).to.equal(0)
+    expect(JSON.parse(relayd.stdout).targets).to.deep.equal({relayd: null})
+    const all = await runCli(['validate', 'config', '-i', file, '--json'])
+    expect(all.code).to.equal(ExitCode.renderFailed)
+    expect(JSON.parse(all.stdout).targets.haproxy).to.match(/^proxy\.tls\.key: /)
+  })
+
+  it('--effective prints every default filled in, as YAML that loads back to the same inventory', async () => {
+    const {code, stdout} = await runCli(['validate', 'config', '-i', 'examples/single-host-vmm.yaml', '--effective'])
+    expect(code).to.equal(0)
+    const effective = parse(stdout)
+    expect(effective.health).to.deep.equal({fall: 3, interval: '5s', rise: 2, timeout: '2s'})
+    expect(effective.shards[0].prosody.port).to.equal(5280)
+    expect(effective.targets.haproxy.socket).to.equal('/run/haproxy/admin.sock')
+    const original = parseInventory(await readFile('examples/single-host-vmm.yaml', 'utf8'), 'a.yaml')
+    const again = parseInventory(stdout, 'b.yaml')
+    expect(again.problems).to.deep.equal([])
+    expect(again.inventory).to.deep.equal(original.inventory)
+  })
+
+  it('--effective keeps resolvers and every duration loadable (the full fixture round-trips)', async () => {
+    const file = join(dir, 'full.yaml')
+    await writeFile(file, stringify(fullInventory()))
+    const {code, stdout} = await runCli(['validate', 'config', '-i', file, '--effective', '--json'])
+    expect(code).to.equal(0)
+    const {effective} = JSON.parse(stdout)
+    expect(effective.dns.internal).to.deep.equal(['10.0.0.53:53', '[2001:db8::53]:5353'])
+    expect(parseInventory(stringify(effective), 'again.yaml').inventory).to.deep.equal(parseInventory(stringify(fullInventory()), 'x.yaml').inventory)
   })
 })

@@ -1,11 +1,23 @@
+import {Ajv2020} from 'ajv/dist/2020.js'
 import {expect} from 'chai'
 import {readFile} from 'node:fs/promises'
-import {stringify} from 'yaml'
+import {parse, stringify} from 'yaml'
 import {z} from 'zod'
 
+import {paperAnswers, starterInventory} from '../../src/init/starter.js'
+import {DESCRIPTIONS, inventoryJsonSchema, JSON_SCHEMA_FILE, nodeAt} from '../../src/inventory/json-schema.js'
 import {parseInventory} from '../../src/inventory/load.js'
 import {Inventory} from '../../src/inventory/schema.js'
-import {fullInventory, getPath, setPath, smallInventory} from '../fixtures/inventories.js'
+import {fullInventory, getPath, INVENTORY_VARIANTS, setPath, smallInventory} from '../fixtures/inventories.js'
+
+let compiled: ReturnType<Ajv2020['compile']> | undefined
+
+/** The shipped JSON Schema (written by `npm run build`) as an editor's validator sees it; compiled once. */
+async function shippedSchemaValidator() {
+  const schema = JSON.parse(await readFile(JSON_SCHEMA_FILE, 'utf8'))
+  compiled ??= new Ajv2020({allErrors: true, allowUnionTypes: true, strict: true}).compile(schema)
+  return compiled
+}
 
 /** Every path whose input is a string, read off the schema itself, so a new field is covered at once. */
 function stringFieldPaths(): string[] {
@@ -71,15 +83,75 @@ describe('inventory schema', () => {
 
   for (const path of stringFieldPaths()) {
     for (const [label, value] of Object.entries(HOSTILE)) {
-      it(`rejects ${label} in ${path}, naming the field`, () => {
+      it(`rejects ${label} in ${path}, naming the field, and so does the JSON Schema`, async () => {
         const data = fullInventory()
         setPath(data, path, value)
         const report = parseInventory(stringify(data), 'hostile.yaml')
         expect(report.inventory).to.equal(undefined)
         expect(report.problems.map((p) => p.path)).to.include(path)
+        const validate = await shippedSchemaValidator()
+        expect(validate(data), `JSON Schema accepted ${label} in ${path}`).to.equal(false)
+        const pointer = `/${path.replaceAll(/\[(\d+)\]/g, '.$1').replaceAll('.', '/')}`
+        expect(validate.errors!.map((e) => e.instancePath)).to.include(pointer)
       })
     }
   }
+
+  describe('the shipped JSON Schema', () => {
+    it('describes fields for editors, and every described path is a field of the schema', async () => {
+      const schema = JSON.parse(await readFile(JSON_SCHEMA_FILE, 'utf8'))
+      for (const [path, description] of Object.entries(DESCRIPTIONS)) expect(nodeAt(schema, path.split('.'))?.description, path).to.equal(description)
+    })
+
+    it('is the one the zod schema gives today (npm run build writes it)', async () => {
+      expect(JSON.parse(await readFile(JSON_SCHEMA_FILE, 'utf8'))).to.deep.equal(inventoryJsonSchema())
+    })
+
+    it('accepts every inventory zod accepts: the examples, the fixtures, their variants and init\'s starters', async () => {
+      const validate = await shippedSchemaValidator()
+      const cases: Record<string, unknown> = {full: fullInventory(), small: smallInventory()}
+      for (const file of ['examples/single-host-vmm.yaml', 'examples/two-shards.yaml']) cases[file] = parse(await readFile(file, 'utf8'))
+      for (const [label, change] of Object.entries(INVENTORY_VARIANTS)) {
+        const data = smallInventory()
+        change(data)
+        cases[label] = data
+      }
+
+      const starter = {domain: 'meet.example.org', jvb: {address: '10.0.0.21'}, listen: '192.0.2.10', prosody: {address: '10.0.0.10', port: 5281}, web: {address: '10.0.0.2'}}
+      cases['init haproxy'] = parse(starterInventory({...starter, target: 'haproxy'}, '/s.json'))
+      cases['init relayd'] = parse(starterInventory({...starter, target: 'relayd'}, '/s.json'))
+      cases['init --from-paper'] = parse(starterInventory(paperAnswers('meet.example.org', '203.0.113.10'), '/s.json', true))
+      for (const [label, data] of Object.entries(cases)) {
+        expect(Inventory.safeParse(data).success, `zod: ${label}`).to.equal(true)
+        expect(validate(data), `JSON Schema: ${label}: ${JSON.stringify(validate.errors)}`).to.equal(true)
+      }
+    })
+
+    it('refuses what zod refuses for its type, range, unknown keys and missing fields', async () => {
+      const validate = await shippedSchemaValidator()
+      const changes: Record<string, (data: Record<string, any>) => void> = {
+        'a duration that is not one': (d) => (d.health = {interval: '5 seconds'}),
+        'a missing domain': (d) => delete d.domain,
+        'a missing prosody': (d) => delete d.shards[0].prosody,
+        'a number as a name': (d) => (d.web[0].name = 7),
+        'a port out of range': (d) => (d.web[0].port = 70_000),
+        'a relative path': (d) => (d.proxy.tls.certificate = 'meet.pem'),
+        'a string as a port': (d) => (d.shards[0].prosody.port = '5280'),
+        'a whole number that is a fraction': (d) => (d.health = {rise: 1.5}),
+        'an unknown key at the top': (d) => (d.helth = {}),
+        'an unknown key in a list item': (d) => (d.shards[0].jvbs[0].colibri = 9090),
+        'an unknown syslog facility': (d) => (d.targets = {haproxy: {logFacility: 'kern'}}),
+        'no shard': (d) => (d.shards = []),
+        'no web node': (d) => (d.web = []),
+      }
+      for (const [label, change] of Object.entries(changes)) {
+        const data = smallInventory()
+        change(data)
+        expect(Inventory.safeParse(data).success, `zod: ${label}`).to.equal(false)
+        expect(validate(data), `JSON Schema: ${label}`).to.equal(false)
+      }
+    })
+  })
 
   it('rejects relative paths, ports out of range and unknown keys', () => {
     const data = fullInventory()
@@ -92,7 +164,32 @@ describe('inventory schema', () => {
     expect(byPath['proxy.tls.certificate']).to.equal('must be an absolute path')
     expect(byPath['shards[0].prosody.port']).to.equal('must be 1..65535')
     expect(byPath['shards[1].jvbs[0].colibriPort']).to.equal('must be 1..65535')
-    expect(byPath['web[0]']).to.match(/weight/)
+    expect(byPath['web[0].weight']).to.equal('unknown key `weight`; known keys here: address, name, port')
+  })
+
+  it('reports an unknown key at its own line, with the known key it is closest to', () => {
+    const text = ['domain: meet.example.org', 'proxy:', '  listen:', '    ipv4: 192.0.2.1', '    httpsPrt: 443', '  tls: {certificate: /a.pem, key: /a.pem}', 'web:', '  - {name: web1, address: 10.0.0.2}', 'shards:', '  - name: s1', '    prosody: {address: 10.0.0.3}', 'helth:', '  interval: 5s'].join('\n')
+    const {problems} = parseInventory(text, 'keys.yaml')
+    expect(problems).to.deep.include({line: 5, message: 'unknown key `httpsPrt`; did you mean `httpsPort`?', path: 'proxy.listen.httpsPrt'})
+    expect(problems).to.deep.include({line: 12, message: 'unknown key `helth`; did you mean `health`?', path: 'helth'})
+  })
+
+  it('says in plain words what a wrong type or a missing field should be', () => {
+    const data = smallInventory()
+    data.web[0].port = '80'
+    data.health = {interval: true, rise: 1.5}
+    data.shards[0].jvbs = 'jvb1'
+    delete data.shards[0].prosody
+    data.targets = {haproxy: {logFacility: 'locl0'}}
+    const byPath = Object.fromEntries(parseInventory(stringify(data), 'types.yaml').problems.map((p) => [p.path, p.message]))
+    expect(byPath).to.deep.equal({
+      'health.interval': 'must be a duration such as "500ms", "5s", "2m" or "1h" (or a number of milliseconds), not true',
+      'health.rise': 'must be a whole number, not the fraction 1.5',
+      'shards[0].jvbs': 'must be a list (lines starting with "- "), not the text "jvb1"',
+      'shards[0].prosody': 'is missing: expected a mapping of keys to values',
+      'targets.haproxy.logFacility': 'must be one of daemon, local0, local1, local2, local3, local4, local5, local6, local7, user, not the text "locl0"; did you mean `local0`?',
+      'web[0].port': 'must be a number, not the text "80"',
+    })
   })
 
   it('rejects addresses that are neither IP literals nor hostnames', () => {

@@ -18,7 +18,16 @@ export default class LintRelayd extends JproxyCommand {
     file: Args.string({description: 'relayd.conf to check; `-` reads stdin (default: the inventory\'s relayd output path)'}),
   }
 
-  static override description = `Checks a relayd.conf against relayd's own grammar and load-time rules (parse.y of OpenBSD 7.6), printing \`FILE:LINE: message\` in relayd's wording, plus what relayd -n misses (more than 32 hosts in a relay table, rule tables a relay does not forward to) and the Jitsi rules: websocket routes need \`http websockets\`, \`mode hash\` needs a fixed key, one listen address family per hashed relay, no \`Connection: close\`, colibri routes name one server-id, and (with --check-files) the TLS keypair files exist. Jitsi rules warn; --strict makes them errors. When relayd is on PATH, \`relayd -n -f FILE\` runs too and its findings are listed with rule "relayd -n". Exits 6 when anything is an error.`
+  static override description = `Checks a relayd.conf against relayd's own grammar and load-time rules (parse.y of OpenBSD 7.6),
+printing \`FILE:LINE: message\` in relayd's wording, plus what relayd -n misses (more than 32
+hosts in a relay table, rule tables a relay does not forward to) and the Jitsi rules: websocket
+routes need \`http websockets\`, \`mode hash\` needs a fixed key, one listen address family per
+hashed relay, no \`Connection: close\`, colibri routes name one server-id, and (with
+--check-files) the TLS keypair files exist. Jitsi rules warn; --strict makes them errors. When
+relayd is on PATH, \`relayd -n -f FILE\` runs too and its findings are listed with rule "relayd
+-n". Exits 6 when anything is an error.
+
+More: docs/lint-relayd.md (in the package and the repository).`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> /etc/relayd.conf',

@@ -10,7 +10,18 @@ import {runCommand} from '../../system/command.js'
 export default class AddJvb extends JproxyCommand {
   static override args = bridgeIdArg
 
-  static override description = `Adds the bridge to the inventory in place (comments, blank lines and order kept; the new entry goes after the shard's last bridge), checks the result, and probes the bridge (refused when it is down, unless --force). Then, on HAProxy, adds it to the running proxy without a reload (\`add server\` in be_colibri with its health checks, and its id in the colibri allow-list) and installs the re-rendered haproxy.cfg so the next reload keeps it, verified through \`show servers state\` and a request through the proxy. On relayd, which cannot add hosts at run time, the change goes through \`jproxy apply\` and its session guard, and the output says how many sessions the reload cut. If the proxy side fails, the inventory is put back. Prints the jvb.conf the new bridge needs (its server-id, websockets domain = the public name, a unique MUC nickname) and the pf rule for its media port.`
+  static override description = `Adds the bridge to the inventory in place (comments, blank lines and order kept; the new entry
+goes after the shard's last bridge), checks the result, and probes the bridge (refused when it
+is down, unless --force). Then, on HAProxy, adds it to the running proxy without a reload (\`add
+server\` in be_colibri with its health checks, and its id in the colibri allow-list) and
+installs the re-rendered haproxy.cfg so the next reload keeps it, verified through \`show
+servers state\` and a request through the proxy. On relayd, which cannot add hosts at run time,
+the change goes through \`jproxy apply\` and its session guard, and the output says how many
+sessions the reload cut. If the proxy side fails, the inventory is put back. Prints the jvb.conf
+the new bridge needs (its server-id, websockets domain = the public name, a unique MUC nickname)
+and the pf rule for its media port.
+
+More: docs/scale.md (in the package and the repository).`
 
   static override examples = ['<%= config.bin %> <%= command.id %> jvb4 --address 10.10.2.24 --shard shard-eu1 --media-address 198.51.100.24']
 

@@ -12,16 +12,25 @@ const {inventory, target} = scaleFlags
 export default class DrainJvb extends JproxyCommand {
   static override args = bridgeIdArg
 
-  static override description = `Drains a bridge on both sides: the proxy stops choosing it for new sessions (HAProxy \`set server … state drain\`, relayd \`relayctl host disable\`) while websockets of its running conferences still reach it, and the bridge itself is put in drain mode (POST /colibri/drain/enable) so jicofo places no new conferences there. With --wait, polls GET /colibri/stats until no participants are left (exit 0) or --timeout passes (exit 11), showing the count on a terminal. --off (or \`scale undrain-jvb\`) reverses both. The inventory does not change.`
+  static override description = `Drains a bridge on both sides: the proxy stops choosing it for new sessions (HAProxy \`set
+server … state drain\`, relayd \`relayctl host disable\`) while websockets of its running
+conferences still reach it, and the bridge itself is put in drain mode (POST
+/colibri/drain/enable) so jicofo places no new conferences there. With --wait, polls GET
+/colibri/stats until no participants are left (exit 0) or --deadline passes (exit 11), showing
+the count on a terminal. --off (or \`scale undrain-jvb\`) reverses both. The inventory does not
+change.
 
-  static override examples = ['<%= config.bin %> <%= command.id %> jvb4 --wait --timeout 2h', '<%= config.bin %> <%= command.id %> jvb4 --off']
+More: docs/scale.md (in the package and the repository).`
+
+  static override examples = ['<%= config.bin %> <%= command.id %> jvb4 --wait --deadline 2h', '<%= config.bin %> <%= command.id %> jvb4 --off']
 
   static override flags = {
     interval: duration({description: 'how often --wait asks for the participant count (default 10s)'}),
     inventory,
     off: Flags.boolean({description: 'undo a drain: back in service on both sides'}),
     target,
-    timeout: duration({description: 'how long --wait waits (default 1h)'}),
+    // --timeout bounds one request everywhere else; a bound on the whole wait is a deadline.
+    deadline: duration({aliases: ['timeout'], deprecateAliases: true, description: 'how long --wait waits in all (default 1h)'}),
     wait: Flags.boolean({description: 'wait until the bridge has no participants left'}),
   }
 
@@ -34,7 +43,7 @@ export default class DrainJvb extends JproxyCommand {
 }
 
 /** The body of `drain-jvb` and `undrain-jvb`: drain (or undo it), optionally wait with progress on a terminal, present. */
-export async function drainCommand(id: string, flags: {interval?: number; inventory: string; off?: boolean; target?: 'haproxy' | 'relayd'; timeout?: number; wait?: boolean}, json: boolean): Promise<ScaleReport> {
+export async function drainCommand(id: string, flags: {interval?: number; inventory: string; off?: boolean; target?: 'haproxy' | 'relayd'; deadline?: number; wait?: boolean}, json: boolean): Promise<ScaleReport> {
   const tty = process.stderr.isTTY && !json
   const report = await drainBridge({
     file: flags.inventory,
@@ -43,7 +52,7 @@ export async function drainCommand(id: string, flags: {interval?: number; invent
     requestTimeoutMs: 5000,
     run: runCommand,
     target: defaultTarget(flags.target),
-    wait: flags.wait && !flags.off ? {intervalMs: flags.interval ?? 10_000, onProgress: tty ? (n, ms) => process.stderr.write(`\r${id}: ${n} participants after ${Math.round(ms / 1000)} s `) : undefined, timeoutMs: flags.timeout ?? 3_600_000} : undefined,
+    wait: flags.wait && !flags.off ? {intervalMs: flags.interval ?? 10_000, onProgress: tty ? (n, ms) => process.stderr.write(`\r${id}: ${n} participants after ${Math.round(ms / 1000)} s `) : undefined, timeoutMs: flags.deadline ?? 3_600_000} : undefined,
   })
   if (tty && flags.wait) process.stderr.write('\r\u001B[K')
   process.exitCode = report.exitCode

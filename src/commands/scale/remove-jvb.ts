@@ -8,7 +8,14 @@ import {runCommand} from '../../system/command.js'
 export default class RemoveJvb extends JproxyCommand {
   static override args = bridgeIdArg
 
-  static override description = `Refuses while the bridge has participants (GET /colibri/stats) or they cannot be counted, unless --force (which cuts their sessions). Then removes it from the inventory in place and from the proxy: on HAProxy at run time (maintenance, \`del server\`, its id out of the colibri allow-list; no reload) with the re-rendered haproxy.cfg installed; on relayd through \`jproxy apply\` and its session guard. If the proxy side fails, the inventory is put back. Drain it first: \`jproxy scale drain-jvb ID --wait\`.`
+  static override description = `Refuses while the bridge has participants (GET /colibri/stats) or they cannot be counted, unless
+--force (which cuts their sessions). Then removes it from the inventory in place and from the
+proxy: on HAProxy at run time (maintenance, \`del server\`, its id out of the colibri
+allow-list; no reload) with the re-rendered haproxy.cfg installed; on relayd through \`jproxy
+apply\` and its session guard. If the proxy side fails, the inventory is put back. Drain it
+first: \`jproxy scale drain-jvb ID --wait\`.
+
+More: docs/scale.md (in the package and the repository).`
 
   static override examples = ['<%= config.bin %> <%= command.id %> jvb4']
 

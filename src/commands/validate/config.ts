@@ -1,4 +1,5 @@
 import {Flags} from '@oclif/core'
+import {stringify} from 'yaml'
 
 import {inventoryFlag} from '../../cli/flags.js'
 import {JproxyCommand} from '../../cli/jproxy-command.js'
@@ -7,24 +8,46 @@ import {formatProblem} from '../../inventory/problem.js'
 import {type ConfigReport, validateConfig} from '../../render/validate-config.js'
 
 export default class ValidateConfig extends JproxyCommand {
-  static override description = `Checks the inventory against the schema (every string that could reach a config is constrained: names, addresses, absolute paths, ports) and the cross-field rules (unique names, server-ids and address:port pairs, relayd's 32 hosts per table, health timing), then renders each target to find what a target cannot express. When the inventory lists HAProxy snippets (or with --haproxy-check), the rendered haproxy.cfg goes through \`haproxy -c\`, and a message about a snippet line names the snippet's own file and line. Each problem names the file, line and field path, e.g. \`jproxy.yaml:31: shards[1].jvbs[0].address: must be an IP address or a hostname\`.`
+  static override description = `Checks the inventory against the schema (every string that could reach a config is constrained:
+names, addresses, absolute paths, ports) and the cross-field rules (unique names, server-ids and
+address:port pairs, relayd's 32 hosts per table, health timing), then renders each target to
+find what a target cannot express. When the inventory lists HAProxy snippets (or with
+--haproxy-check), the rendered haproxy.cfg goes through \`haproxy -c\`, and a message about a
+snippet line names the snippet's own file and line. Each problem names the file, line and field
+path, e.g. \`jproxy.yaml:31: shards[1].jvbs[0].address: must be an IP address or a hostname\`.
 
-  static override examples = ['<%= config.bin %> <%= command.id %> -i examples/two-shards.yaml', '<%= config.bin %> <%= command.id %> --json']
+More: docs/inventory.md (in the package and the repository).`
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> -i examples/two-shards.yaml',
+    '<%= config.bin %> <%= command.id %> --target relayd',
+    '<%= config.bin %> <%= command.id %> --effective',
+    '<%= config.bin %> <%= command.id %> --json',
+  ]
   static override flags = {
+    effective: Flags.boolean({description: 'print the inventory with every default filled in (YAML; with --json, as the "effective" field)'}),
     'haproxy-check': Flags.boolean({
       allowNo: true,
       description: 'run `haproxy -c` on the rendered haproxy.cfg (default: when the inventory lists snippets); needs the certificate files in place',
     }),
     inventory: inventoryFlag,
+    target: Flags.option({description: 'check only this target (repeatable; default: all)', multiple: true, options: ['haproxy', 'pf', 'relayd'] as const})(),
   }
   static override summary = 'Validate the inventory'
 
   async run(): Promise<ConfigReport> {
     const {flags} = await this.parse(ValidateConfig)
-    const report = await validateConfig(flags.inventory, {haproxyCheck: flags['haproxy-check']})
+    const report = await validateConfig(flags.inventory, {effective: flags.effective, haproxyCheck: flags['haproxy-check'], only: flags.target})
     const renders = Object.values(report.targets ?? {}).every((reason) => reason === null)
     if (!report.ok) process.exitCode = report.problems.length > 0 ? ExitCode.inventoryInvalid : renders ? ExitCode.checkFailed : ExitCode.renderFailed
     if (this.jsonEnabled()) return report
+    if (report.effective) {
+      // The YAML alone on stdout, so it can be piped or saved; problems go to stderr.
+      process.stdout.write(stringify(report.effective))
+      for (const problem of report.problems) this.logToStderr(formatProblem(report.file, problem))
+      for (const [target, reason] of Object.entries(report.targets ?? {})) if (reason !== null) this.logToStderr(`${report.file}: ${target}: cannot render: ${reason}`)
+      return report
+    }
 
     for (const problem of report.problems) this.log(formatProblem(report.file, problem))
     for (const [target, reason] of Object.entries(report.targets ?? {})) {

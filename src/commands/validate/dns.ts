@@ -20,7 +20,19 @@ const resolverFlag = Flags.custom<Resolver>({
 })
 
 export default class ValidateDns extends JproxyCommand {
-  static override description = `Asks the inventory's resolvers (dns.internal, dns.public; the system resolver is never used) over UDP, retrying on silence and over TCP when an answer is truncated, and classifies every lookup: answer, NODATA, NXDOMAIN, SERVFAIL, REFUSED or timeout, following CNAME chains (loops, dangling targets and chains over 8 hops reported) with their TTLs. Checks: the public name has exactly one A record, equal to proxy.listen.ipv4, and at most one AAAA, equal to proxy.listen.ipv6, on every public resolver; every backend hostname resolves on every internal resolver, the same on each; auth., internal.auth. and conference.<domain> are not in public DNS; with --srv, the videobridges published under that SRV name match the inventory. Split-horizon answers are listed side by side. Lookups are bounded: dns.concurrency names at once, the whole run by dns.deadline, and a resolver that stops answering is not asked again. Exit 6 when a check is critical.`
+  static override description = `Asks the inventory's resolvers (dns.internal, dns.public; the system resolver is never used)
+over UDP, retrying on silence and over TCP when an answer is truncated, and classifies every
+lookup: answer, NODATA, NXDOMAIN, SERVFAIL, REFUSED or timeout, following CNAME chains (loops,
+dangling targets and chains over 8 hops reported) with their TTLs. Checks: the public name has
+exactly one A record, equal to proxy.listen.ipv4, and at most one AAAA, equal to
+proxy.listen.ipv6, on every public resolver; every backend hostname resolves on every internal
+resolver, the same on each; auth., internal.auth. and conference.<domain> are not in public DNS;
+with --srv, the videobridges published under that SRV name match the inventory. Split-horizon
+answers are listed side by side. Lookups are bounded: dns.concurrency names at once, the whole
+run by dns.deadline, and a resolver that stops answering is not asked again. Exit 6 when a check
+is critical.
+
+More: docs/dns.md (in the package and the repository).`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> -i /etc/jproxy.yaml',

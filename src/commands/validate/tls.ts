@@ -22,7 +22,18 @@ const connectFlag = Flags.custom<{address: string; port?: number}>({
 })
 
 export default class ValidateTls extends JproxyCommand {
-  static override description = `Files: reads the certificate chain and key the proxy loads (HAProxy: proxy.tls.certificate, with the key in it or beside it as .key; relayd: the keypair named after the domain, /etc/ssl/NAME:PORT.crt else /etc/ssl/NAME.crt, with its key in /etc/ssl/private) and checks that the key belongs to the first certificate, the subjectAltNames cover the public name (RFC 6125: a wildcard stands for exactly one left-most label; the CN is ignored), each certificate is followed by its issuer and the chain reaches a trusted root, every certificate is within its validity (warning and critical days before the end), and the key is not readable by every user. Live: a TLS handshake with SNI = the public name on every listen address (or --connect), reporting the protocol, cipher, ALPN and presented chain, verified against the system CAs or --ca, with the same name and expiry checks. Exit 6 when a check is critical.`
+  static override description = `Files: reads the certificate chain and key the proxy loads (HAProxy: proxy.tls.certificate, with
+the key in it or beside it as .key; relayd: the keypair named after the domain,
+/etc/ssl/NAME:PORT.crt else /etc/ssl/NAME.crt, with its key in /etc/ssl/private) and checks that
+the key belongs to the first certificate, the subjectAltNames cover the public name (RFC 6125: a
+wildcard stands for exactly one left-most label; the CN is ignored), each certificate is
+followed by its issuer and the chain reaches a trusted root, every certificate is within its
+validity (warning and critical days before the end), and the key is not readable by every user.
+Live: a TLS handshake with SNI = the public name on every listen address (or --connect),
+reporting the protocol, cipher, ALPN and presented chain, verified against the system CAs or
+--ca, with the same name and expiry checks. Exit 6 when a check is critical.
+
+More: docs/tls.md (in the package and the repository).`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> -i /etc/jproxy.yaml',
@@ -32,7 +43,7 @@ export default class ValidateTls extends JproxyCommand {
   ]
 
   static override flags = {
-    ca: Flags.string({description: 'trust these CA certificates instead of the system bundle', helpValue: 'FILE'}),
+    ca: Flags.string({description: 'trust these CA certificates instead of the system bundle (or $SSL_CERT_FILE)', helpValue: 'FILE'}),
     connect: connectFlag({description: 'handshake here instead of the listen addresses (repeatable; port defaults to proxy.listen.httpsPort)', multiple: true}),
     'crit-days': Flags.integer({default: 10, description: 'critical when a certificate ends within this many days', min: 0}),
     files: Flags.boolean({allowNo: true, default: true, description: 'check the certificate and key files the proxy loads'}),
@@ -67,7 +78,8 @@ export default class ValidateTls extends JproxyCommand {
       target: defaultTarget(flags.target),
       thresholds,
       timeoutMs: flags.timeout ?? DEFAULT_TIMEOUT_MS,
-      trust: await loadTrust(flags.ca),
+      // SSL_CERT_FILE, as OpenSSL reads it: the bundle to trust when --ca is not given.
+      trust: await loadTrust(flags.ca ?? process.env.SSL_CERT_FILE),
     })
     if (flags['prom-file']) await writeTextfile(flags['prom-file'], formatTlsPrometheus(report, now))
     if (flags.format === 'nagios' && !this.jsonEnabled()) {

@@ -1,0 +1,50 @@
+import {expect} from 'chai'
+
+import {ExitCode} from '../../src/errors.js'
+import {runCli} from '../support/cli.js'
+
+describe('jproxy CLI conventions', () => {
+  it('suggests the closest command for a misspelled one, also without a terminal, and exits 2', async () => {
+    const {code, stderr} = await runCli(['valdate', 'config'])
+    expect(code).to.equal(ExitCode.usage)
+    expect(stderr).to.include('`valdate config` is not a jproxy command; did you mean `validate config`?')
+    const unknown = await runCli(['frobnicate'])
+    expect(unknown.code).to.equal(ExitCode.usage)
+    expect(unknown.stderr).to.include('`frobnicate` is not a jproxy command').and.not.include('did you mean')
+  })
+
+  it('-h prints the same help as --help', async () => {
+    const short = await runCli(['gen', 'haproxy', '-h'])
+    const long = await runCli(['gen', 'haproxy', '--help'])
+    expect(short.code).to.equal(0)
+    expect(short.stdout).to.include('USAGE').and.equal(long.stdout)
+  })
+
+  it('offers bash and zsh completion scripts', async () => {
+    for (const shell of ['bash', 'zsh']) {
+      const {code, stdout} = await runCli(['autocomplete', 'script', shell])
+      expect(code, shell).to.equal(0)
+      expect(stdout, shell).to.include('JPROXY_AC_')
+    }
+  })
+
+  it('gen --out - writes to stdout, like no --out', async () => {
+    const dash = await runCli(['gen', 'haproxy', '-i', 'examples/two-shards.yaml', '--out', '-'])
+    const none = await runCli(['gen', 'haproxy', '-i', 'examples/two-shards.yaml'])
+    expect(dash.code).to.equal(0)
+    expect(dash.stdout).to.include('backend be_web').and.equal(none.stdout)
+  })
+
+  it('--timeout bounds one request everywhere; drain-jvb\'s whole wait is --deadline, and its old --timeout still parses with a warning', async () => {
+    const help = await runCli(['scale', 'drain-jvb', '--help'])
+    expect(help.stdout).to.include('--deadline=DURATION').and.not.include('--timeout')
+    for (const command of [['probe'], ['validate', 'tls']]) {
+      expect((await runCli([...command, '--help'])).stdout, command.join(' ')).to.match(/--timeout=DURATION\s+per-/)
+    }
+
+    const old = await runCli(['scale', 'drain-jvb', 'jvb1', '--wait', '--timeout', '1s', '-i', '/nonexistent.yaml'])
+    expect(old.code).to.equal(ExitCode.inventoryUnreadable)
+    expect(old.stderr).to.match(/"--timeout" flag has been deprecated\. Use "--deadline"/)
+  })
+})
+
