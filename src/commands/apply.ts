@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core'
+import {resolve} from 'node:path'
 
 import {type ApplyReport, applyTarget, STAGES, type Stage} from '../apply/apply.js'
 import {formatApplyPrometheus} from '../apply/record.js'
@@ -47,7 +48,8 @@ export default class Apply extends JproxyCommand {
     const inventory = await loadInventory(flags.inventory)
     const target = defaultTarget(args.target)
     const tlsCa = await readCa(flags.ca)
-    const report = await applyTarget({dryRun: flags['dry-run'], force: flags.force, inventory, maxSessions: flags['max-sessions'], onStage: crashHook(), run: runCommand, target, tlsCa})
+    const checkScripts = {inventoryFile: resolve(flags.inventory), jproxy: process.argv[1], node: process.execPath}
+    const report = await applyTarget({checkScripts, dryRun: flags['dry-run'], force: flags.force, inventory, maxSessions: flags['max-sessions'], onStage: crashHook(), run: runCommand, target, tlsCa})
     if (flags['prom-file'] && report.counters) await writeTextfile(flags['prom-file'], formatApplyPrometheus(target, report.counters))
     process.exitCode = report.exitCode
     if (!this.jsonEnabled()) {
