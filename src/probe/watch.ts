@@ -20,7 +20,7 @@ export interface WatchOptions {
   /** One line per event (state change, problem): stderr, which syslog or the journal takes. */
   log: (line: string) => void
   now?: () => Date
-  onRound?: (round: WatchRound) => void
+  onRound?: (round: WatchRound) => Promise<void> | void
   /** Stop after this many rounds (bench); default: until `signal`. */
   rounds?: number
   signal: AbortSignal
@@ -70,7 +70,8 @@ export async function watchProbes(options: WatchOptions): Promise<{rounds: numbe
       const hosts = hostVerdicts(report.backends.filter((b) => b.role !== 'proxy'))
       await atomicWrite(text, formatVerdicts({expires: new Date(written.getTime() + STALE_INTERVALS * health.interval), hosts, written}))
     } catch (error) {
-      problems.push(`cannot write ${text} (${(error as Error).message}); relayd's check script falls back to probing once it is stale`)
+      // The code, not the message: the message names a random temporary file, and this is said once.
+      problems.push(`cannot write ${text} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); relayd's check script falls back to probing once it is stale`)
     }
 
     // A lasting problem is said once, and once more when it is over.
@@ -81,7 +82,7 @@ export async function watchProbes(options: WatchOptions): Promise<{rounds: numbe
 
     round++
     const durationMs = performance.now() - started
-    options.onRound?.({backends: report.backends.length, down: report.backends.filter((b) => b.state === 'down').length, durationMs, round, verdictsFile: text})
+    await options.onRound?.({backends: report.backends.length, down: report.backends.filter((b) => b.state === 'down').length, durationMs, round, verdictsFile: text})
     const wait = Math.max(0, (options.intervalMs ?? health.interval) - durationMs)
     if (wait > 0 && !options.signal.aborted && (options.rounds === undefined || round < options.rounds)) {
       await sleep(wait, undefined, {signal: options.signal}).catch(() => undefined)
