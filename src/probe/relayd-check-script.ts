@@ -29,7 +29,7 @@ const quote = (value: string) => `'${value.replaceAll("'", String.raw`'\''`)}'`
  * The check script for one role, POSIX sh (dash, mksh, OpenBSD's ksh): relayd runs it as
  * `_relayd` with the table host as its only argument and reads exit 1 as up and 0 (or being
  * killed at the table's timeout) as down (check_script.c). While the watcher's verdicts are
- * fresh it costs a `read`, a `date` and a `grep`; when they are stale it asks jproxy's fast path
+ * fresh it costs one `awk` (clock and lookup); when they are stale it asks jproxy's fast path
  * (`probe --host`), trusting only its `HOST up` line, since a Node that fails to start exits 1 too.
  */
 export function relaydCheckScript(role: RelaydCheckRole, state: string, runtime: CheckScriptRuntime): string {
@@ -38,13 +38,18 @@ export function relaydCheckScript(role: RelaydCheckRole, state: string, runtime:
 # relayd runs it as _relayd with the table host as the only argument: exit 1 = up, 0 = down.
 # The verdict is what \`jproxy probe --watch\` keeps in the state file; when that is stale
 # (older than three probe intervals: the watcher stopped), the host is probed directly.
+# awk, one process, reads the clock (POSIX: srand() returns the previous seed, the time) and
+# the verdict: exit 1 up, 0 down or unknown, 2 stale, missing or not a state file.
 state=${quote(state)}
 [ $# -eq 1 ] || exit 0
-if read -r magic version written expires <"$state" && [ "$magic" = ${VERDICTS_MAGIC} ] && [ "$version" = 1 ] &&
-	[ "$(date +%s)" -le "$expires" ]; then
-	grep -qixF -e "${role} $1 up" -- "$state" && exit 1
-	exit 0
-fi 2>/dev/null
+awk -v want="${role} $1 up" 'NR == 1 { srand(); if ($1 != "${VERDICTS_MAGIC}" || $2 != 1 || srand() > $4) exit 2; next }
+tolower($0) == tolower(want) { exit 1 }
+END { if (NR == 0) exit 2 }' "$state" 2>/dev/null
+case $? in
+1) exit 1 ;;
+2) ;;
+*) exit 0 ;;
+esac
 case $(${quote(runtime.node)} ${quote(runtime.jproxy)} probe --host "$1" --role ${role} --inventory ${quote(runtime.inventoryFile)}) in
 "$1 up") exit 1 ;;
 esac

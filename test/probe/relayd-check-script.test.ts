@@ -83,7 +83,9 @@ describe("relayd's check script (POSIX sh) reading the watcher's verdicts", func
         expect((await runShellScript(shell, jvb, ['10.0.0.22'])).code, 'missing').to.equal(CHECK_SCRIPT_EXIT.up)
         await writeFile(state, 'something else 1 2\njvb 10.0.0.22 up\n')
         expect((await runShellScript(shell, jvb, ['10.0.0.22'])).code, 'foreign').to.equal(CHECK_SCRIPT_EXIT.up)
-        expect(await fallbackCalls()).to.deep.equal(Array.from({length: 3}, () => `${BIN} probe --host 10.0.0.22 --role jvb --inventory ${join(dir, 'jproxy.yaml')}`))
+        await writeFile(state, '')
+        expect((await runShellScript(shell, jvb, ['10.0.0.22'])).code, 'empty').to.equal(CHECK_SCRIPT_EXIT.up)
+        expect(await fallbackCalls()).to.deep.equal(Array.from({length: 4}, () => `${BIN} probe --host 10.0.0.22 --role jvb --inventory ${join(dir, 'jproxy.yaml')}`))
 
         // A Node that cannot start exits 1 too: without the up line that is down.
         await writeState(-1)
