@@ -38,6 +38,15 @@ describe('gen relayd with probe.relaydChecks', () => {
     expect(lintRelaydConf(config, {file: 'relayd.conf', strict: true}).map((d) => formatDiagnostic(d))).to.deep.equal([])
   })
 
+  it('lint relayd warns about a check script that is not an absolute path (relayd runs it from /), an error with --strict', () => {
+    const config = withChecks().replaceAll('check script "/usr/local/libexec/jproxy/relayd-check-jvb"', 'check script "relayd-check-jvb"')
+    const findings = lintRelaydConf(config, {file: 'relayd.conf', strict: false}).filter((d) => d.rule === 'script-path')
+    expect(findings).to.have.length(3)
+    expect(findings[0]).to.include({severity: 'warning'})
+    expect(findings[0].message).to.equal('check script "relayd-check-jvb" is not an absolute path: relayd runs it from / (a bare name through its PATH)')
+    expect(lintRelaydConf(config, {file: 'relayd.conf', strict: true}).filter((d) => d.rule === 'script-path' && d.severity === 'error')).to.have.length(3)
+  })
+
   it('a check dir that could break out of the quotes is an error naming the field', () => {
     const data = fullInventory()
     data.probe.relaydCheckDir = '/usr/local/libexec/x" check tcp'
