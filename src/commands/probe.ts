@@ -7,10 +7,10 @@ import {loadInventory} from '../inventory/load.js'
 import {CHECK_SCRIPT_EXIT, checkHost, type HostCheck} from '../probe/check-host.js'
 import {ROLES} from '../probe/model.js'
 import {type ProbeReport, probeInventory} from '../probe/probe.js'
+import {reloadingInventory, watchProbes} from '../probe/watch.js'
 import {formatNagios} from '../report/nagios.js'
 import {formatProbeTable} from '../report/probe-table.js'
 import {formatPrometheus, writeTextfile} from '../report/prometheus.js'
-import {reloadingInventory, watchProbes} from '../probe/watch.js'
 
 export default class Probe extends JproxyCommand {
   static override description = `Probes every backend the way its role needs: web \`GET /\` (probe.webPath) expecting 2xx; prosody \`GET /http-bind\` 200 and an XMPP websocket upgrade (101); jicofo \`GET /about/health\` (200 up, 503 transitional); videobridges \`GET /about/health\` on the REST port, their drain state and (probe.jvbStats) participants, and that the colibri-ws port accepts connections; and the proxy itself, \`/http-bind\` through each listen address with the public name. Every probe is bounded (health.timeout, probe.deadline for the run, probe.concurrency at once, 64 KiB of body, no redirects followed). A state file keeps rise/fall counts between runs, so a backend goes down only after health.fall failed runs and up after health.rise good ones; each change is printed as one line on stderr. Exit 0 when every backend is up, 8 when one is down; --format nagios follows the plugin API (0/1/2/3). With --host, jproxy is a relayd \`check script\`: it probes the backends at that address and exits 1 when they are up and 0 when not, as relayd expects. With --watch it runs as a service: a probe run every health.interval, each rewriting the state file and the plain-text verdicts beside it (probe-state.txt) that relayd's check scripts read (probe.relaydChecks), state changes logged on stderr, the inventory read again when it changes; SIGTERM stops it after the round in progress.`
