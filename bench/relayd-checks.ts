@@ -31,7 +31,7 @@ const CHECK_HTTP = '/usr/lib/nagios/plugins/check_http'
 const dist = new URL('../dist/', import.meta.url)
 
 const backendsScript = fileURLToPath(new URL('support/probe-backends.ts', import.meta.url))
-const watchScript = fileURLToPath(new URL('support/watch-rounds.ts', import.meta.url))
+const watchScript = fileURLToPath(new URL('support/watch-rounds.mjs', import.meta.url))
 
 async function startBackends(count: number, silentEvery: number) {
   const child = spawn(process.execPath, ['--import', 'tsx', backendsScript, String(count), String(silentEvery)], {stdio: ['pipe', 'pipe', 'inherit']})
@@ -155,7 +155,7 @@ for (const client of ['node:http', 'undici'] as const) {
 // 4. The watcher's memory over 10,000 rounds, and its cost per round with 1,000 backends.
 function watch(config: Record<string, unknown>): Promise<Array<Record<string, number>>> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--expose-gc', '--import', 'tsx', watchScript, JSON.stringify(config)], {maxBuffer: 16 * 2 ** 20}, (error, stdout) => {
+    execFile(process.execPath, ['--expose-gc', watchScript, JSON.stringify(config)], {maxBuffer: 16 * 2 ** 20}, (error, stdout) => {
       if (error) reject(error)
       else resolve(stdout.trim().split('\n').map((line) => JSON.parse(line)))
     })

@@ -2,16 +2,18 @@
  * Child process of bench/relayd-checks.ts: runs `jproxy probe --watch`'s loop (watchProbes)
  * back to back for `rounds` rounds against the given loopback backends and prints, as JSON lines,
  * RSS and heap after a full GC at each checkpoint and the CPU time per round since the last one.
- * Run with --expose-gc.
+ * Plain JavaScript on the built dist/, so RSS is the watcher's and no TypeScript loader's.
+ * Run with --expose-gc, after npm run build.
  */
 import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {Inventory} from '../../src/inventory/schema.js'
-import {watchProbes} from '../../src/probe/watch.js'
+import {Inventory} from '../../dist/inventory/schema.js'
+import {watchProbes} from '../../dist/probe/watch.js'
 
-const {checkpoints, colibriPort, ports, rounds} = JSON.parse(process.argv[2]) as {checkpoints: number[]; colibriPort: number; ports: number[]; rounds: number}
+/** @type {{checkpoints: number[], colibriPort: number, ports: number[], rounds: number}} */
+const {checkpoints, colibriPort, ports, rounds} = JSON.parse(process.argv[2])
 const dir = await mkdtemp(join(tmpdir(), 'jproxy-bench-watch-'))
 const [web, prosody, jicofo, ...jvbs] = ports
 const inventory = Inventory.parse({
@@ -30,7 +32,7 @@ const inventory = Inventory.parse({
   web: [{address: '127.0.0.1', name: 'web1', port: web}],
 })
 
-const gc = (globalThis as {gc?: () => void}).gc ?? (() => {})
+const gc = globalThis.gc ?? (() => {})
 let cpu = process.cpuUsage()
 let last = 0
 let started = performance.now()
