@@ -36,18 +36,29 @@ export function planCacheFile(inventoryFile: string, dir: string): string {
   return join(dir, `probe-plan-${createHash('sha256').update(resolve(inventoryFile)).digest('hex').slice(0, 16)}.json`)
 }
 
-let version: string | undefined
-/** jproxy's version, from its package.json (a changed jproxy may plan differently). */
-export function jproxyVersion(): string {
-  version ??= (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {version: string}).version
+let version: null | string | undefined
+/**
+ * jproxy's version, from its package.json (a changed jproxy may plan differently); null when it
+ * cannot be found (a relocated build), and then there is no cache at all rather than a stale one.
+ */
+export function jproxyVersion(): null | string {
+  if (version === undefined) {
+    try {
+      version = String((JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {version: unknown}).version)
+    } catch {
+      version = null
+    }
+  }
+
   return version
 }
 
 /** The key of the inventory file as it is now; undefined when it cannot be read. */
 export async function planCacheKey(inventoryFile: string): Promise<PlanCacheKey | undefined> {
   const info = await stat(inventoryFile, {bigint: true}).catch(() => undefined)
-  if (!info) return undefined
-  return {ino: String(info.ino), mtimeNs: String(info.mtimeNs), path: resolve(inventoryFile), size: String(info.size), version: jproxyVersion()}
+  const version = jproxyVersion()
+  if (!info || version === null) return undefined
+  return {ino: String(info.ino), mtimeNs: String(info.mtimeNs), path: resolve(inventoryFile), size: String(info.size), version}
 }
 
 const sameKey = (a: PlanCacheKey, b: PlanCacheKey) => a.ino === b.ino && a.mtimeNs === b.mtimeNs && a.path === b.path && a.size === b.size && a.version === b.version
