@@ -8,4 +8,5 @@ node --import tsx bench/probe.ts
 node --import tsx bench/validate.ts
 node --import tsx bench/apply.ts
 node --import tsx bench/tls-deploy.ts
+node --import tsx bench/relayd-checks.ts
 node --import tsx bench/start.ts

@@ -8,6 +8,7 @@ import {ExitCode, type ExitCodeName} from '../errors.js'
 import {type CheckMessage, runChecker} from '../haproxy/check.js'
 import type {Inventory} from '../inventory/schema.js'
 import {probeInventory} from '../probe/probe.js'
+import {type CheckScriptRuntime, installRelaydCheckScripts} from '../probe/relayd-check-script.js'
 import {defaultStateFile} from '../probe/state.js'
 import {relaydNativeCheck} from '../relayd/native-check.js'
 import {checkRendered} from '../render/check-rendered.js'
@@ -66,6 +67,8 @@ export interface ApplyReport {
 }
 
 export interface ApplyOptions {
+  /** relayd with probe.relaydChecks: how the installed check scripts reach jproxy when the watcher's state is stale. */
+  checkScripts?: CheckScriptRuntime
   /** Platform and snippet texts; read from the inventory's snippet files when not given. */
   context?: RenderContext
   dryRun?: boolean
@@ -164,6 +167,12 @@ async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string
     // A dry run goes on to the diff: the admin sees what would change and that the gate would refuse it.
     if (!gate.ok && !options.force && !options.dryRun) return finish('refused', `${refusal}; the live file is untouched (--force installs anyway)`, {check, gate})
     if (!gate.ok && options.force) warnings.push(`FORCED past the health gate: ${gate.problems.join('; ')}`)
+
+    // The check scripts the config names go in first (idempotent: unchanged ones are left alone).
+    if (target === 'relayd' && inventory.probe.relaydChecks && options.checkScripts && !options.dryRun) {
+      const installed = await installRelaydCheckScripts(inventory, options.checkScripts)
+      if (installed.length > 0) warnings.push(`installed relayd check script(s): ${installed.join(', ')}`)
+    }
 
     // 4. Diff against the live file. A run that died after installing left `pending`: prove that config now.
     await stage('diff')

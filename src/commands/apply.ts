@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core'
+import {resolve} from 'node:path'
 
 import {type ApplyReport, applyTarget, STAGES, type Stage} from '../apply/apply.js'
 import {inventoryFlag, promFileFlag, readCa, targetFlag, targetFromArgs} from '../cli/flags.js'
@@ -67,6 +68,7 @@ More: docs/apply.md (in the package and the repository).`
     const target = targetFromArgs(flags.target, args.target, (m) => this.warn(m))
     const tlsCa = await readCa(flags.ca)
     const report = await applyTarget({
+      checkScripts: {inventoryFile: resolve(flags.inventory), jproxy: process.argv[1], node: process.execPath},
       dryRun: flags['dry-run'],
       force: flags.force,
       inventory,

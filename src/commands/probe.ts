@@ -7,6 +7,7 @@ import {loadInventory} from '../inventory/load.js'
 import {CHECK_SCRIPT_EXIT, checkHost, type HostCheck} from '../probe/check-host.js'
 import {ROLES} from '../probe/model.js'
 import {type ProbeReport, probeInventory} from '../probe/probe.js'
+import {reloadingInventory, watchProbes} from '../probe/watch.js'
 import {formatNagios} from '../report/nagios.js'
 import {formatProbeTable} from '../report/probe-table.js'
 import {formatPrometheus, writeTextfile} from '../report/prometheus.js'
@@ -23,9 +24,12 @@ goes down only after health.fall failed runs and up after health.rise good ones;
 printed as one line on stderr. Exit 0 when every backend is up, 8 when one is down; --format
 nagios follows the plugin API (0/1/2/3). With --host, jproxy is a relayd \`check script\`: it
 probes the backends at that address and exits 1 when they are up and 0 when not, as relayd
-expects.
+expects. With --watch it runs as a service: a probe run every health.interval, each rewriting
+the state file and the plain-text verdicts beside it (probe-state.txt) that relayd's check
+scripts read (probe.relaydChecks), state changes logged on stderr, the inventory read again
+when it changes; SIGTERM stops it after the round in progress.
 
-More: docs/probing.md (in the package and the repository).`
+More: docs/probing.md and docs/relayd-checks.md (in the package and the repository).`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
@@ -33,6 +37,7 @@ More: docs/probing.md (in the package and the repository).`
     '<%= config.bin %> <%= command.id %> --quiet --prom-file /var/lib/node_exporter/jproxy.prom',
     '<%= config.bin %> <%= command.id %> --format nagios',
     '<%= config.bin %> <%= command.id %> --role jvb --host 10.0.1.21; echo $?   # relayd check script: 1 up, 0 down',
+    '<%= config.bin %> <%= command.id %> --watch --inventory /etc/jproxy.yaml   # the service relayd\'s check scripts read',
   ]
 
   static override flags = {
@@ -50,6 +55,10 @@ More: docs/probing.md (in the package and the repository).`
     state: Flags.boolean({allowNo: true, default: true, description: 'damp verdicts with the rise/fall state file'}),
     'state-file': Flags.string({description: 'rise/fall state file (default: probe.stateFile)', helpValue: 'PATH'}),
     timeout: duration({description: 'per-backend probe timeout (default: health.timeout)'}),
+    watch: Flags.boolean({
+      description: 'keep probing every health.interval as a service, rewriting the state files each round',
+      exclusive: ['host', 'format', 'prom-file', 'id', 'role', 'shard', 'concurrency', 'deadline', 'timeout'],
+    }),
   }
 
   static override summary = 'Health-probe every backend, by role'
@@ -65,13 +74,16 @@ More: docs/probing.md (in the package and the repository).`
     return super.catch(error)
   }
 
-  async run(): Promise<HostCheck | ProbeReport> {
+  async run(): Promise<HostCheck | ProbeReport | {rounds: number}> {
     const {flags} = await this.parse(Probe)
+    if (flags.watch) return this.watch(flags.inventory, flags['state-file'])
     const inventory = await loadInventory(flags.inventory)
 
     if (flags.host !== undefined) {
       const check = await checkHost({host: flags.host, inventory, roles: flags.role, timeoutMs: flags.timeout})
       process.exitCode = check.up ? CHECK_SCRIPT_EXIT.up : CHECK_SCRIPT_EXIT.down
+      // `HOST up` on stdout: the check script trusts that line, not exit 1 alone (a Node failing to start exits 1).
+      if (!this.jsonEnabled() && check.up) process.stdout.write(`${flags.host} up\n`)
       if (!this.jsonEnabled() && !check.up) this.logToStderr(`jproxy: ${flags.host} down: ${check.why}`)
       return check
     }
@@ -103,6 +115,22 @@ More: docs/probing.md (in the package and the repository).`
     if (!this.jsonEnabled() && !flags.quiet) process.stdout.write(formatProbeTable(report))
     if (report.backends.some((b) => b.state === 'down')) process.exitCode = ExitCode.backendsDown
     return report
+  }
+
+  private async watch(inventoryFile: string, stateFile?: string): Promise<{rounds: number}> {
+    const log = (line: string) => this.logToStderr(line)
+    const inventory = reloadingInventory(inventoryFile, loadInventory, log)
+    await inventory() // an inventory that does not load stops the service at once, with its problems
+    const stop = new AbortController()
+    const onSignal = () => stop.abort()
+    process.once('SIGTERM', onSignal).once('SIGINT', onSignal)
+    log(`jproxy: watching the backends of ${inventoryFile}`)
+    try {
+      return await watchProbes({inventory, log, signal: stop.signal, stateFile})
+    } finally {
+      process.off('SIGTERM', onSignal).off('SIGINT', onSignal)
+      log('jproxy: watcher stopped')
+    }
   }
 }
 

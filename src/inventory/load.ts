@@ -2,14 +2,15 @@ import {readFile} from 'node:fs/promises'
 import {isMap, isScalar, LineCounter, parseDocument, type Document} from 'yaml'
 
 import {JproxyError} from '../errors.js'
+import {probePlan} from '../probe/plan.js'
+import {planCacheKey, writePlanCache} from '../probe/plan-cache.js'
 import {knownKeysAt} from './json-schema.js'
 import {plainIssues} from './plain-issue.js'
 import {formatPath, formatProblem, type InventoryProblem} from './problem.js'
 import {checkRules} from './rules.js'
 import {Inventory} from './schema.js'
 
-/** Where the inventory is looked for when neither `--inventory` nor `JPROXY_INVENTORY` names one. */
-export const DEFAULT_INVENTORY = './jproxy.yaml'
+export {DEFAULT_INVENTORY} from './default-path.js'
 
 /** The outcome of reading one inventory text: the inventory when valid, else every problem found. */
 export interface InventoryReport {
@@ -53,9 +54,14 @@ export async function loadInventory(file: string): Promise<Inventory> {
 
 /** loadInventory, keeping the file's text too: what an in-place edit splices. */
 export async function loadInventoryText(file: string): Promise<{inventory: Inventory; text: string}> {
+  const cacheKey = await planCacheKey(file) // before reading: an edit in between makes the cache a miss
   const text = await readInventoryFile(file)
   const report = parseInventory(text, file)
-  if (report.inventory) return {inventory: report.inventory, text}
+  if (report.inventory) {
+    if (cacheKey) await writePlanCache(cacheKey, probePlan(report.inventory))
+    return {inventory: report.inventory, text}
+  }
+
   throw invalidInventory(file, report.problems, 'invalid inventory')
 }
 

@@ -189,6 +189,13 @@ const probe = z.strictObject({
   jvbStats: z.boolean().default(false),
   /** Probe the proxy end to end: `/http-bind` through each listen address with the public name. */
   proxy: z.boolean().default(true),
+  /**
+   * relayd checks prosody, jicofo and the JVBs with `check script` (role-aware: BOSH + websocket,
+   * jicofo's 503, JVB health on the REST port) reading what `jproxy probe --watch` keeps in the state file.
+   */
+  relaydChecks: z.boolean().default(false),
+  /** Where `jproxy apply` installs the check scripts (`relayd-check-prosody`, `-jicofo`, `-jvb`). */
+  relaydCheckDir: absolutePath.default('/usr/local/libexec/jproxy'),
   /** Where rise/fall counts survive between runs (default /var/db/jproxy on OpenBSD, /var/lib/jproxy elsewhere). */
   stateFile: absolutePath.optional(),
   webPath: urlPath.default('/'),

@@ -2,7 +2,7 @@ import type {Dispatcher} from 'undici'
 
 import type {Inventory} from '../inventory/schema.js'
 import type {ProbeResult, Role} from './model.js'
-import {planProbes} from './plan.js'
+import {filterTargets, type ProbePlan, probePlan} from './plan.js'
 import {runProbes} from './run.js'
 
 /**
@@ -13,8 +13,8 @@ import {runProbes} from './run.js'
 export const CHECK_SCRIPT_EXIT = {down: 0, up: 1} as const
 
 /**
- * Part of relayd's timeout left for probing; the rest covers process start-up (about 0.5 s on
- * Node 20, bench/probe.ts), since relayd kills the script at the timeout and reads that as down.
+ * Part of relayd's timeout left for probing; the rest covers process start-up (bench/probe.ts),
+ * since relayd kills the script at the timeout and reads that as down.
  */
 const SHARE_OF_TIMEOUT = 0.5
 
@@ -24,27 +24,39 @@ export interface HostCheck {
   why: string
 }
 
+export interface HostCheckOptions {
+  dispatchers?: {http: Dispatcher; https: Dispatcher}
+  host: string
+  roles?: Role[]
+  timeoutMs?: number
+}
+
 /**
  * Probes every backend of the inventory at `host` (narrowed by `roles`) without damping: relayd
  * counts retries itself. Up only when at least one backend matched and all of them are up.
  */
-export async function checkHost(options: {dispatchers?: {http: Dispatcher; https: Dispatcher}; host: string; inventory: Inventory; roles?: Role[]; timeoutMs?: number}): Promise<HostCheck> {
-  const {inventory} = options
-  const targets = planProbes(inventory, {host: options.host, roles: options.roles})
+export async function checkHost(options: HostCheckOptions & {inventory: Inventory}): Promise<HostCheck> {
+  return checkPlannedHost({...options, plan: probePlan(options.inventory)})
+}
+
+/** checkHost on a probe plan (the plan cache's, for the fast path). */
+export async function checkPlannedHost(options: HostCheckOptions & {plan: ProbePlan}): Promise<HostCheck> {
+  const {plan} = options
+  const targets = filterTargets(plan.targets, {host: options.host, roles: options.roles})
   if (targets.length === 0) {
     const roles = options.roles && options.roles.length > 0 ? `${options.roles.join('/')} ` : ''
     return {results: [], up: false, why: `no ${roles}backend at ${options.host} in the inventory`}
   }
 
-  const timeoutMs = options.timeoutMs ?? Math.max(100, Math.floor(inventory.health.timeout * SHARE_OF_TIMEOUT))
+  const timeoutMs = options.timeoutMs ?? Math.max(100, Math.floor(plan.timeoutMs * SHARE_OF_TIMEOUT))
   const results = await runProbes(targets, {
     concurrency: targets.length,
     deadlineMs: timeoutMs + 50,
     dispatchers: options.dispatchers,
-    domain: inventory.domain,
+    domain: plan.domain,
     jvbStats: false,
     timeoutMs,
-    webPath: inventory.probe.webPath,
+    webPath: plan.webPath,
   })
   const up = results.every((r) => r.health === 'up')
   return {results, up, why: results.map((r) => `${r.key} ${r.health}: ${r.reason}`).join('; ')}

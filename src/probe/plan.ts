@@ -37,6 +37,28 @@ export function planProbes(inventory: Inventory, filter: ProbeFilter = {}): Prob
     }
   }
 
+  return filterTargets(targets, filter)
+}
+
+/**
+ * What probing needs of the inventory, and nothing else: `probe --host` (relayd's check script)
+ * reads this from the plan cache instead of loading the inventory with yaml and zod.
+ */
+export interface ProbePlan {
+  domain: string
+  /** Every backend, unfiltered. */
+  targets: ProbeTarget[]
+  /** health.timeout */
+  timeoutMs: number
+  webPath: string
+}
+
+export function probePlan(inventory: Inventory): ProbePlan {
+  return {domain: inventory.domain, targets: planProbes(inventory), timeoutMs: inventory.health.timeout, webPath: inventory.probe.webPath}
+}
+
+/** The plan's targets narrowed by `filter`, as planProbes narrows. */
+export function filterTargets(targets: ProbeTarget[], filter: ProbeFilter): ProbeTarget[] {
   const has = <T>(list: T[] | undefined, value: T | undefined) => !list || list.length === 0 || (value !== undefined && list.includes(value))
   return targets.filter(
     (t) =>

@@ -1,6 +1,7 @@
-import {Agent, type Dispatcher} from 'undici'
+import type {Dispatcher} from 'undici'
 
 import type {ProbeResult, ProbeTarget} from './model.js'
+import {nodeDispatcher} from './node-dispatcher.js'
 import {type ProbeContext, probeTarget} from './roles.js'
 import {mapLimit} from '../system/map-limit.js'
 import {RunDeadline} from '../system/run-deadline.js'
@@ -12,7 +13,7 @@ export interface RunOptions {
   concurrency: number
   /** The whole run ends by then: probes still running are cut, probes not started are skipped. */
   deadlineMs: number
-  /** Injected dispatchers (tests); by default the run makes its own and closes them after. */
+  /** Injected dispatchers (tests); by default the run makes its own over node:http and closes them after. */
   dispatchers?: {http: Dispatcher; https: Dispatcher}
   domain: string
   jvbStats: boolean
@@ -31,8 +32,8 @@ export async function runProbes(targets: ProbeTarget[], options: RunOptions): Pr
   const own = options.dispatchers
     ? undefined
     : {
-        http: new Agent({connect: {timeout: options.timeoutMs}, pipelining: 1}),
-        https: new Agent({connect: {ca: options.tlsCa, rejectUnauthorized: true, servername: options.domain, timeout: options.timeoutMs}, pipelining: 1}),
+        http: nodeDispatcher(),
+        https: nodeDispatcher({ca: options.tlsCa, servername: options.domain}),
       }
   const dispatchers = options.dispatchers ?? own!
   const deadline = new RunDeadline()

@@ -3,7 +3,7 @@ import {addressFamily} from './addresses.js'
 import type {Diagnostic, RelaydConfig} from './model.js'
 
 /** Rule ids of the Jitsi-specific checks; `--strict` turns their warnings into errors. */
-export const JITSI_RULES = ['websockets', 'hash-key', 'hash-families', 'connection-close', 'colibri-exact', 'keypair-files'] as const
+export const JITSI_RULES = ['websockets', 'hash-key', 'hash-families', 'connection-close', 'colibri-exact', 'keypair-files', 'script-path'] as const
 
 const WEBSOCKET_PATH = /xmpp-websocket|colibri-ws|colibri-relay-ws/
 const COLIBRI_PATH = /^\/colibri(?:-relay)?-ws\//
@@ -47,6 +47,11 @@ export function checkJitsiRules(config: RelaydConfig, options: JitsiRuleOptions 
 
   for (const relay of config.relays) {
     for (const forward of relay.forwards) {
+      // relayd runs check scripts with execlp from `/`: a bare name is looked up in relayd's PATH, a relative one under /.
+      if (forward.script !== undefined && !forward.script.startsWith('/')) {
+        warn('script-path', `check script "${forward.script}" is not an absolute path: relayd runs it from / (a bare name through its PATH)`, forward)
+      }
+
       if (HASHED.has(forward.mode) && forward.hashKey === undefined) {
         warn('hash-key', `mode ${forward.mode} without a fixed key: relayd draws a new key at every load, so rooms change shards on reload and relayd hosts disagree`, forward)
       }

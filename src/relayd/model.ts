@@ -37,6 +37,8 @@ export interface TableForward extends Place {
   hashKey?: string
   mode: string
   port: number
+  /** `check script PATH`: the script relayd runs per host. */
+  script?: string
   table: string
   timeoutMs?: number
 }

@@ -56,6 +56,8 @@ export class RelaydParser {
   private labelSeen = false
   private readonly lexer: Lexer
   private pending?: Token
+  /** The path of the last `check script` read. */
+  private scriptPath = ''
   private tableport = 0
   private tagSeen = false
   private token!: Token
@@ -755,6 +757,7 @@ export class RelaydParser {
       if (this.isKeyword('check')) {
         this.advance()
         forward.check = this.tableCheck()
+        if (forward.check === 'script') forward.script = this.scriptPath
       } else if (this.isKeyword('port')) {
         const port = this.port()
         if (port.range) this.error('invalid port')
@@ -867,7 +870,8 @@ export class RelaydParser {
 
     if (this.isKeyword('script')) {
       this.advance()
-      if (this.expectString().length >= PATH_MAX) this.error('script path truncated')
+      this.scriptPath = this.expectString()
+      if (this.scriptPath.length >= PATH_MAX) this.error('script path truncated')
       return 'script'
     }
 

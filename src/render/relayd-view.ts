@@ -1,5 +1,6 @@
 import {JproxyError} from '../errors.js'
 import type {Inventory} from '../inventory/schema.js'
+import {type RelaydCheckRole, relaydCheckScriptPath} from '../probe/relayd-check-script.js'
 import {bareContext, type RelaydSnippetSlot, type RenderContext} from './context.js'
 
 /** Everything relayd.conf.mustache places, pre-formatted. */
@@ -47,11 +48,15 @@ export function relaydView(inventory: Inventory, context: RenderContext = bareCo
   // every relayd rendered from this inventory. One shard needs no hashing at all.
   const hashed = inventory.shards.length > 1
   const mode = hashed ? ` mode hash "jproxy:${inventory.domain}"` : ''
+  // probe.relaydChecks: the role checks relayd cannot express (BOSH + websocket, jicofo's 503,
+  // JVB health on the REST port) come from the watcher's verdicts through a check script.
+  const script = (role: RelaydCheckRole, plain: string) =>
+    inventory.probe.relaydChecks ? `check script "${relaydCheckScriptPath(inventory.probe.relaydCheckDir, role)}"` : plain
   const forwards = [
     `forward to <web> port ${webPort} check http "/" code 200`,
-    `forward to <prosody> port ${prosodyPort}${mode} check http "/http-bind" code 200`,
-    `forward to <jicofo> port ${jicofoPort}${mode} check http "/about/health" code 200`,
-    ...jvbs.map((jvb) => `forward to <${colibriTable(jvb.id)}> port ${jvb.colibriPort} check tcp`),
+    `forward to <prosody> port ${prosodyPort}${mode} ${script('prosody', 'check http "/http-bind" code 200')}`,
+    `forward to <jicofo> port ${jicofoPort}${mode} ${script('jicofo', 'check http "/about/health" code 200')}`,
+    ...jvbs.map((jvb) => `forward to <${colibriTable(jvb.id)}> port ${jvb.colibriPort} ${script('jvb', 'check tcp')}`),
   ]
 
   const v6 = proxy.listen.ipv6 !== undefined

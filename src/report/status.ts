@@ -10,5 +10,13 @@ export function formatStatus(report: StatusReport): string {
   const header = ['', 'BACKEND', 'ADDRESS', `${report.target.toUpperCase()} SAYS`, 'PROBE SAYS', 'NOTE']
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd()
-  return [line(header), ...rows.map((r) => line(r)), ...report.warnings.map((w) => `warning: ${w}`)].join('\n') + '\n'
+  return [line(header), ...rows.map((r) => line(r)), watcherLine(report), ...report.warnings.map((w) => `warning: ${w}`)].join('\n') + '\n'
+}
+
+function watcherLine({watcher}: StatusReport): string {
+  if (!watcher) return 'watcher: no verdicts yet: `jproxy probe --watch` has not run with this state file'
+  const age = `last round ${Math.round(watcher.ageMs / 1000)}s ago`
+  return watcher.stale
+    ? `watcher: NOT RUNNING (${age}, stale): relayd's check scripts probe by themselves`
+    : `watcher: running, ${age}`
 }

@@ -1,3 +1,5 @@
+import {readFile} from 'node:fs/promises'
+
 import {COLIBRI_BACKEND} from '../haproxy/colibri-runtime.js'
 import {parseShowStat} from '../haproxy/runtime.js'
 import {socketCommand} from '../haproxy/socket.js'
@@ -5,6 +7,7 @@ import type {Inventory} from '../inventory/schema.js'
 import type {ProbeTarget} from '../probe/model.js'
 import {planProbes} from '../probe/plan.js'
 import {defaultStateFile, readProbeState} from '../probe/state.js'
+import {parseVerdicts, verdictsFile} from '../probe/verdicts.js'
 import {parseRelayctlTable} from '../relayd/relayctl.js'
 import type {TargetName} from '../render/targets.js'
 import type {CommandRunner} from '../system/command.js'
@@ -31,6 +34,16 @@ export interface StatusReport {
   stateFile: string
   target: TargetName
   warnings: string[]
+  /** `jproxy probe --watch`, from its verdicts file: when its last round ended; null when it never wrote one. */
+  watcher: null | WatcherStatus
+}
+
+export interface WatcherStatus {
+  ageMs: number
+  file: string
+  /** Older than three intervals: the watcher is not running, and relayd's check scripts probe by themselves. */
+  stale: boolean
+  writtenAt: string
 }
 
 /** Where each backend lives in the rendered configs: HAProxy backend/server, relayd table name. */
@@ -60,7 +73,7 @@ function proxyUp(status: string): boolean | undefined {
  * stat` over the stats socket, or `relayctl show hosts`) beside the last probe's damped state,
  * and where they disagree. Reads only: it changes nothing.
  */
-export async function proxyStatus(options: {inventory: Inventory; run: CommandRunner; target: TargetName}): Promise<StatusReport> {
+export async function proxyStatus(options: {inventory: Inventory; now?: () => Date; run: CommandRunner; target: TargetName}): Promise<StatusReport> {
   const {inventory, target} = options
   const warnings: string[] = []
   const stateFile = inventory.probe.stateFile ?? defaultStateFile()
@@ -86,7 +99,20 @@ export async function proxyStatus(options: {inventory: Inventory; run: CommandRu
               : undefined
     return {address: t.address, agree, key: t.key, ...(note ? {note} : {}), probe: probed?.state ?? 'never probed', ...(probed ? {probeSince: probed.changed} : {}), proxy, role: t.role}
   })
-  return {reachable: view !== undefined, rows, stateFile, target, warnings}
+  return {
+    reachable: view !== undefined,
+    rows,
+    stateFile,
+    target,
+    warnings,
+    watcher: await watcherStatus(verdictsFile(stateFile), (options.now ?? (() => new Date()))()),
+  }
+}
+
+async function watcherStatus(file: string, now: Date): Promise<null | WatcherStatus> {
+  const verdicts = parseVerdicts(await readFile(file, 'utf8').catch(() => ''))
+  if (!verdicts) return null
+  return {ageMs: Math.max(0, now.getTime() - verdicts.written.getTime()), file, stale: now > verdicts.expires, writtenAt: verdicts.written.toISOString()}
 }
 
 async function haproxyView(inventory: Inventory, warnings: string[]): Promise<Map<string, string> | undefined> {

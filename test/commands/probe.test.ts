@@ -145,7 +145,8 @@ describe('jproxy probe', function () {
   describe('--host: relayd check script', () => {
     it('exits 1 when the backends at the address are up and 0 when one is down', async () => {
       const up = await probe('--host', '127.0.0.2')
-      expect([up.code, up.stdout]).to.deep.equal([CHECK_SCRIPT_EXIT.up, ''])
+      // `HOST up` on stdout is what relayd's check script trusts (a Node failing to start exits 1 too).
+      expect([up.code, up.stdout]).to.deep.equal([CHECK_SCRIPT_EXIT.up, '127.0.0.2 up\n'])
       jvb.state.health = 503
       const down = await probe('--host', '127.0.0.2')
       expect(down.code).to.equal(CHECK_SCRIPT_EXIT.down)

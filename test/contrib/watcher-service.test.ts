@@ -1,0 +1,39 @@
+import {expect} from 'chai'
+import {execFile} from 'node:child_process'
+import {readFile} from 'node:fs/promises'
+
+const UNIT = 'contrib/systemd/jproxy-probe.service'
+const RC_D = 'contrib/rc.d/jproxy_probe'
+
+function run(command: string, args: string[], debianPackage: string): Promise<{code: number; output: string}> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, {timeout: 60_000}, (error, stdout, stderr) => {
+      if ((error as NodeJS.ErrnoException | null)?.code === 'ENOENT') reject(new Error(`${command} not found: install the Debian package ${debianPackage}`))
+      else resolve({code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, output: stdout + stderr})
+    })
+  })
+}
+
+describe('the watcher service files under contrib/', function () {
+  this.timeout(60_000)
+
+  it('the systemd unit passes systemd-analyze verify without a word', async () => {
+    // verify reports bad keys and values as warnings but still exits 0: silence is the pass.
+    expect(await run('systemd-analyze', ['verify', UNIT], 'systemd')).to.deep.equal({code: 0, output: ''})
+  })
+
+  it('the systemd unit runs the watcher, restarts it on failure and keeps its state folder', async () => {
+    const unit = await readFile(UNIT, 'utf8')
+    expect(unit).to.match(/^ExecStart=\/usr\/bin\/env jproxy probe --watch$/m)
+    expect(unit).to.match(/^Restart=on-failure$/m)
+    expect(unit).to.match(/^StateDirectory=jproxy$/m)
+  })
+
+  it('the OpenBSD rc.d script is valid sh for ksh-like shells and starts the watcher in the background', async () => {
+    expect(await run('mksh', ['-n', RC_D], 'mksh')).to.deep.equal({code: 0, output: ''})
+    const script = await readFile(RC_D, 'utf8')
+    expect(script).to.match(/^daemon_flags="\S+jproxy probe --watch -i \S+"$/m)
+    expect(script).to.match(/^rc_bg=YES$/m)
+    expect(script).to.match(/^rc_cmd \$1$/m)
+  })
+})
