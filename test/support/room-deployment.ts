@@ -13,15 +13,22 @@ import {freePorts, type LoopbackBackend, type SeenRequest, startBackend} from '.
 
 export const DOMAIN = 'meet.example.org'
 
-/** One shard on loopback: a prosody that names itself (`s1-prosody`) and a jicofo whose health and counts a test sets. */
-export interface LoopbackShard {
-  jicofo: FakeJitsi
+/**
+ * One shard on loopback: a prosody that names itself (`s1-prosody`) and a jicofo, either one whose
+ * health and counts a test sets (`fake`) or one that names itself in every answer (`s1-jicofo`).
+ */
+export interface LoopbackShard<J extends FakeJitsi | LoopbackBackend = FakeJitsi | LoopbackBackend> {
+  jicofo: J
   name: string
   prosody: LoopbackBackend
 }
 
-export async function startShard(name: string, seen: SeenRequest[]): Promise<LoopbackShard> {
+export async function startShard(name: string, seen: SeenRequest[]): Promise<LoopbackShard<FakeJitsi>> {
   return {jicofo: await startFakeJitsi(), name, prosody: await startBackend(`${name}-prosody`, seen)}
+}
+
+export async function startNamedShard(name: string, seen: SeenRequest[]): Promise<LoopbackShard<LoopbackBackend>> {
+  return {jicofo: await startBackend(`${name}-jicofo`, seen), name, prosody: await startBackend(`${name}-prosody`, seen)}
 }
 
 export const shardData = (shard: LoopbackShard) => ({
