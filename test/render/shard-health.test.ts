@@ -54,17 +54,17 @@ describe('one health verdict per shard on real HAProxy: no room splits when one 
   })
 
   it('jicofo alone down, then prosody alone down: the shard is down for both backends and every room stays whole', async () => {
-    await start({fall: 1, interval: '1s', rise: 1, timeout: '500ms'})
+    await start({fall: 2, interval: '1s', rise: 1, timeout: '900ms'})
     const before = await placement()
     expect(new Set(before.values()).size).to.equal(3)
 
     await shards[0].jicofo.close()
-    await shardStatus(slot, 's1', 'DOWN', 10_000)
+    await shardStatus(slot, 's1', 'DOWN', 20_000)
     const afterJicofo = await placement()
     for (const [room, shard] of before) if (shard !== 's1') expect(afterJicofo.get(room), `${room} on healthy ${shard}`).to.equal(shard)
 
     await shards[1].prosody.close()
-    await shardStatus(slot, 's2', 'DOWN', 10_000)
+    await shardStatus(slot, 's2', 'DOWN', 20_000)
     const afterProsody = await placement()
     for (const [room, shard] of before) if (shard === 's3') expect(afterProsody.get(room), `${room} on healthy s3`).to.equal('s3')
     expect(new Set(afterProsody.values())).to.deep.equal(new Set(['s3']))
@@ -72,7 +72,7 @@ describe('one health verdict per shard on real HAProxy: no room splits when one 
 
   it('a failed connection before the shard is declared down is retried on its own shard, never redispatched: the room does not move', async () => {
     // fall 100: the dead prosody stays "up" for the whole test, as a shard does between a fault and its verdict.
-    await start({fall: 100, interval: '1s', rise: 1, timeout: '500ms'})
+    await start({fall: 100, interval: '1s', rise: 1, timeout: '900ms'})
     const before = await placement()
     const s1Rooms = [...before].filter(([, shard]) => shard === 's1').map(([room]) => room)
     expect(s1Rooms.length).to.be.greaterThan(10)
