@@ -134,7 +134,8 @@ function shardCheckLines(shard: Shard, check: string): string[] {
   const {jicofo, prosody} = shard
   let jicofoConnect: string
   if (jicofo.address.toLowerCase() === prosody.address.toLowerCase()) jicofoConnect = `http-check connect port ${jicofo.port}`
-  else if (isIP(jicofo.address) !== 0) jicofoConnect = `http-check connect addr ${jicofo.address} port ${jicofo.port}`
+  // An IPv6 literal needs brackets here: HAProxy reads the last colon as a port separator.
+  else if (isIP(jicofo.address) !== 0) jicofoConnect = `http-check connect addr ${isIP(jicofo.address) === 6 ? `[${jicofo.address}]` : jicofo.address} port ${jicofo.port}`
   else throw new JproxyError('renderFailed', `shards: ${shard.name}: jicofo.address ${jicofo.address} must be an IP address or the prosody host (HAProxy's check of a second host takes an IP)`)
   return [
     'option httpchk',

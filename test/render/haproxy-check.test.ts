@@ -84,9 +84,10 @@ describe('haproxy -c accepts every rendered haproxy.cfg without a warning', func
     await expectClean('peers', Inventory.parse(data))
   })
 
-  it('peers shared by several proxies (no localPeer: checked with -L as one of them)', async () => {
+  it('peers shared by several proxies (no localPeer: checked with -L as one of them), a jicofo on its own IPv6 address', async () => {
     const data = fullInventory()
     data.shards[0].jvbs[1].address = 'localhost'
+    data.shards[1].jicofo.address = '2001:db8::11'
     delete data.targets.haproxy.localPeer
     await expectClean('peers-shared', Inventory.parse(data))
   })

@@ -108,6 +108,8 @@ describe('haproxy view-model', () => {
     expect(view.shardChecks[0].lines).to.include('http-check connect addr 10.0.1.11 port 8888')
     expect(view.shardChecks[1].lines, 'jicofo on the prosody host: same address').to.include('http-check connect port 8888')
     expect(view.shardChecks[1].lines.at(-1)).to.equal('server shard2 10.0.2.10:5280 check inter 5s rise 2 fall 3')
+    data.shards[1].jicofo.address = '2001:db8::11'
+    expect(haproxyView(Inventory.parse(data)).shardChecks[1].lines, 'IPv6 in brackets').to.include('http-check connect addr [2001:db8::11] port 8888')
   })
 
   it('refuses a jicofo hostname of its own, which a check step cannot reach, naming the shard', () => {

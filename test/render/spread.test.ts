@@ -6,7 +6,7 @@ import {join} from 'node:path'
 
 import type {LoopbackBackend, SeenRequest} from '../support/loopback-backends.js'
 import {startBackend} from '../support/loopback-backends.js'
-import {closeAgents, countByShard, type LoopbackShard, proxySlot, roomShards, selfSigned, startNamedShard, startSlot} from '../support/room-deployment.js'
+import {closeAgents, countByShard, type LoopbackShard, type ProxySlot, proxySlot, roomShards, selfSigned, startNamedShard, startSlot} from '../support/room-deployment.js'
 
 /** 4,000 room names that look random but are the same on every run (a failure can be replayed). */
 const ROOMS = Array.from({length: 4000}, (_, i) => createHash('sha256').update(`room ${i}`).digest('hex').slice(0, 12))
@@ -36,8 +36,17 @@ describe('consistent-hash spread on real HAProxy: even shares, proxies agree, an
 
   /** Where each of the 4,000 rooms goes through a fresh proxy (at `ipv4`) serving `count` shards. */
   async function placement(count: number, ipv4 = '127.0.0.1'): Promise<Map<string, string>> {
-    const slot = await proxySlot(root, `p${count}-${ipv4}`, ipv4, {pem: await selfSigned(root), shards: shards.slice(0, count), web})
-    await startSlot(slot)
+    let slot: ProxySlot | undefined
+    // A port freePorts found may be taken by another process before HAProxy binds it: new ports, at most 3 tries.
+    for (let attempt = 1; !slot; attempt++) {
+      const candidate = await proxySlot(root, `p${count}-${ipv4}-${attempt}`, ipv4, {pem: await selfSigned(root), shards: shards.slice(0, count), web})
+      const started = await startSlot(candidate).then(() => true, (error: Error) => {
+        if (attempt >= 3 || !error.message.includes('Address already in use')) throw error
+        return false
+      })
+      if (started) slot = candidate
+    }
+
     try {
       return await roomShards(slot, ROOMS)
     } finally {
