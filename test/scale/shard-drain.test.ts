@@ -1,4 +1,5 @@
 import {expect} from 'chai'
+import {execFile} from 'node:child_process'
 import {mkdtemp, readFile, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -8,7 +9,7 @@ import {shardServerState} from '../../src/haproxy/shard-runtime.js'
 import {drainShard} from '../../src/scale/shard-drain.js'
 import type {CommandRunner} from '../../src/system/command.js'
 import {runCommand} from '../../src/system/command.js'
-import {runCli} from '../support/cli.js'
+import {BIN, runCli} from '../support/cli.js'
 import type {FakeJitsi} from '../support/fake-jitsi.js'
 import {type LoopbackBackend, type SeenRequest, startBackend} from '../support/loopback-backends.js'
 import {closeAgents, type LoopbackShard, type ProxySlot, proxySlot, selfSigned, startShard, startSlot} from '../support/room-deployment.js'
@@ -110,6 +111,26 @@ describe('scale drain-shard --wait and undrain-shard: counts from jicofo, exit 1
     expect(undrained.code, undrained.stderr).to.equal(ExitCode.ok)
     expect(undrained.stdout).to.match(/^s2 back in service: takes new rooms \(/)
     expect(await shardServerState(slot.socket, 's2')).to.deep.include({admin: 0, weight: 256})
+  })
+
+  it('CLI on a terminal: --wait shows the counts as it polls, then clears the line', async () => {
+    Object.assign(shards[1].jicofo.state, {conferences: 1, participants: 3})
+    // The shard empties once the CLI has polled it twice.
+    const polls = () => shards[1].jicofo.requests.filter((r) => r === 'GET /stats').length
+    const seenBefore = polls()
+    const emptying = setInterval(() => {
+      if (polls() - seenBefore < 2) return
+      Object.assign(shards[1].jicofo.state, {conferences: 0, participants: 0})
+      clearInterval(emptying)
+    }, 20)
+    const command = [process.execPath, BIN, 'scale', 'drain-shard', 's2', '--wait', '--interval', '200ms', '--timeout', '30s', '--target', 'haproxy', '--ca', pem, '-i', slot.file].join(' ')
+    // script(1) (util-linux) runs the CLI on a pseudo-terminal, as an admin at a shell would.
+    const output = await new Promise<string>((resolve, reject) => {
+      execFile('script', ['-qec', command, '/dev/null'], {timeout: 60_000}, (error, stdout) => (error ? reject(new Error(`${error.message}\n${stdout}`)) : resolve(stdout)))
+    }).finally(() => clearInterval(emptying))
+    expect(output).to.match(/\rs2: 1 conferences, 3 participants after \d+ s /)
+    expect(output).to.match(/\rs2: 0 conferences, 0 participants after \d+ s \r\u001B\[K/)
+    expect(output).to.match(/s2 drained: no conferences left after \d+ s/)
   })
 })
 
