@@ -130,7 +130,7 @@ function validated(text: string): Inventory {
  * Records a shard's drain: `state: drain` as the shard's last key (or in place of an existing
  * `state:`); `ready` removes the line again, so a drain and an undrain give back the original file.
  */
-export function setShardState(text: string, name: string, state: 'drain' | 'ready'): {inventory: Inventory; text: string} {
+export function editShardState(text: string, name: string, state: 'drain' | 'ready'): {inventory: Inventory; text: string} {
   const {shards} = shardsOf(text)
   const shard = shards.items.find((s) => nameOf(s) === name)
   if (!isMap(shard)) throw new JproxyError('usage', `no shard named "${name}" (${shards.items.map((s) => nameOf(s)).join(', ')})`)

@@ -1,7 +1,7 @@
 import {atomicWrite} from '../apply/atomic-write.js'
 import {ExitCode, JproxyError} from '../errors.js'
 import {setShardState} from '../haproxy/shard-runtime.js'
-import {setShardState as setShardStateText} from '../inventory/edit.js'
+import {editShardState} from '../inventory/edit.js'
 import {loadInventoryText} from '../inventory/load.js'
 import type {Shard} from '../inventory/schema.js'
 import {applyEdited, type ScaleOptions, type ScaleReport} from './scale.js'
@@ -36,7 +36,7 @@ export async function drainShard(options: ShardDrainOptions): Promise<ScaleRepor
     throw new JproxyError('usage', `${shard.name} is the last shard taking new rooms; draining it would leave none`)
   }
 
-  const edited = setShardStateText(text, shard.name, state)
+  const edited = editShardState(text, shard.name, state)
   const warnings: string[] = []
   let detail: string
   if (options.target === 'haproxy') {
