@@ -25,6 +25,7 @@ import {
   shardData,
   startShard,
   startSlot,
+  waitForTable,
 } from '../support/room-deployment.js'
 
 const ADMIN_DRAIN = 0x08
@@ -57,9 +58,10 @@ describe('rooms and shards on real HAProxy: drain, undrain, add and remove keep 
   }
 
   const ca = () => readFile(pem, 'utf8')
-  const applySlot = async (slot: ProxySlot, hostname: string) => {
+  const applySlot = async (slot: ProxySlot, hostname: string, rooms: number) => {
     const report = await applyTarget({hostname, inventory: Inventory.parse(slot.data), run: runCommand, target: 'haproxy', tlsCa: await ca()})
     expect(report.exitCode, `${slot.name}: ${report.message}\n${JSON.stringify(report.check)}`).to.equal(ExitCode.ok)
+    await waitForTable(slot, rooms)
     // The old worker hands its table to the new one and then holds none: a request it still serves on a
     // keep-alive connection opened before the reload is routed by its hash alone (docs/rooms-and-shards.md).
     closeAgents()
@@ -151,6 +153,7 @@ describe('rooms and shards on real HAProxy: drain, undrain, add and remove keep 
     // The server-state file is emptied, so only the rendered file can carry the drain.
     await writeFile(a.data.targets.haproxy.stateFile, '1\n')
     await reloadSlot(a)
+    await waitForTable(a, live.length)
     closeAgents()
     expect((await shardServerState(a.socket, 's2'))!.weight).to.equal(0)
     expect(await moved(a, placed)).to.deep.equal([])
@@ -172,7 +175,7 @@ describe('rooms and shards on real HAProxy: drain, undrain, add and remove keep 
   it('add shard s4 (apply, one reload each): no live room moves on A, B or C; new rooms reach s4', async () => {
     for (const [slot, host] of [[a, 'ignored'], [b, 'proxy-b'], [c, 'ignored']] as const) {
       await inventoryFile(slot, (d) => d.shards.push(shardData(shards[3])))
-      await applySlot(slot, host)
+      await applySlot(slot, host, live.length)
     }
 
     expect(await moved(a, placed)).to.deep.equal([])
@@ -185,7 +188,7 @@ describe('rooms and shards on real HAProxy: drain, undrain, add and remove keep 
   it("remove shard s3: only s3's own rooms move; every other live room stays", async () => {
     for (const [slot, host] of [[a, 'ignored'], [b, 'proxy-b']] as const) {
       await inventoryFile(slot, (d) => (d.shards = d.shards.filter((s: {name: string}) => s.name !== 's3')))
-      await applySlot(slot, host)
+      await applySlot(slot, host, live.length)
     }
 
     const others = new Map([...placed].filter(([, shard]) => shard !== 's3'))

@@ -106,6 +106,24 @@ export async function reloadSlot(slot: ProxySlot, timeoutMs = 20_000): Promise<v
   }
 }
 
+/**
+ * Waits (bounded) until the slot's current worker holds at least `count` rooms in be_prosody's
+ * table and the number has stopped growing (three polls alike). After a reload the old worker
+ * hands its entries over within moments; a room requested before they arrive is routed by the
+ * ring alone (docs/rooms-and-shards.md).
+ */
+export async function waitForTable(slot: ProxySlot, count: number, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  const seen: number[] = []
+  for (;;) {
+    seen.push(Number(/used:(\d+)/.exec(await socketCommand(slot.socket, 'show table be_prosody').catch(() => ''))?.[1] ?? 0))
+    const last = seen.slice(-3)
+    if (last.length === 3 && last[0] >= count && last.every((n) => n === last[0])) return
+    if (Date.now() > deadline) throw new Error(`${slot.name}: table at ${seen.at(-1)} rooms, waiting for ${count} and a steady count, after ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
 const agents = new Map<string, Agent>()
 
 /** POSTs one BOSH request of `room` through the slot's proxy; resolves with the shard that answered ("s2"), or the status when none did. */
