@@ -3,7 +3,7 @@
  * or cron runs it. Prints wall time and peak RSS of `jproxy apply haproxy` when nothing changed
  * (render, haproxy -c, health probes, diff) and when every run changes the config (plus backup,
  * install, reload through the master CLI and verification), of `jproxy status`, of `scale
- * add-jvb` + `remove-jvb` at run time (no reload), and of the comment-keeping inventory edit on
+ * add-jvb` + `remove-jvb` and of `scale drain-shard` + `undrain-shard` at run time (no reload), and of the comment-keeping inventory edit on
  * an inventory of 1,000 bridges.
  * Run: npm run build && node --import tsx bench/apply.ts
  */
@@ -52,6 +52,21 @@ try {
       : ['scale', 'remove-jvb', 'jvb4', '--target', 'haproxy', '-i', scaleFile, '--ca', stage.pem],
   )
   await Promise.all([rest.close(), colibri.close()])
+
+  // Shard drain at run time: a second shard, then drain-shard / undrain-shard alternately (no reload).
+  const prosody2 = await startBackend('prosody2', [])
+  const jicofo2 = await startFakeJitsi()
+  const shardData = withWeb2(stage)
+  shardData.shards.push({jicofo: {address: '127.0.0.1', port: jicofo2.port}, name: 's2', prosody: {address: '127.0.0.1', port: prosody2.port}})
+  const shardFile = await writeInventory(stage, 'shards', shardData)
+  await measureCli(['apply', 'haproxy', '-i', shardFile, '--ca', stage.pem])
+  await measure('scale drain-shard / undrain-shard, alternately', (i) =>
+    i % 2 === 0 ? ['scale', 'drain-shard', 's2', '--target', 'haproxy', '-i', shardFile, '--ca', stage.pem] : ['scale', 'undrain-shard', 's2', '--target', 'haproxy', '-i', shardFile, '--ca', stage.pem],
+  )
+  await measure('scale drain-shard --wait (jicofo empty) / undrain', (i) =>
+    i % 2 === 0 ? ['scale', 'drain-shard', 's2', '--wait', '--interval', '1s', '--target', 'haproxy', '-i', shardFile, '--ca', stage.pem] : ['scale', 'undrain-shard', 's2', '--target', 'haproxy', '-i', shardFile, '--ca', stage.pem],
+  )
+  await Promise.all([prosody2.close(), jicofo2.close()])
 
   // The inventory edit alone, on a big inventory with a comment on every bridge.
   const big = stringify({

@@ -1,11 +1,12 @@
 import {createHash} from 'node:crypto'
 import {mkdir, readFile, rm, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {hostname, tmpdir} from 'node:os'
 import {basename, dirname, join} from 'node:path'
 import {createTwoFilesPatch} from 'diff'
 
 import {ExitCode, type ExitCodeName} from '../errors.js'
 import {type CheckMessage, runChecker} from '../haproxy/check.js'
+import {checkCommandFor, localPeerProblem} from '../haproxy/local-peer.js'
 import type {Inventory} from '../inventory/schema.js'
 import {probeInventory} from '../probe/probe.js'
 import {type CheckScriptRuntime, installRelaydCheckScripts} from '../probe/relayd-check-script.js'
@@ -72,6 +73,8 @@ export interface ApplyOptions {
   /** Platform and snippet texts; read from the inventory's snippet files when not given. */
   context?: RenderContext
   dryRun?: boolean
+  /** This host's name (default os.hostname()): HAProxy's local peer name unless targets.haproxy.localPeer sets one. */
+  hostname?: string
   /** Install although the health gate (or the session guard) refuses, with a loud warning. */
   force?: boolean
   inventory: Inventory
@@ -150,6 +153,11 @@ async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string
   await stage('render')
   const lintFindings = checkRendered(target, config, paths.live, options.context && includedText(options.context))
   warnings.push(...lintFindings.map((d) => `${d.file}:${d.line}: ${d.message}`))
+  if (target === 'haproxy') {
+    const problem = localPeerProblem(inventory, options.hostname ?? hostname())
+    if (problem) return finish('refused', `${problem}; the live file is untouched`)
+  }
+
   const staged = options.dryRun ? join(tmpdir(), `jproxy-dry-run-${process.pid}-${basename(paths.live)}`) : paths.staged
   await writeSynced(staged, config)
   try {
@@ -269,7 +277,8 @@ async function nativeCheck(options: ApplyOptions, staged: string, config: string
     return {command: verdict.command, messages: verdict.findings.map((f) => ({file: f.file, level: f.severity === 'error' ? 'alert' : 'warning', line: f.line, message: f.message})), ok: verdict.ok}
   }
 
-  const verdict = await runChecker(check ?? TARGETS[options.target].defaultCheck, staged, options.run)
+  const argv = check ?? TARGETS[options.target].defaultCheck
+  const verdict = await runChecker(options.target === 'haproxy' ? checkCommandFor(argv, options.inventory, options.hostname ?? hostname()) : argv, staged, options.run)
   return {command: verdict.command, messages: placeInSnippets(verdict.messages.filter((m) => m.level !== 'notice'), config, staged), ok: verdict.ok}
 }
 

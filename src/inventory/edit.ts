@@ -125,3 +125,33 @@ function validated(text: string): Inventory {
   if (report.inventory) return report.inventory
   throw invalidInventory('the edited inventory', report.problems, 'the change would make the inventory invalid, so it is not written')
 }
+
+/**
+ * Records a shard's drain: `state: drain` as the shard's last key (or in place of an existing
+ * `state:`); `ready` removes the line again, so a drain and an undrain give back the original file.
+ */
+export function editShardState(text: string, name: string, state: 'drain' | 'ready'): {inventory: Inventory; text: string} {
+  const {shards} = shardsOf(text)
+  const shard = shards.items.find((s) => nameOf(s) === name)
+  if (!isMap(shard)) throw new JproxyError('usage', `no shard named "${name}" (${shards.items.map((s) => nameOf(s)).join(', ')})`)
+  if (shard.flow) throw new JproxyError('inventoryInvalid', `shards[${shards.items.indexOf(shard)}]: jproxy edits block maps only; write the shard as "name: …" lines`)
+  const pair = shard.items.find((p) => isScalar(p.key) && p.key.value === 'state')
+  let edited: string
+  if (pair) {
+    const key = pair.key as Node
+    const start = lineStart(text, key.range![0])
+    if (text.slice(start, key.range![0]).trim() !== '') throw new JproxyError('inventoryInvalid', `shards[${shards.items.indexOf(shard)}].state: jproxy edits it on a line of its own; move it below name:`)
+    const value = pair.value as Node | null
+    if (value && !isScalar(value)) throw new JproxyError('inventoryInvalid', `shards[${shards.items.indexOf(shard)}].state: must be drain or ready`)
+    const end = lineEnd(text, value ? value.range![1] : key.range![1])
+    edited = text.slice(0, start) + (state === 'drain' ? `${text.slice(start, key.range![0])}state: drain\n` : '') + text.slice(end)
+  } else {
+    if (state === 'ready') return {inventory: validated(text), text}
+    const first = shard.items[0].key as Node
+    const column = first.range![0] - lineStart(text, first.range![0])
+    const at = blockEnd(text, shard)
+    edited = `${text.slice(0, at)}${' '.repeat(column)}state: drain\n${text.slice(at)}`
+  }
+
+  return {inventory: validated(edited), text: edited}
+}

@@ -55,6 +55,13 @@ export function checkRules(inventory: Inventory): RuleViolation[] {
 
   const peerName = firstSeen('peer name')
   for (const [i, peer] of inventory.proxy.peers.entries()) peerName(peer.name, ['proxy', 'peers', i, 'name'])
+  const {localPeer} = inventory.targets.haproxy
+  if (localPeer !== undefined && inventory.proxy.peers.length > 0 && !inventory.proxy.peers.some((p) => p.name === localPeer)) {
+    violations.push({message: `must be one of proxy.peers (${inventory.proxy.peers.map((p) => p.name).join(', ')}): HAProxy drops a peers section without its local peer`, path: ['targets', 'haproxy', 'localPeer']})
+  }
+
+  // Clients refresh their room's entry every 60-120 s (lib-jitsi-meet's keep-alive); a shorter expiry loses live rooms.
+  if (inventory.proxy.stickExpiry < 2 * 60_000) violations.push({message: 'must be at least 2m: clients refresh their room every 60-120 s', path: ['proxy', 'stickExpiry']})
 
   if (inventory.web.length > RELAY_MAX_HOSTS) {
     violations.push({message: `relayd allows at most ${RELAY_MAX_HOSTS} hosts per table; ${inventory.web.length} web nodes listed`, path: ['web']})

@@ -129,6 +129,8 @@ const shard = z
     jvbs: z.array(jvb).default([]),
     name,
     prosody,
+    /** `drain`: no new rooms; rooms in the stick table keep reaching it (`jproxy scale drain-shard`). */
+    state: z.enum(['drain', 'ready']).default('ready'),
   })
   // jicofo usually shares the prosody host (one "signal" node per shard), so its address defaults to that.
   .transform(({jicofo, ...rest}) => ({...rest, jicofo: {address: jicofo.address ?? rest.prosody.address, port: jicofo.port}}))
@@ -269,6 +271,10 @@ const haproxyTarget = z.strictObject({
   /** Default `haproxy` (Debian) or `_haproxy` (OpenBSD); also owns the admin socket (mode 660). `false`: none. */
   group: orOff(name),
   hardStopAfter: duration.prefault('30m'),
+  /** This proxy's peer name (HAProxy `localpeer`, `-L`): one of proxy.peers, or the single proxy's own; default the hostname. */
+  localPeer: name.optional(),
+  /** Without proxy.peers, the local-only peer listens on 127.0.0.1 at this port so a reload hands the room table over. */
+  localPeerPort: port.default(10_000),
   /** syslog target: a unix socket path or `address:port`. */
   logFacility: z.enum(SYSLOG_FACILITIES).default('local0'),
   logTarget: z
@@ -344,6 +350,10 @@ export const Inventory = z.strictObject({
     maxconn: maxconn.prefault({}),
     metrics: metrics.optional(),
     peers: z.array(peer).default([]),
+    /** How long a room's shard is remembered after its last request (above the clients' 2 min keep-alive gap). */
+    stickExpiry: duration.prefault('5m'),
+    /** Rooms the stick table holds at most (about 300 bytes each); the oldest go first when it is full. */
+    stickSize: z.number().int().min(1000).max(100_000_000).default(200_000),
     tls: z.strictObject({
       certificate: absolutePath,
       key: absolutePath,

@@ -2,8 +2,8 @@ import {isIP} from 'node:net'
 
 import {JproxyError} from '../errors.js'
 import {formatDuration} from '../inventory/duration.js'
-import type {Inventory, Jvb} from '../inventory/schema.js'
-import {shardServerId} from './server-id.js'
+import type {Inventory, Jvb, Shard} from '../inventory/schema.js'
+import {SHARD_WEIGHT, shardServerId} from './server-id.js'
 import {COLIBRI_PREFIXES, JICOFO_PATHS, PROSODY_PATHS, SIGNALING_PATHS} from './signaling.js'
 import {hostPort} from '../inventory/host-port.js'
 import {bareContext, PRIVILEGE_DEFAULTS, type RenderContext} from './context.js'
@@ -25,15 +25,19 @@ export interface HaproxyView {
   httpsOrigin: string
   jicofoPaths: string
   jicofoServers: string[]
+  /** `localpeer NAME` in global: the peer name is known at render time (single proxy, or targets.haproxy.localPeer). */
+  localPeer?: string
   log: string
   maxconnGlobal?: number
   maxconnHttp?: number
   maxconnHttps?: number
   /** HAProxy's Prometheus exporter on its own listener. */
   metrics?: {bind: string; path: string}
-  peers?: {lines: string[]}
+  peers: {lines: string[]}
   prosodyPaths: string
   prosodyServers: string[]
+  /** One health-check backend per shard: prosody and jicofo both answer, or the shard is down for both backends. */
+  shardChecks: Array<{backend: string; lines: string[]; shard: string}>
   signalingPaths: string
   /** Operator lines per slot, between marker comments. */
   snippetBackends: string[]
@@ -45,9 +49,9 @@ export interface HaproxyView {
   /** The admin socket's owner and mode: the group may use status, scale and probe without root. */
   socketAccess: string
   stateFile: string
-  stickTable: boolean
   /** `http-response set-header Strict-Transport-Security …`, when HSTS is on. */
   hsts?: string
+  stick: {expire: string; size: number}
   timeoutCheck: string
   /** TURN over TLS on the https port: a TCP frontend reads the SNI and splits coturn from HTTPS. */
   tlsSplit?: {binds: string[]; httpsServer: string; sni: string; turnServer: string}
@@ -55,8 +59,22 @@ export interface HaproxyView {
   webServers: string[]
 }
 
-/** The name of the peers section, when the inventory lists proxy peers. */
+/** The name of the peers section. */
 export const PEERS_SECTION = 'jproxy'
+
+/** The local peer's name of a single proxy (no proxy.peers) when targets.haproxy.localPeer does not name it. */
+export const SINGLE_PEER_NAME = 'local'
+
+/**
+ * The name this HAProxy has in the peers section: targets.haproxy.localPeer, else the single
+ * proxy's fixed name, else (peered) the hostname, which is HAProxy's own default.
+ */
+export function localPeerName(inventory: Inventory, hostname: string): string {
+  return inventory.targets.haproxy.localPeer ?? (inventory.proxy.peers.length === 0 ? SINGLE_PEER_NAME : hostname)
+}
+
+/** The health-check backend that gives a shard its one verdict. */
+export const shardCheckBackend = (shard: string) => `hc_${shard}`
 
 /** Builds the haproxy.cfg view-model; throws renderFailed for inventories HAProxy cannot serve. */
 export function haproxyView(inventory: Inventory, context: RenderContext = bareContext()): HaproxyView {
@@ -111,15 +129,22 @@ export function haproxyView(inventory: Inventory, context: RenderContext = bareC
     hardStopAfter: formatDuration(haproxy.hardStopAfter),
     httpsOrigin: `https://${inventory.domain}${proxy.listen.httpsPort === 443 ? '' : `:${proxy.listen.httpsPort}`}`,
     jicofoPaths: pathAlternation(JICOFO_PATHS),
-    jicofoServers: inventory.shards.map((s) => `server ${s.name} ${serverAddress(s.jicofo.address, s.jicofo.port)} id ${shardServerId(s.name)} ${check}`),
+    jicofoServers: inventory.shards.map((s) => shardServer(s, s.jicofo.address, s.jicofo.port)),
+    localPeer: haproxy.localPeer ?? (proxy.peers.length === 0 ? SINGLE_PEER_NAME : undefined),
     log: `${haproxy.logTarget} ${haproxy.logFacility}`,
     maxconnGlobal: proxy.maxconn.global,
     maxconnHttp: proxy.maxconn.http,
     maxconnHttps: proxy.maxconn.https,
     metrics: proxy.metrics ? {bind: hostPort(proxy.metrics.listen.address, proxy.metrics.listen.port), path: proxy.metrics.path} : undefined,
-    peers: proxy.peers.length > 0 ? {lines: proxy.peers.map((p) => `peer ${p.name} ${hostPort(p.address, p.port)}`)} : undefined,
+    peers: {
+      lines:
+        proxy.peers.length > 0
+          ? proxy.peers.map((p) => `peer ${p.name} ${hostPort(p.address, p.port)}`)
+          : [`peer ${haproxy.localPeer ?? SINGLE_PEER_NAME} ${hostPort('127.0.0.1', haproxy.localPeerPort)}`],
+    },
     prosodyPaths: pathAlternation(PROSODY_PATHS),
-    prosodyServers: inventory.shards.map((s) => `server ${s.name} ${serverAddress(s.prosody.address, s.prosody.port)} id ${shardServerId(s.name)} ${check}`),
+    prosodyServers: inventory.shards.map((s) => shardServer(s, s.prosody.address, s.prosody.port)),
+    shardChecks: inventory.shards.map((s) => ({backend: shardCheckBackend(s.name), lines: shardCheckLines(s, check), shard: s.name})),
     signalingPaths: pathAlternation(SIGNALING_PATHS),
     snippetBackends: snippetLines('backends', context.snippets.backends),
     snippetDefaults: snippetLines('defaults', context.snippets.defaults),
@@ -129,7 +154,7 @@ export function haproxyView(inventory: Inventory, context: RenderContext = bareC
     socket: haproxy.socket,
     socketAccess: group ? `mode 660 group ${group}` : 'mode 660',
     stateFile: haproxy.stateFile,
-    stickTable: proxy.peers.length > 0,
+    stick: {expire: formatDuration(proxy.stickExpiry), size: proxy.stickSize},
     timeoutCheck: formatDuration(health.timeout),
     tlsSplit:
       proxy.turn && loopback
@@ -138,6 +163,40 @@ export function haproxyView(inventory: Inventory, context: RenderContext = bareC
     user,
     webServers: inventory.web.map((w) => `server ${w.name} ${serverAddress(w.address, w.port)} ${check}`),
   }
+}
+
+/**
+ * A shard's server in be_prosody or be_jicofo: the same id and weight in both (one ring), weight 0
+ * while the shard drains (no new rooms; its stick entries still route, which `disabled` would
+ * not do), and the shard's one health verdict by `track`.
+ */
+function shardServer(shard: Shard, address: string, port: number): string {
+  const weight = shard.state === 'drain' ? 0 : SHARD_WEIGHT
+  return `server ${shard.name} ${serverAddress(address, port)} id ${shardServerId(shard.name)} weight ${weight} track ${shardCheckBackend(shard.name)}/${shard.name}`
+}
+
+/**
+ * The check of a shard as one multi-step HTTP check: prosody's BOSH, then jicofo's health. jicofo
+ * is reached on the prosody host's address unless it has an address of its own, which a check
+ * step can only take as an IP literal.
+ */
+function shardCheckLines(shard: Shard, check: string): string[] {
+  const {jicofo, prosody} = shard
+  let jicofoConnect: string
+  if (jicofo.address.toLowerCase() === prosody.address.toLowerCase()) jicofoConnect = `http-check connect port ${jicofo.port}`
+  // An IPv6 literal needs brackets here: HAProxy reads the last colon as a port separator.
+  else if (isIP(jicofo.address) !== 0) jicofoConnect = `http-check connect addr ${isIP(jicofo.address) === 6 ? `[${jicofo.address}]` : jicofo.address} port ${jicofo.port}`
+  else throw new JproxyError('renderFailed', `shards: ${shard.name}: jicofo.address ${jicofo.address} must be an IP address or the prosody host (HAProxy's check of a second host takes an IP)`)
+  return [
+    'option httpchk',
+    'http-check connect',
+    'http-check send meth GET uri /http-bind',
+    'http-check expect status 200',
+    jicofoConnect,
+    'http-check send meth GET uri /about/health',
+    'http-check expect status 200',
+    `server ${shard.name} ${serverAddress(prosody.address, prosody.port)} ${check}`,
+  ]
 }
 
 /**

@@ -17,3 +17,11 @@ export function shardServerId(name: string): number {
 
   return (hash % MAX_SERVER_ID) + 1
 }
+
+/**
+ * The weight of every shard's server. HAProxy gives a server `weight * 16` points on the
+ * consistent-hash ring; at weight 1 the 16 points split 3 shards 31/28/40 %, at 256 (the
+ * maximum) 4,096 points split them within a few percent. The id range above leaves room for
+ * all 4,096 points of one id before the next.
+ */
+export const SHARD_WEIGHT = 256

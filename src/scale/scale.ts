@@ -15,6 +15,8 @@ export interface ScaleOptions {
   /** The inventory file, edited in place (comments and layout kept). */
   file: string
   force?: boolean
+  /** This host's name for HAProxy's local peer (default os.hostname()); see ApplyOptions. */
+  hostname?: string
   maxSessions?: number
   run: CommandRunner
   target: 'haproxy' | 'relayd'
@@ -25,6 +27,8 @@ export interface ScaleReport {
   apply?: ApplyReport
   /** jvb.conf fragment and pf rule a new bridge needs. */
   bridgeConfig?: string
+  /** drain-shard --wait: conferences the shard's jicofo still held at the end. */
+  conferences?: number
   exitCode: number
   id: string
   message: string
@@ -47,10 +51,10 @@ function findJvb(inventory: Inventory, id: string): {jvb: Jvb; shard: Shard} {
  * and puts the original inventory back when the apply did not succeed: the file and the proxy
  * never disagree because of a half-done scale.
  */
-async function applyEdited(options: ScaleOptions, original: string, edited: {inventory: Inventory; text: string}, runtime?: ApplyOptions['runtime']): Promise<ApplyReport> {
+export async function applyEdited(options: ScaleOptions, original: string, edited: {inventory: Inventory; text: string}, runtime?: ApplyOptions['runtime']): Promise<ApplyReport> {
   await atomicWrite(options.file, edited.text)
   try {
-    const report = await applyTarget({force: options.force, inventory: edited.inventory, maxSessions: options.maxSessions, run: options.run, runtime, target: options.target, tlsCa: options.tlsCa})
+    const report = await applyTarget({force: options.force, hostname: options.hostname, inventory: edited.inventory, maxSessions: options.maxSessions, run: options.run, runtime, target: options.target, tlsCa: options.tlsCa})
     if (report.exitCode !== 0) await atomicWrite(options.file, original)
     return report
   } catch (error) {

@@ -69,6 +69,29 @@ describe('apply: real HAProxy in master-worker mode on loopback', function () {
     expect(await workers(stage)).to.deep.equal(before)
   })
 
+  it('refuses a peered config when this host is not one of the peers, and checks one it is in with -L as this host', async () => {
+    const data = withWeb2(stage)
+    data.proxy.peers = [
+      {address: '127.0.0.1', name: 'proxy-a', port: stage.data.targets.haproxy.localPeerPort},
+      {address: '127.0.0.2', name: 'proxy-b', port: stage.data.targets.haproxy.localPeerPort},
+    ]
+    const live = await readFile(stage.live, 'utf8')
+    const before = await workers(stage)
+    const refused = await apply(data, {hostname: 'proxy-z'})
+    expect(refused).to.deep.include({exitCode: ExitCode.refused, outcome: 'refused'})
+    expect(refused.message).to.equal('this host\'s name "proxy-z" is not one of proxy.peers (proxy-a, proxy-b): HAProxy would drop the peers section and no proxy would share or keep the room table; set targets.haproxy.localPeer or fix proxy.peers; the live file is untouched')
+    expect(await readFile(stage.live, 'utf8')).to.equal(live)
+    expect(await workers(stage)).to.deep.equal(before)
+
+    const checked = await apply(data, {dryRun: true, hostname: 'proxy-a'})
+    expect(checked.exitCode, checked.message).to.equal(ExitCode.ok)
+    expect(checked.check!.command.slice(0, 3)).to.deep.equal(['haproxy', '-L', 'proxy-a'])
+    data.targets.haproxy.localPeer = 'proxy-b'
+    const named = await apply(data, {dryRun: true, hostname: 'proxy-z'})
+    expect(named.exitCode, 'targets.haproxy.localPeer names this proxy whatever its hostname').to.equal(ExitCode.ok)
+    expect(named.check!.command, 'the config names its local peer: no -L').to.not.include('-L')
+  })
+
   it('refuses what haproxy -c refuses, naming file and line, and leaves the live file byte-identical', async () => {
     const old = await readFile(stage.live, 'utf8')
     const before = await workers(stage)

@@ -5,6 +5,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {applyTarget} from '../../src/apply/apply.js'
+import {socketCommand} from '../../src/haproxy/socket.js'
 import {Inventory} from '../../src/inventory/schema.js'
 import {runCommand} from '../../src/system/command.js'
 import {type Stage, startStage, withWeb2, workers} from '../support/haproxy-stage.js'
@@ -16,9 +17,9 @@ import {type Stage, startStage, withWeb2, workers} from '../support/haproxy-stag
  * request on one at that instant must retry it, which browsers do and wrk does not. A reload
  * must never fail a request on a connection of its own.
  */
-function wrk(url: string, seconds: number): Promise<string> {
+function wrk(url: string, seconds: number, keepAlive = false): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('wrk', ['-t2', '-c16', `-d${seconds}s`, '--timeout', '5s', '-H', 'Connection: close', url], {timeout: (seconds + 30) * 1000}, (error, stdout, stderr) => {
+    execFile('wrk', ['-t2', '-c16', `-d${seconds}s`, '--timeout', '5s', ...(keepAlive ? [] : ['-H', 'Connection: close']), url], {timeout: (seconds + 30) * 1000}, (error, stdout, stderr) => {
       if ((error as NodeJS.ErrnoException | null)?.code === 'ENOENT') return reject(new Error('wrk not found: install the Debian package wrk'))
       if (error) return reject(new Error(`wrk failed: ${stderr}${stdout}`))
       resolve(stdout)
@@ -59,6 +60,34 @@ describe('apply under load: wrk through HAProxy while configs change', function 
     const requests = Number(/(\d+) requests in/.exec(output)?.[1])
     expect(requests, output).to.be.greaterThan(1000)
     expect(output, 'no socket errors').to.not.include('Socket errors')
+    expect(output, 'every answer 2xx or 3xx').to.not.include('Non-2xx or 3xx responses')
+  })
+
+  it('keep-alive clients across 6 master-CLI reloads: no reset, because the old worker answers before it closes (idle-close-on-response)', async () => {
+    expect(await readFile(stage.live, 'utf8')).to.include('    option idle-close-on-response\n')
+    const before = await workers(stage)
+    const load = wrk(`https://127.0.0.1:${stage.data.proxy.listen.httpsPort}/`, 10, true)
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    let previous = before.worker
+    for (let i = 0; i < 6; i++) {
+      await socketCommand(stage.masterSocket, 'reload')
+      // Bounded: the next reload only once this one has a new worker (the master CLI is away while it re-executes).
+      for (let tries = 0; ; tries++) {
+        const now = (await workers(stage).catch(() => undefined))?.worker
+        if (now !== undefined && !Number.isNaN(now) && now !== previous) {
+          previous = now
+          break
+        }
+
+        if (tries > 200) throw new Error('no new worker after a reload')
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    }
+
+    const output = await load
+    expect((await workers(stage)).reloads).to.equal(before.reloads + 6)
+    expect(Number(/(\d+) requests in/.exec(output)?.[1]), output).to.be.greaterThan(1000)
+    expect(output, 'no socket errors (resets) on keep-alive connections').to.not.include('Socket errors')
     expect(output, 'every answer 2xx or 3xx').to.not.include('Non-2xx or 3xx responses')
   })
 })

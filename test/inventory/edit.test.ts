@@ -2,7 +2,7 @@ import {expect} from 'chai'
 import {readFileSync} from 'node:fs'
 import {parse} from 'yaml'
 
-import {addJvb, removeJvb} from '../../src/inventory/edit.js'
+import {addJvb, removeJvb, editShardState} from '../../src/inventory/edit.js'
 
 const EXAMPLES = ['examples/single-host-vmm.yaml', 'examples/two-shards.yaml']
 const JVB = {address: '10.10.9.24', id: 'jvb-new', media: {address: '198.51.100.99'}}
@@ -84,5 +84,30 @@ describe('inventory edits keep the file as the admin wrote it', () => {
     expect(() => addJvb(two, JVB)).to.throw('the inventory has 2 shards: say which with --shard (shard-eu1, shard-eu2)')
     expect(() => addJvb(two, JVB, 'nope')).to.throw('no shard named "nope"')
     expect(() => removeJvb(two, 'nope')).to.throw('no videobridge "nope" in the inventory')
+  })
+
+  for (const file of EXAMPLES) {
+    const original = readFileSync(file, 'utf8')
+    const shards = (parse(original) as {shards: Array<{name: string}>}).shards.map((s) => s.name)
+    for (const shard of shards) {
+      it(`${file}, shard ${shard}: drain adds one "state: drain" line, a second drain changes nothing, undrain gives the original back`, () => {
+        const drained = editShardState(original, shard, 'drain')
+        expect(insertion(original, drained.text).trim()).to.equal('state: drain')
+        expect(drained.inventory.shards.map((s) => [s.name, s.state])).to.deep.equal(shards.map((s) => [s, s === shard ? 'drain' : 'ready']))
+        expect(editShardState(drained.text, shard, 'drain').text).to.equal(drained.text)
+        expect(editShardState(drained.text, shard, 'ready').text).to.equal(original)
+        expect(editShardState(original, shard, 'ready').text).to.equal(original)
+      })
+    }
+  }
+
+  it('drain replaces a hand-written "state: ready" in place, keeping its indentation', () => {
+    const text = 'domain: meet.example.org\nshards:\n  - name: s1\n    state: ready   # set by hand\n    prosody: {address: 10.0.0.10}\n'
+    const base = 'proxy: {listen: {ipv4: 192.0.2.10}, tls: {certificate: /c.pem, key: /c.pem}}\nweb: [{address: 10.0.0.2, name: web1}]\n'
+    expect(editShardState(text + base, 's1', 'drain').text).to.equal(text.replace('state: ready   # set by hand', 'state: drain') + base)
+  })
+
+  it('names the shards when asked for one that is not there', () => {
+    expect(() => editShardState(readFileSync(EXAMPLES[1], 'utf8'), 'nope', 'drain')).to.throw(/^no shard named "nope" \(/)
   })
 })

@@ -79,4 +79,23 @@ describe('inventory cross-field rules', () => {
     data.proxy.peers[1].name = 'proxy-a'
     expect(violations(data).map((v) => v.path)).to.deep.equal(['proxy.peers[1].name'])
   })
+
+  it('refuses a localPeer that is not one of the listed peers, naming the peers', () => {
+    const data = fullInventory()
+    data.targets.haproxy.localPeer = 'proxy-c'
+    const found = violations(data)
+    expect(found.map((v) => v.path)).to.deep.equal(['targets.haproxy.localPeer'])
+    expect(found[0].message).to.match(/^must be one of proxy\.peers \(proxy-a, proxy-b\)/)
+    const alone = smallInventory()
+    alone.targets = {haproxy: {localPeer: 'edge1'}}
+    expect(violations(alone), 'a single proxy may name itself freely').to.deep.equal([])
+  })
+
+  it('refuses a stick expiry shorter than the clients\' keep-alive gap', () => {
+    const data = smallInventory()
+    data.proxy.stickExpiry = '90s'
+    expect(violations(data).map((v) => v.path)).to.deep.equal(['proxy.stickExpiry'])
+    data.proxy.stickExpiry = '2m'
+    expect(violations(data)).to.deep.equal([])
+  })
 })

@@ -33,7 +33,7 @@ describe('probe against real prosody and a real proxy on loopback', function () 
     const pem = await selfSignedPem(dir, DOMAIN)
     ca = await readFile(join(dir, `${DOMAIN}.cert.pem`), 'utf8')
     await writeFile(join(dir, 'server-state'), '1\n')
-    const [prosodyPort, httpPort, httpsPort] = await freePorts(3)
+    const [prosodyPort, httpPort, httpsPort, peerPort] = await freePorts(4)
     prosody = await startProsody(dir, prosodyPort, DOMAIN)
     fakes = [await startFakeJitsi(), await startFakeJitsi()]
     backends = [await startBackend('web1', []), await startBackend('colibri', [])]
@@ -52,7 +52,7 @@ describe('probe against real prosody and a real proxy on loopback', function () 
           prosody: {address: '127.0.0.1', port: prosodyPort},
         },
       ],
-      targets: {haproxy: {...UNPRIVILEGED, socket: join(dir, 'admin.sock'), stateFile: join(dir, 'server-state')}},
+      targets: {haproxy: {...UNPRIVILEGED, localPeerPort: peerPort, socket: join(dir, 'admin.sock'), stateFile: join(dir, 'server-state')}},
       web: [{address: '127.0.0.1', name: 'web1', port: web.port}],
     })
     proxy = await startHaproxy(renderTarget(inventory, 'haproxy'), dir, 'proxy', join(dir, 'admin.sock'))

@@ -58,7 +58,8 @@ describe('haproxy -c accepts every rendered haproxy.cfg without a warning', func
   async function expectClean(name: string, inventory: Inventory): Promise<void> {
     const file = join(dir, `${name}.cfg`)
     await writeFile(file, renderTarget(onThisMachine(inventory), 'haproxy'))
-    const {code, output} = await haproxyCheck(file, inventory.proxy.peers[0]?.name)
+    // A config that names its local peer (`localpeer`) needs no -L; a peered one without it is checked as its first peer.
+    const {code, output} = await haproxyCheck(file, inventory.targets.haproxy.localPeer ? undefined : inventory.proxy.peers[0]?.name)
     expect(code, output).to.equal(0)
     expect(output, output).to.not.match(/\[(WARNING|ALERT)\]/)
   }
@@ -81,6 +82,14 @@ describe('haproxy -c accepts every rendered haproxy.cfg without a warning', func
     const data = fullInventory()
     data.shards[0].jvbs[1].address = 'localhost'
     await expectClean('peers', Inventory.parse(data))
+  })
+
+  it('peers shared by several proxies (no localPeer: checked with -L as one of them), a jicofo on its own IPv6 address', async () => {
+    const data = fullInventory()
+    data.shards[0].jvbs[1].address = 'localhost'
+    data.shards[1].jicofo.address = '2001:db8::11'
+    delete data.targets.haproxy.localPeer
+    await expectClean('peers-shared', Inventory.parse(data))
   })
 
   it('a backend name that does not resolve disables that server, not the proxy', async () => {

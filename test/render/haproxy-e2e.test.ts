@@ -55,20 +55,21 @@ describe('haproxy end to end: rendered config in front of loopback backends', fu
       })
     }
 
-    const [httpA, httpsA, httpB, httpsB] = await freePorts(4)
+    const [httpA, httpsA, httpB, httpsB, peerA, peerB] = await freePorts(6)
     ports = {httpA, httpB, httpsA, httpsB}
     // Two proxies from one inventory: only the listen address, ports and admin socket differ.
+    // Each has its own local peer port, so they share no room table: they agree by hashing alone.
     configs = [
-      {http: httpA, https: httpsA, ipv4: '127.0.0.1', socket: join(dir, 'a.sock')},
-      {http: httpB, https: httpsB, ipv4: '127.0.0.2', socket: join(dir, 'b.sock')},
-    ].map(({http, https, ipv4, socket}) =>
+      {http: httpA, https: httpsA, ipv4: '127.0.0.1', peerPort: peerA, socket: join(dir, 'a.sock')},
+      {http: httpB, https: httpsB, ipv4: '127.0.0.2', peerPort: peerB, socket: join(dir, 'b.sock')},
+    ].map(({http, https, ipv4, peerPort, socket}) =>
       renderTarget(
         Inventory.parse({
           domain: 'meet.example.org',
           health: {fall: 1, interval: '1s', rise: 1, timeout: '500ms'},
           proxy: {listen: {httpPort: http, httpsPort: https, ipv4}, tls: {certificate: pem, key: pem}},
           shards,
-          targets: {haproxy: {...UNPRIVILEGED, socket, stateFile: join(dir, 'state')}},
+          targets: {haproxy: {...UNPRIVILEGED, localPeerPort: peerPort, socket, stateFile: join(dir, 'state')}},
           web: [{address: '127.0.0.1', name: 'web1', port: web}],
         }),
         'haproxy',
@@ -183,6 +184,34 @@ describe('haproxy end to end: rendered config in front of loopback backends', fu
     expect(prosodySaw.map((s) => s.url)).to.include.members(['/http-bind?prefix=acme&room=tenant-room-3', '/http-bind?room=tenant-room-3'])
     const jicofoSaw = seen.filter((s) => s.backend.endsWith('-jicofo') && s.url.includes('tenant-room-3'))
     expect(jicofoSaw.map((s) => s.url)).to.deep.equal(['/conference-request/v1?room=tenant-room-3', '/conference-request/v1?room=tenant-room-3'])
+  })
+
+  it('keys a room the way Jitsi does: %25 read as %, any case, so every encoding of one room reaches one shard', async () => {
+    const shards = new Set<string>()
+    for (let i = 0; i < 30; i++) {
+      const forms = [`m%C3%BCnchen-${i}`, `m%c3%bcnchen-${i}`, `M%25C3%25BCnchen-${i}`, `m%25c3%25bcnchen-${i}`]
+      const answers = await Promise.all(forms.map((room) => get(`/http-bind?room=${room}`, {method: 'POST'})))
+      expect(new Set(answers.map((a) => a.backend)).size, forms.join(' ')).to.equal(1)
+      shards.add(answers[0].backend!)
+    }
+
+    expect(shards.size, 'the 30 rooms still spread').to.be.greaterThan(1)
+  })
+
+  it('passes the tenant to prosody as the client sent it, only in the form Jitsi accepts, without a trailing &', async () => {
+    for (let i = 0; i < 10; i++) {
+      const [mixed, lower] = await Promise.all([get(`/AcMe/http-bind?room=case-${i}`, {method: 'POST'}), get(`/acme/http-bind?room=case-${i}`, {method: 'POST'})])
+      expect(mixed.backend, 'the hash key is lower-cased').to.equal(lower.backend)
+    }
+
+    const urls = () => seen.filter((s) => s.backend.endsWith('-prosody')).map((s) => s.url)
+    expect(urls()).to.include('/http-bind?prefix=AcMe&room=case-3')
+    await get('/acme/http-bind', {method: 'POST'})
+    expect(urls().at(-1), 'no query: no trailing &').to.equal('/http-bind?prefix=acme')
+    const before = seen.length
+    const evil = await get('/acme&prefix=evil/http-bind?room=x', {method: 'POST'})
+    expect(evil.backend, 'not a tenant: not signaling').to.equal('web1')
+    expect(seen.slice(before).map((s) => s.url), 'passed on untouched, no prefix= query added').to.deep.equal(['/acme&prefix=evil/http-bind?room=x'])
   })
 
   it('two proxies rendered from one inventory agree on every room', async () => {

@@ -44,7 +44,7 @@ describe('secure defaults on real HAProxy: unprivileged worker, admin socket for
     await writeFile(join(dir, 'state'), '1\n')
     for (const name of ['web1', 'prosody1', 'jicofo1']) backends.push(await startBackend(name, seen))
     const [web, prosody, jicofo] = backends.map((b) => b.port)
-    const [http, https] = await freePorts(2)
+    const [http, https, peerPort] = await freePorts(3)
     socket = join(dir, 'admin.sock')
     const data = {
       colibriWs: false,
@@ -54,7 +54,7 @@ describe('secure defaults on real HAProxy: unprivileged worker, admin socket for
       proxy: {listen: {httpPort: http, httpsPort: https, ipv4: '127.0.0.1'}, tls: {certificate: pem, key: pem}},
       shards: [{jicofo: {address: '127.0.0.1', port: jicofo}, name: 's1', prosody: {address: '127.0.0.1', port: prosody}}],
       // No user, group or chroot: the platform defaults apply.
-      targets: {haproxy: {socket, stateFile: join(dir, 'state')}},
+      targets: {haproxy: {localPeerPort: peerPort, socket, stateFile: join(dir, 'state')}},
       web: [{address: '127.0.0.1', name: 'web1', port: web}],
     }
     inventoryFile = join(dir, 'jproxy.yaml')

@@ -35,7 +35,7 @@ describe('haproxy view-model', () => {
     const data = fullInventory()
     data.health = {fall: 4, interval: '3s', rise: 5, timeout: '1s'}
     const view = haproxyView(Inventory.parse(data))
-    for (const line of [...view.webServers, ...view.prosodyServers, ...view.jicofoServers, ...view.colibri!.servers]) {
+    for (const line of [...view.webServers, ...view.shardChecks.map((c) => c.lines.at(-1)!), ...view.colibri!.servers]) {
       expect(line).to.match(/ check inter 3s rise 5 fall 4\b/)
     }
 
@@ -80,13 +80,50 @@ describe('haproxy view-model', () => {
     expect(haproxyView(Inventory.parse(data)).httpsOrigin).to.equal('https://meet.example.org:8443')
   })
 
-  it('adds a peered stick table only when peers are listed', () => {
+  it('always has a peers section: the listed peers, or this proxy alone under a name the config itself sets', () => {
     const withPeers = haproxyView(Inventory.parse(fullInventory()))
-    expect(withPeers.stickTable).to.equal(true)
-    expect(withPeers.peers!.lines).to.deep.equal(['peer proxy-a 10.0.9.1:10000', 'peer proxy-b 10.0.9.2:10000'])
-    const alone = haproxyView(Inventory.parse(smallInventory()))
-    expect(alone.stickTable).to.equal(false)
-    expect(alone.peers).to.equal(undefined)
+    expect(withPeers.peers.lines).to.deep.equal(['peer proxy-a 10.0.9.1:10000', 'peer proxy-b 10.0.9.2:10000'])
+    expect(withPeers.localPeer).to.equal('proxy-a')
+    const shared = fullInventory()
+    delete shared.targets.haproxy.localPeer
+    expect(haproxyView(Inventory.parse(shared)).localPeer, 'peered without localPeer: the hostname decides').to.equal(undefined)
+    const alone = smallInventory()
+    alone.targets = {haproxy: {localPeerPort: 10_555}}
+    const view = haproxyView(Inventory.parse(alone))
+    expect(view.peers.lines).to.deep.equal(['peer local 127.0.0.1:10555'])
+    expect(view.localPeer).to.equal('local')
+  })
+
+  it('sizes the stick table and its expiry from the inventory (5m and 200000 by default)', () => {
+    expect(haproxyView(Inventory.parse(smallInventory())).stick).to.deep.equal({expire: '5m', size: 200_000})
+    const data = smallInventory()
+    data.proxy.stickExpiry = '15m'
+    data.proxy.stickSize = 50_000
+    expect(haproxyView(Inventory.parse(data)).stick).to.deep.equal({expire: '15m', size: 50_000})
+  })
+
+  it('gives each shard one health verdict that its prosody and jicofo servers track, at full weight unless draining', () => {
+    const data = fullInventory()
+    data.shards[1].state = 'drain'
+    data.shards[1].jicofo.address = data.shards[1].prosody.address
+    const view = haproxyView(Inventory.parse(data))
+    expect(view.prosodyServers).to.deep.equal([
+      `server shard1 10.0.1.10:5280 id ${shardServerId('shard1')} weight 256 track hc_shard1/shard1`,
+      `server shard2 10.0.2.10:5280 id ${shardServerId('shard2')} weight 0 track hc_shard2/shard2`,
+    ])
+    expect(view.jicofoServers[1]).to.equal(`server shard2 10.0.2.10:8888 id ${shardServerId('shard2')} weight 0 track hc_shard2/shard2`)
+    expect(view.shardChecks.map((c) => c.backend)).to.deep.equal(['hc_shard1', 'hc_shard2'])
+    expect(view.shardChecks[0].lines).to.include('http-check connect addr 10.0.1.11 port 8888')
+    expect(view.shardChecks[1].lines, 'jicofo on the prosody host: same address').to.include('http-check connect port 8888')
+    expect(view.shardChecks[1].lines.at(-1)).to.equal('server shard2 10.0.2.10:5280 check inter 5s rise 2 fall 3')
+    data.shards[1].jicofo.address = '2001:db8::11'
+    expect(haproxyView(Inventory.parse(data)).shardChecks[1].lines, 'IPv6 in brackets').to.include('http-check connect addr [2001:db8::11] port 8888')
+  })
+
+  it('refuses a jicofo hostname of its own, which a check step cannot reach, naming the shard', () => {
+    const data = smallInventory()
+    data.shards[0].jicofo = {address: 'jicofo.internal.example.org'}
+    expect(() => haproxyView(Inventory.parse(data))).to.throw(/^shards: shard1: jicofo\.address jicofo\.internal\.example\.org must be an IP address or the prosody host/)
   })
 
   it('refuses a key HAProxy would not find beside the certificate, naming the field', () => {

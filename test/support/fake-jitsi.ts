@@ -3,6 +3,8 @@ import type {AddressInfo, Socket} from 'node:net'
 
 /** What a fake jicofo or videobridge answers; tests change it between runs. */
 export interface FakeJitsiState {
+  /** jicofo's `GET /stats` count (participants come from `participants`). */
+  conferences: number
   drain: boolean
   /** Status of `GET /about/health`. */
   health: number
@@ -21,10 +23,11 @@ export interface FakeJitsi {
 /**
  * Serves what jproxy reads of jicofo and the JVB (jitsi.md "What to probe"): `/about/health`,
  * `GET /colibri/drain` → `{"drain": bool}`, `POST /colibri/drain/enable|disable`, and
- * `GET /colibri/stats` → `{"participants": n}`; anything else is 404.
+ * `GET /colibri/stats` → `{"participants": n}`, jicofo's `GET /stats` → `{"conferences": n, "participants": n}`;
+ * anything else is 404.
  */
 export async function startFakeJitsi(initial: Partial<FakeJitsiState> = {}, host = '127.0.0.1'): Promise<FakeJitsi> {
-  const state: FakeJitsiState = {drain: false, health: 200, participants: 0, ...initial}
+  const state: FakeJitsiState = {conferences: 0, drain: false, health: 200, participants: 0, ...initial}
   const requests: string[] = []
   const sockets = new Set<Socket>()
   const server: Server = createServer((req, res) => {
@@ -42,6 +45,7 @@ export async function startFakeJitsi(initial: Partial<FakeJitsiState> = {}, host
       return json(200, {})
     }
 
+    if (route === 'GET /stats') return json(200, {conferences: state.conferences, largest_conference: 0, participants: state.participants})
     if (route === 'GET /colibri/stats') return json(200, {conferences: state.participants > 0 ? 1 : 0, participants: state.participants})
     json(404, {error: 'not found'})
   })

@@ -34,7 +34,8 @@ export async function startStage(dir: string, adjust?: (data: Record<string, any
   const backends = new Map<string, LoopbackBackend>()
   for (const name of ['web1', 'web2', 'prosody1', 'jicofo1', 'jvb1-rest', 'jvb1-colibri']) backends.set(name, await startBackend(name, seen))
   const pem = await selfSignedPem(dir, DOMAIN)
-  const [http, https] = await freePorts(2)
+  // Each HAProxy gets its own local peer port: two on one port would share their room tables (SO_REUSEPORT).
+  const [http, https, peerPort] = await freePorts(3)
   const port = (name: string) => backends.get(name)!.port
   const live = join(dir, 'haproxy.cfg')
   const socket = join(dir, 'admin.sock')
@@ -55,7 +56,7 @@ export async function startStage(dir: string, adjust?: (data: Record<string, any
         prosody: {address: '127.0.0.1', port: port('prosody1')},
       },
     ],
-    targets: {haproxy: {...UNPRIVILEGED, masterSocket, output: live, socket, stateFile: join(dir, 'server-state')}},
+    targets: {haproxy: {...UNPRIVILEGED, localPeerPort: peerPort, masterSocket, output: live, socket, stateFile: join(dir, 'server-state')}},
     web: [{address: '127.0.0.1', name: 'web1', port: port('web1')}],
   }
   adjust?.(data)

@@ -39,14 +39,14 @@ describe('TLS: real HAProxy presenting the inventory\'s certificate', function (
   })
 
   async function inventoryFor(pem: string) {
-    const [http, https] = await freePorts(2)
+    const [http, https, peerPort] = await freePorts(3)
     const [web, prosody, jicofo] = backends.map((b) => b.port)
     return Inventory.parse({
       domain: DOMAIN,
       health: {fall: 1, interval: '200ms', rise: 1, timeout: '200ms'},
       proxy: {listen: {httpPort: http, httpsPort: https, ipv4: '127.0.0.1'}, tls: {certificate: pem, key: pem}},
       shards: [{jicofo: {address: '127.0.0.1', port: jicofo}, name: 's1', prosody: {address: '127.0.0.1', port: prosody}}],
-      targets: {haproxy: {...UNPRIVILEGED, socket: join(dir, 'admin.sock'), stateFile: join(dir, 'state')}},
+      targets: {haproxy: {...UNPRIVILEGED, localPeerPort: peerPort, socket: join(dir, 'admin.sock'), stateFile: join(dir, 'state')}},
       web: [{address: '127.0.0.1', name: 'web1', port: web}],
     })
   }

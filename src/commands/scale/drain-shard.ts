@@ -1,0 +1,68 @@
+import {Args, Flags} from '@oclif/core'
+
+import {defaultTarget, duration, readCa} from '../../cli/flags.js'
+import {JproxyCommand} from '../../cli/jproxy-command.js'
+import {scaleFlags} from '../../cli/scale-flags.js'
+import {formatScaleReport} from '../../report/scale.js'
+import type {ScaleReport} from '../../scale/scale.js'
+import {drainShard} from '../../scale/shard-drain.js'
+import {runCommand} from '../../system/command.js'
+
+const {ca, inventory, target} = scaleFlags
+
+export const shardNameArg = {shard: Args.string({description: "the shard's name (shards[].name)", required: true})}
+
+export default class DrainShard extends JproxyCommand {
+  static override args = shardNameArg
+
+  static override description = `Stops new rooms reaching a shard while its live rooms stay: HAProxy \`set server be_prosody/SHARD state drain\` (and be_jicofo) through the runtime API, no reload; rooms in the stick table keep reaching the shard until they end. The inventory records \`state: drain\` on the shard (comments kept) and the re-rendered haproxy.cfg (weight 0 for the shard) is installed without a reload, so a later reload or re-render keeps the drain. relayd: \`relayctl host disable\` on the shard's hosts (relayd cannot keep live rooms: see docs/rooms-and-shards.md). With --wait, polls the shard's jicofo (GET /stats) until it holds no conference and no participant (exit 0) or --timeout passes (exit 11), showing the counts on a terminal. --off (or \`scale undrain-shard\`) reverses it.`
+
+  static override examples = ['<%= config.bin %> <%= command.id %> shard2 --wait --timeout 2h', '<%= config.bin %> <%= command.id %> shard2 --off']
+
+  static override flags = {
+    ca,
+    interval: duration({description: 'how often --wait asks jicofo for its counts (default 10s)'}),
+    inventory,
+    off: Flags.boolean({description: 'undo a drain: the shard takes new rooms again'}),
+    target,
+    timeout: duration({description: 'how long --wait waits (default 1h)'}),
+    wait: Flags.boolean({description: 'wait until the shard has no conferences left'}),
+  }
+
+  static override summary = 'Drain a shard: no new rooms, live rooms stay; optionally wait until it is empty'
+
+  async run(): Promise<ScaleReport> {
+    const {args, flags} = await this.parse(DrainShard)
+    return drainShardCommand(args.shard, flags, this.jsonEnabled())
+  }
+}
+
+/** The body of `drain-shard` and `undrain-shard`: drain (or undo it), optionally wait with counts on a terminal, present. */
+export async function drainShardCommand(
+  name: string,
+  flags: {ca?: string; interval?: number; inventory: string; off?: boolean; target?: 'haproxy' | 'relayd'; timeout?: number; wait?: boolean},
+  json: boolean,
+): Promise<ScaleReport> {
+  const tty = process.stderr.isTTY && !json
+  const report = await drainShard({
+    file: flags.inventory,
+    name,
+    off: flags.off,
+    requestTimeoutMs: 5000,
+    run: runCommand,
+    target: defaultTarget(flags.target),
+    tlsCa: await readCa(flags.ca),
+    wait:
+      flags.wait && !flags.off
+        ? {
+            intervalMs: flags.interval ?? 10_000,
+            onProgress: tty ? (load, ms) => process.stderr.write(`\r${name}: ${load.conferences} conferences, ${load.participants} participants after ${Math.round(ms / 1000)} s `) : undefined,
+            timeoutMs: flags.timeout ?? 3_600_000,
+          }
+        : undefined,
+  })
+  if (tty && flags.wait) process.stderr.write('\r\u001B[K')
+  process.exitCode = report.exitCode
+  if (!json) (report.exitCode === 0 ? process.stdout : process.stderr).write(formatScaleReport(report))
+  return report
+}
