@@ -1,7 +1,8 @@
 import {execFile} from 'node:child_process'
 import {fileURLToPath} from 'node:url'
 
-const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
+/** The CLI as installed, for tests that need their own spawn (stdin from a file descriptor). */
+export const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 
 /** Runs the built CLI (`bin/run.js`, as installed) with `input` on stdin and collects its exit code and output. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input = ''): Promise<{code: number; stderr: string; stdout: string}> {
