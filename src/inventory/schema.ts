@@ -10,13 +10,21 @@ import {parseIpPort} from './host-port.js'
  * or pf.conf is an error that names its field, never a line in a file.
  */
 
+/** Unicode control (C0, DEL, C1 such as NEL), format (bidi overrides) and line/paragraph separator characters. */
+const CONTROL_CHARACTERS = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$/u
+
+/**
+ * Every string field of the inventory starts here: none of these characters can reach a config,
+ * a log line or a terminal, whatever the field's own pattern allows.
+ */
+const text = () => z.string().regex(CONTROL_CHARACTERS, {abort: true, message: 'must not contain control characters or line separators'})
+
 /** Names of nodes, shards, JVB server-ids and peers: one token, safe in every target's grammar. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
 /** relayd table names are `<prefix-NAME>:PORT` and must stay under 64 characters. */
 export const NAME_MAX = 40
 
-const name = z
-  .string()
+const name = text()
   .max(NAME_MAX, `must be at most ${NAME_MAX} characters`)
   .regex(NAME_PATTERN, 'must start with a letter or digit and hold only letters, digits, ".", "_" and "-"')
 
@@ -31,13 +39,12 @@ export function isHostname(value: string): boolean {
   return labels.every((label) => HOSTNAME_LABEL.test(label))
 }
 
-const ipv4 = z.string().refine((v) => isIP(v) === 4, 'must be an IPv4 address')
-const ipv6 = z.string().refine((v) => isIP(v) === 6, 'must be an IPv6 address')
-const address = z
-  .string()
+const ipv4 = text().refine((v) => isIP(v) === 4, 'must be an IPv4 address')
+const ipv6 = text().refine((v) => isIP(v) === 6, 'must be an IPv6 address')
+const address = text()
   .refine((v) => isIP(v) !== 0 || isHostname(v), 'must be an IP address or a hostname')
 
-const domain = z.string().refine((v) => isHostname(v) && v.includes('.'), 'must be a fully qualified domain name')
+const domain = text().refine((v) => isHostname(v) && v.includes('.'), 'must be a fully qualified domain name')
 
 const port = z.number().int('must be a whole number').min(1, 'must be 1..65535').max(65_535, 'must be 1..65535')
 
@@ -45,8 +52,7 @@ const port = z.number().int('must be a whole number').min(1, 'must be 1..65535')
 const SAFE_PATH_CHARS = /^[^\s"'`#{};\\\u0000-\u001F\u007F]*$/
 
 /** Absolute paths free of whitespace, quotes, `#`, braces, `;`, backslashes and control characters. */
-const absolutePath = z
-  .string()
+const absolutePath = text()
   .regex(/^\//, 'must be an absolute path')
   .regex(SAFE_PATH_CHARS, 'must not contain whitespace, quotes, "#", braces, ";", "\\" or control characters')
 
@@ -65,13 +71,12 @@ function isHostPort(value: string): boolean {
  * One argv word of a check or reload command. Commands run without a shell and `$FILE` is
  * replaced by the file to check, so a word needs no quoting and gets none.
  */
-const commandWord = z
-  .string()
+const commandWord = text()
   .regex(/^[A-Za-z0-9_@%+=:,.\/$-]+$/, 'must be one argument word: letters, digits and _ @ % + = : , . / $ -')
 const command = z.array(commandWord).min(1, 'must name a program')
 
 const duration = z
-  .union([z.string(), z.number()])
+  .union([text(), z.number()])
   .transform((v, ctx) => {
     const ms = parseDuration(v)
     if (ms === undefined) {
@@ -137,8 +142,7 @@ const health = z.strictObject({
 })
 
 /** A DNS server by address, port 53 unless given: `10.0.0.53`, `10.0.0.53:5353`, `2001:db8::53`, `[2001:db8::53]:5353`. */
-export const resolverAddress = z
-  .string()
+export const resolverAddress = text()
   .transform((value, context) => {
     const parsed = parseIpPort(value)
     if (!parsed) {
@@ -165,7 +169,7 @@ const dns = z.strictObject({
 })
 
 /** An absolute URL path without query: what a probe requests. */
-const urlPath = z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%\/-]*$/, 'must be an absolute URL path such as "/" or "/config.js"')
+const urlPath = text().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%\/-]*$/, 'must be an absolute URL path such as "/" or "/config.js"')
 
 /** How `jproxy probe` probes; timing and rise/fall come from `health`. */
 const probe = z.strictObject({
@@ -197,8 +201,7 @@ const haproxyTarget = z.strictObject({
   hardStopAfter: duration.prefault('30m'),
   /** syslog target: a unix socket path or `address:port`. */
   logFacility: z.enum(SYSLOG_FACILITIES).default('local0'),
-  logTarget: z
-    .string()
+  logTarget: text()
     .refine((v) => (v.startsWith('/') && SAFE_PATH_CHARS.test(v)) || isHostPort(v), 'must be an absolute socket path or address:port')
     .default('/dev/log'),
   socket: absolutePath.default('/run/haproxy/admin.sock'),

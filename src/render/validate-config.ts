@@ -11,6 +11,8 @@ export interface ConfigReport {
   problems: InventoryProblem[]
   /** Counts of what the inventory describes, when it is valid. */
   summary?: {jvbs: number; shards: number; web: number}
+  /** The file is not YAML jproxy reads (syntax, several documents, a size, depth or alias bound). */
+  unreadable?: boolean
   /** Per target: null when it renders, else why it cannot. */
   targets?: Record<TargetName, null | string>
 }
@@ -19,7 +21,7 @@ export interface ConfigReport {
 export async function validateConfig(file: string): Promise<ConfigReport> {
   const report = await readInventoryReport(file)
   const {inventory, problems} = report
-  if (!inventory) return {file, ok: false, problems}
+  if (!inventory) return report.unreadable ? {file, ok: false, problems, unreadable: true} : {file, ok: false, problems}
 
   const targets = {} as Record<TargetName, null | string>
   for (const target of Object.keys(TARGETS) as TargetName[]) {

@@ -47,6 +47,17 @@ describe('jproxy validate config', () => {
     expect(report.problems).to.deep.equal([{line: report.problems[0].line, message: 'server-id jvb1 is already used by shards[0].jvbs[0].id', path: 'shards[1].jvbs[0].id'}])
   })
 
+  it('text that is not YAML exits inventoryUnreadable (3) with the YAML message, line and column; gen agrees', async () => {
+    const file = join(dir, 'tabs.yaml')
+    await writeFile(file, 'domain: meet.example.org\nweb:\n\t- {name: web1, address: 10.0.0.2}\n')
+    const {code, stdout} = await runCli(['validate', 'config', '-i', file])
+    expect(code).to.equal(ExitCode.inventoryUnreadable)
+    expect(stdout).to.equal(`${file}:3: YAML: Tabs are not allowed as indentation at line 3, column 1:\n\nweb:\n\t- {name: web1, address: 10.0.0.2}\n^\n`)
+    const gen = await runCli(['gen', 'haproxy', '-i', file])
+    expect(gen.code).to.equal(ExitCode.inventoryUnreadable)
+    expect(gen.stderr).to.equal(`jproxy: ${stdout}`)
+  })
+
   it('fails a valid inventory that a target cannot express', async () => {
     const data = fullInventory()
     data.web[1].port = 8080

@@ -14,7 +14,7 @@ export default class ValidateConfig extends JproxyCommand {
   async run(): Promise<ConfigReport> {
     const {flags} = await this.parse(ValidateConfig)
     const report = await validateConfig(flags.inventory)
-    if (!report.ok) process.exitCode = report.problems.length > 0 ? ExitCode.inventoryInvalid : ExitCode.renderFailed
+    if (!report.ok) process.exitCode = report.unreadable ? ExitCode.inventoryUnreadable : report.problems.length > 0 ? ExitCode.inventoryInvalid : ExitCode.renderFailed
     if (this.jsonEnabled()) return report
 
     for (const problem of report.problems) this.log(formatProblem(report.file, problem))
