@@ -25,6 +25,8 @@ export const INVENTORY_LIMITS = {
   depth: 64,
 } as const
 
+const YAML_ERRORS_SHOWN = 5
+
 /** The outcome of reading one inventory text: the inventory when valid, else every problem found. */
 export interface InventoryReport {
   file: string
@@ -43,12 +45,14 @@ export function parseInventory(text: string, file: string): InventoryReport {
   const lineCounter = new LineCounter()
   const document = parseDocument(text, {lineCounter, prettyErrors: true, uniqueKeys: true})
   if (document.errors.length > 0) {
-    return {
-      file,
-      // The library's whole message: what is wrong, at which line and column, and the line itself.
-      problems: document.errors.map((error) => ({line: error.linePos?.[0].line, message: `YAML: ${error.message.trimEnd()}`, path: ''})),
-      unreadable: true,
-    }
+    // The library's whole message: what is wrong, at which line and column, and the line itself.
+    // The first few only: a file that is not YAML at all (a script, a binary) has thousands.
+    const problems: InventoryProblem[] = document.errors
+      .slice(0, YAML_ERRORS_SHOWN)
+      .map((error) => ({line: error.linePos?.[0].line, message: `YAML: ${error.message.trimEnd()}`, path: ''}))
+    const more = document.errors.length - YAML_ERRORS_SHOWN
+    if (more > 0) problems.push({message: `YAML: ${more} more error(s) not shown`, path: ''})
+    return {file, problems, unreadable: true}
   }
 
   let data: unknown
