@@ -8,7 +8,7 @@ import {stringify} from 'yaml'
 import {ExitCode} from '../../src/errors.js'
 import {fullInventory} from '../fixtures/inventories.js'
 import {runCommand} from '../../src/system/command.js'
-import {BIN, runCli} from '../support/cli.js'
+import {BIN, CLI_TIMEOUT_MS, runCli} from '../support/cli.js'
 
 describe('jproxy gen', () => {
   let dir: string
@@ -65,7 +65,8 @@ describe('jproxy gen', () => {
     expect(stderr).to.equal(`jproxy: cannot read inventory ${join(dir, 'absent.yaml')}: no such file\n`)
   })
 
-  it('refuses --out onto the inventory being read (also through a symlink) and an empty --out as usage errors', async () => {
+  it('refuses --out onto the inventory being read (also through a symlink) and an empty --out as usage errors', async function () {
+    this.timeout(3 * CLI_TIMEOUT_MS + 5000)
     const inventory = join(dir, 'inv.yaml')
     const text = await readFile('examples/two-shards.yaml', 'utf8')
     await writeFile(inventory, text)
@@ -82,9 +83,10 @@ describe('jproxy gen', () => {
     expect(empty.stderr).to.equal('jproxy: an output path must not be empty\n')
   })
 
-  it('writes through a device: /dev/stdout gets the config, /dev/full exits writeFailed naming the path', async () => {
+  it('writes through a device: /dev/stdout gets the config, /dev/full exits writeFailed naming the path', async function () {
+    this.timeout(2 * CLI_TIMEOUT_MS + 5000)
     // A shell pipe, as an admin types it (node's own child stdio is a socket, which is refused).
-    const stdout = await runCommand(['sh', '-c', `"${process.execPath}" "${BIN}" gen haproxy -i examples/two-shards.yaml -o /dev/stdout | cat`])
+    const stdout = await runCommand(['sh', '-c', `"${process.execPath}" "${BIN}" gen haproxy -i examples/two-shards.yaml -o /dev/stdout | cat`], {timeoutMs: CLI_TIMEOUT_MS})
     expect(stdout.code, stdout.stderr).to.equal(0)
     expect(stdout.stdout).to.equal(await readFile('test/fixtures/golden/two-shards.haproxy.cfg', 'utf8'))
     const full = await runCli(['gen', 'haproxy', '-i', 'examples/two-shards.yaml', '-o', '/dev/full'])

@@ -7,7 +7,7 @@ import {stringify} from 'yaml'
 import {errorJson} from '../../src/cli/error-json.js'
 import {ExitCode, JproxyError} from '../../src/errors.js'
 import {smallInventory} from '../fixtures/inventories.js'
-import {runCli} from '../support/cli.js'
+import {CLI_TIMEOUT_MS, runCli} from '../support/cli.js'
 
 const KEYS = ['code', 'exitCode', 'file', 'line', 'message', 'path']
 
@@ -44,7 +44,8 @@ describe('errors under --json: one small object with the documented exit code', 
     expect(error.message).to.include('"soon" is not a duration')
   })
 
-  it('an inventory error carries the file, and with one problem its line and field path', async () => {
+  it('an inventory error carries the file, and with one problem its line and field path', async function () {
+    this.timeout(2 * CLI_TIMEOUT_MS + 5000)
     expect(await jsonError(['validate', 'dns', '-i', join(dir, 'absent.yaml')], ExitCode.inventoryUnreadable)).to.include({code: 'inventoryUnreadable', file: join(dir, 'absent.yaml')})
     const data = smallInventory()
     data.web[0].address = 'not an address'
@@ -55,7 +56,8 @@ describe('errors under --json: one small object with the documented exit code', 
     expect(error.line).to.be.a('number')
   })
 
-  it('a write error names the path; an unreadable file to lint is inputUnreadable', async () => {
+  it('a write error names the path; an unreadable file to lint is inputUnreadable', async function () {
+    this.timeout(2 * CLI_TIMEOUT_MS + 5000)
     expect(await jsonError(['gen', 'haproxy', '-i', 'examples/two-shards.yaml', '-o', '/dev/full'], ExitCode.writeFailed)).to.include({code: 'writeFailed', path: '/dev/full'})
     expect(await jsonError(['lint', 'relayd', '/dev/zero'], ExitCode.inputUnreadable)).to.include({code: 'inputUnreadable', file: '/dev/zero'})
   })

@@ -8,7 +8,7 @@ import {stringify} from 'yaml'
 
 import {ExitCode} from '../../src/errors.js'
 import {smallInventory} from '../fixtures/inventories.js'
-import {BIN, runCli} from '../support/cli.js'
+import {BIN, CLI_TIMEOUT_MS, runCli} from '../support/cli.js'
 import {writeFakeRelayd} from '../support/fake-relayd.js'
 
 const GOLDEN = 'test/fixtures/golden/two-shards.relayd.conf'
@@ -91,7 +91,8 @@ describe('jproxy lint relayd', () => {
     expect(skipped.code).to.equal(0)
   })
 
-  it('a file whose first token is a lexer error gets relayd\'s message at its line and exit 6, also under --json', async () => {
+  it('a file whose first token is a lexer error gets relayd\'s message at its line and exit 6, also under --json', async function () {
+    this.timeout(2 * CLI_TIMEOUT_MS + 5000)
     const file = join(dir, 'first-token.conf')
     await writeFile(file, '$ext_addr = "192.0.2.1"\n')
     const {code, stdout} = await runCli(['lint', 'relayd', file], NO_RELAYD)

@@ -6,7 +6,7 @@ import {stringify} from 'yaml'
 
 import {ExitCode} from '../../src/errors.js'
 import {fullInventory} from '../fixtures/inventories.js'
-import {runCli} from '../support/cli.js'
+import {CLI_TIMEOUT_MS, runCli} from '../support/cli.js'
 
 describe('jproxy validate config', () => {
   let dir: string
@@ -47,7 +47,8 @@ describe('jproxy validate config', () => {
     expect(report.problems).to.deep.equal([{line: report.problems[0].line, message: 'server-id jvb1 is already used by shards[0].jvbs[0].id', path: 'shards[1].jvbs[0].id'}])
   })
 
-  it('text that is not YAML exits inventoryUnreadable (3) with the YAML message, line and column; gen agrees', async () => {
+  it('text that is not YAML exits inventoryUnreadable (3) with the YAML message, line and column; gen agrees', async function () {
+    this.timeout(2 * CLI_TIMEOUT_MS + 5000)
     const file = join(dir, 'tabs.yaml')
     await writeFile(file, 'domain: meet.example.org\nweb:\n\t- {name: web1, address: 10.0.0.2}\n')
     const {code, stdout} = await runCli(['validate', 'config', '-i', file])
