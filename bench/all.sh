@@ -7,6 +7,7 @@ node --expose-gc --import tsx bench/lint.ts
 node --import tsx bench/probe.ts
 node --import tsx bench/validate.ts
 node --import tsx bench/apply.ts
+node --expose-gc --import tsx bench/scale-limits.ts
 node --import tsx bench/tls-deploy.ts
 node --import tsx bench/relayd-checks.ts
 node --import tsx bench/start.ts

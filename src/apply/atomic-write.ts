@@ -1,6 +1,8 @@
 import {randomBytes} from 'node:crypto'
-import {chown, open, rename, rm, stat} from 'node:fs/promises'
+import {chown, lstat, open, realpath, rename, rm, stat} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
+
+import {JproxyError} from '../errors.js'
 
 /** Writes `data` to `path` (created or truncated) and fsyncs it, so a later rename publishes whole bytes. */
 export async function writeSynced(path: string, data: string, mode = 0o600): Promise<void> {
@@ -49,14 +51,49 @@ export function tempPath(path: string): string {
   return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`)
 }
 
-/** writeSynced to a temporary file beside `path`, then promote (`newMode` for a file not there yet): the whole file or none of it. */
+/**
+ * writeSynced to a temporary file beside `path`, then promote (`newMode` for a file not there
+ * yet): the whole file or none of it.
+ * Only a regular file or a missing path is replaced by rename. A symlink to a regular file
+ * keeps the link (the file it names is replaced); a character device or FIFO (`/dev/stdout`,
+ * `/dev/full`, a pipe) is written through, so a device node is never swapped for a file; a block
+ * device, socket or folder is refused as a usage error. Write errors (ENOSPC) are thrown as is.
+ */
 export async function atomicWrite(path: string, data: string, newMode?: number): Promise<void> {
-  const temp = tempPath(path)
+  const target = await writeTarget(path)
+  if (target.through) {
+    await writeThrough(path, data)
+    return
+  }
+
+  const temp = tempPath(target.path)
   try {
     await writeSynced(temp, data)
-    await promote(temp, path, newMode)
+    await promote(temp, target.path, newMode)
   } catch (error) {
     await rm(temp, {force: true})
     throw error
+  }
+}
+
+/** Where atomicWrite writes for `path`, and whether it writes through instead of renaming. */
+async function writeTarget(path: string): Promise<{path: string; through: boolean}> {
+  if (path === '') throw new JproxyError('usage', 'an output path must not be empty')
+  const link = await lstat(path).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)))
+  if (link === undefined || link.isFile()) return {path, through: false}
+  const info = link.isSymbolicLink() ? await stat(path) : link
+  if (info.isFile()) return {path: await realpath(path), through: false}
+  if (info.isCharacterDevice() || info.isFIFO()) return {path, through: true}
+  const kind = info.isDirectory() ? 'a folder' : info.isBlockDevice() ? 'a block device' : 'a socket'
+  throw new JproxyError('usage', `${path} is ${kind}; give a file to write`)
+}
+
+/** Writes into a device or FIFO as it is: no temporary file, no rename, no fsync (they have none). */
+async function writeThrough(path: string, data: string): Promise<void> {
+  const handle = await open(path, 'w')
+  try {
+    await handle.writeFile(data)
+  } finally {
+    await handle.close()
   }
 }

@@ -2,12 +2,14 @@ import {Command} from '@oclif/core'
 
 import {JproxyError} from '../errors.js'
 import {nagiosUnknown} from '../report/nagios.js'
+import {errorJson} from './error-json.js'
 
 /**
  * Base of every jproxy command: `--json` on, and jproxy's own errors printed as one plain
  * `jproxy: message` on stderr with their code from the exit-code table. (Left to oclif, they
  * would exit 1 outside `--json`, with a stack-style banner.) A command asked for
- * `--format nagios` reports any failure as UNKNOWN (exit 3), as the plugin API wants.
+ * `--format nagios` reports any failure as UNKNOWN (exit 3), as the plugin API wants. Under
+ * `--json` every failure, flag errors included, is one small object on stdout (cli/error-json.ts).
  */
 export abstract class JproxyCommand extends Command {
   static override enableJsonFlag = true
@@ -22,7 +24,14 @@ export abstract class JproxyCommand extends Command {
       return
     }
 
-    if (error instanceof JproxyError && !this.jsonEnabled()) {
+    if (this.jsonEnabled()) {
+      const json = errorJson(error)
+      process.exitCode = json.error.exitCode
+      this.logJson(json)
+      return
+    }
+
+    if (error instanceof JproxyError) {
       process.exitCode = error.exitCode
       this.logToStderr(`jproxy: ${error.message}`)
       return

@@ -23,7 +23,7 @@ type Definition = Record<string, unknown> & {
   type: 'boolean' | 'option'
 }
 
-const UNSUPPORTED = ['dependsOn', 'exactlyOne', 'exclusive', 'relationships', 'required', 'multiple', 'delimiter']
+const UNSUPPORTED = ['dependsOn', 'exactlyOne', 'exclusive', 'relationships', 'required', 'delimiter']
 
 const option = (defaults: Record<string, unknown> = {}) => (options: Record<string, unknown> = {}): Definition => ({...defaults, ...options, type: 'option'})
 
@@ -100,6 +100,11 @@ export async function parseArgv(argv: string[], definitions: Record<string, Defi
   const given: Record<string, unknown> = {}
   const positional: string[] = []
   const set = (name: string, value: unknown) => {
+    if (definitions[name]?.multiple) {
+      given[name] = [...((given[name] as unknown[] | undefined) ?? []), value]
+      return
+    }
+
     if (name in given) throw new FallBack() // oclif refuses a repeated flag
     given[name] = value
   }
@@ -147,7 +152,10 @@ export async function parseArgv(argv: string[], definitions: Record<string, Defi
       value = process.env[definition.env]
     }
 
-    if (typeof value === 'string') {
+    if (Array.isArray(value)) {
+      // A repeatable flag (`--target relayd --target pf`): each value checked as oclif does.
+      if (definition.parse || value.some((v) => definition.options && !definition.options.includes(v))) throw new FallBack()
+    } else if (typeof value === 'string') {
       if (definition.options && !definition.options.includes(value)) throw new FallBack()
       if (definition.parse) value = await definition.parse(value).catch(() => {
         throw new FallBack()

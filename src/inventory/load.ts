@@ -1,9 +1,9 @@
-import {readFile} from 'node:fs/promises'
-import {isMap, isScalar, LineCounter, parseDocument, type Document} from 'yaml'
+import {isMap, isScalar, Lexer, LineCounter, parseDocument, Parser, type Document} from 'yaml'
 
 import {JproxyError} from '../errors.js'
 import {probePlan} from '../probe/plan.js'
 import {planCacheKey, writePlanCache} from '../probe/plan-cache.js'
+import {BoundedReadError, formatBytes, readBoundedFile} from '../system/bounded-read.js'
 import {knownKeysAt} from './json-schema.js'
 import {plainIssues} from './plain-issue.js'
 import {formatPath, formatProblem, type InventoryProblem} from './problem.js'
@@ -12,30 +12,67 @@ import {Inventory} from './schema.js'
 
 export {DEFAULT_INVENTORY} from './default-path.js'
 
+/**
+ * What jproxy reads as an inventory (docs/limits.md). Each bound is far above a real deployment
+ * and is checked before the work it protects, so a hostile or mistaken file is refused in
+ * milliseconds instead of costing minutes and gigabytes.
+ */
+export const INVENTORY_LIMITS = {
+  /** Alias expansions (`*name`), counted as the YAML library does: aliases times the size of what they name. */
+  aliases: 100_000,
+  /** File size: 10,000 bridges written out in full (media, ports, comments) take about 1 MiB. */
+  bytes: 2 * 1024 * 1024,
+  /** Videobridges over all shards: the size the scale bench shows validate and gen handle in seconds. */
+  bridges: 10_000,
+  /** Nested collections: a real inventory nests about 6 deep. */
+  depth: 64,
+} as const
+
+const YAML_ERRORS_SHOWN = 5
+
 /** The outcome of reading one inventory text: the inventory when valid, else every problem found. */
 export interface InventoryReport {
   file: string
   inventory?: Inventory
   problems: InventoryProblem[]
+  /** The text is not YAML jproxy reads (syntax, several documents, past a size, depth or alias bound): no schema check ran. */
+  unreadable?: boolean
 }
 
 /** Parses inventory YAML text and checks it against the schema and the cross-field rules. */
 export function parseInventory(text: string, file: string): InventoryReport {
+  const refused = (problem: InventoryProblem): InventoryReport => ({file, problems: [problem], unreadable: true})
+  const limits = INVENTORY_LIMITS
+  if (Buffer.byteLength(text) > limits.bytes) return refused({message: `larger than ${formatBytes(limits.bytes)}`, path: ''})
+  if (nestedDeeperThan(text, limits.depth)) return refused({message: `nested deeper than ${limits.depth} levels`, path: ''})
   const lineCounter = new LineCounter()
   const document = parseDocument(text, {lineCounter, prettyErrors: true, uniqueKeys: true})
   if (document.errors.length > 0) {
-    return {
-      file,
-      problems: document.errors.map((error) => ({
-        line: error.linePos?.[0].line,
-        message: `YAML: ${error.message.split('\n')[0]}`,
-        path: '',
-      })),
-    }
+    // The library's whole message: what is wrong, at which line and column, and the line itself.
+    // The first few only: a file that is not YAML at all (a script, a binary) has thousands.
+    const problems: InventoryProblem[] = document.errors
+      .slice(0, YAML_ERRORS_SHOWN)
+      .map((error) => ({line: error.linePos?.[0].line, message: `YAML: ${error.message.trimEnd()}`, path: ''}))
+    const more = document.errors.length - YAML_ERRORS_SHOWN
+    if (more > 0) problems.push({message: `YAML: ${more} more error(s) not shown`, path: ''})
+    return {file, problems, unreadable: true}
+  }
+
+  let data: unknown
+  try {
+    data = document.toJS({maxAliasCount: limits.aliases}) ?? {}
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error
+    return refused({message: `too many aliases (over ${limits.aliases} alias expansions)`, path: ''})
+  }
+
+  const bridges = countBridges(data)
+  if (bridges > limits.bridges) {
+    return {file, problems: [{line: lineOfPath(document, lineCounter, ['shards']), message: `${bridges} videobridges; jproxy supports at most ${limits.bridges} in one inventory`, path: 'shards'}]}
   }
 
   const lineOf = (path: ReadonlyArray<PropertyKey>) => lineOfPath(document, lineCounter, path)
-  const parsed = Inventory.safeParse(document.toJS({maxAliasCount: 50}) ?? {}, {reportInput: true})
+  const parsed = Inventory.safeParse(data, {reportInput: true})
   if (!parsed.success) {
     return {
       file,
@@ -45,6 +82,30 @@ export function parseInventory(text: string, file: string): InventoryReport {
 
   const problems = checkRules(parsed.data).map((v) => ({line: lineOf(v.path), message: v.message, path: formatPath(v.path)}))
   return problems.length > 0 ? {file, problems} : {file, inventory: parsed.data, problems}
+}
+
+/**
+ * Whether collections nest deeper than `limit`, read from the YAML library's own token stream
+ * and stopped at the limit: parsing and converting a 10,000-deep file costs seconds or the stack.
+ */
+function nestedDeeperThan(text: string, limit: number): boolean {
+  const parser = new Parser()
+  for (const lexeme of new Lexer().lex(text)) {
+    for (const _token of parser.next(lexeme)) {
+      // Finished top-level tokens are not needed here; parseDocument reads the text again.
+    }
+
+    if (parser.stack.length > limit) return true
+  }
+
+  return false
+}
+
+/** Videobridges over all shards, counted before the schema check walks them. */
+function countBridges(data: unknown): number {
+  const shards = (data as {shards?: unknown})?.shards
+  if (!Array.isArray(shards)) return 0
+  return shards.reduce((n: number, shard: {jvbs?: unknown}) => n + (Array.isArray(shard?.jvbs) ? shard.jvbs.length : 0), 0)
 }
 
 /** Reads and checks an inventory file; throws a JproxyError naming the file and every problem. */
@@ -61,7 +122,7 @@ export async function loadInventoryText(file: string): Promise<{inventory: Inven
     if (cacheKey) await writePlanCache(cacheKey, probePlan(report.inventory))
     return {inventory: report.inventory, text}
   }
-
+  if (report.unreadable) throw unreadableInventory(file, report.problems)
   throw invalidInventory(file, report.problems, 'invalid inventory')
 }
 
@@ -70,16 +131,22 @@ export function invalidInventory(file: string, problems: InventoryProblem[], hea
   return new JproxyError('inventoryInvalid', `${heading}:\n${problems.map((p) => formatProblem(file, p)).join('\n')}`, {file, problems})
 }
 
+/** The error for an inventory that is not YAML jproxy reads: `FILE:LINE: YAML: ...` or `FILE: too many aliases ...`. */
+function unreadableInventory(file: string, problems: InventoryProblem[]): JproxyError {
+  return new JproxyError('inventoryUnreadable', problems.map((p) => formatProblem(file, p)).join('\n'), {file, problems})
+}
+
 /** Reads an inventory file into a report; a missing or unreadable file is an error of its own. */
 export async function readInventoryReport(file: string): Promise<InventoryReport> {
   return parseInventory(await readInventoryFile(file), file)
 }
 
+/** Reads at most INVENTORY_LIMITS.bytes: `-i /dev/zero` is refused after 4 MiB, not 640 MB. */
 async function readInventoryFile(file: string): Promise<string> {
   try {
-    return await readFile(file, 'utf8')
+    return await readBoundedFile(file, INVENTORY_LIMITS.bytes)
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message
+    const reason = error instanceof BoundedReadError ? (error.code === 'ENOENT' ? 'no such file' : error.reason) : (error as Error).message
     throw new JproxyError('inventoryUnreadable', `cannot read inventory ${file}: ${reason}`, {file})
   }
 }

@@ -10,13 +10,21 @@ import {parseIpPort} from './host-port.js'
  * or pf.conf is an error that names its field, never a line in a file.
  */
 
+/** Unicode control (C0, DEL, C1 such as NEL), format (bidi overrides) and line/paragraph separator characters. */
+const CONTROL_CHARACTERS = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$/u
+
+/**
+ * Every string field of the inventory starts here: none of these characters can reach a config,
+ * a log line or a terminal, whatever the field's own pattern allows.
+ */
+const text = () => z.string().regex(CONTROL_CHARACTERS, {abort: true, message: 'must not contain control characters or line separators'})
+
 /** Names of nodes, shards, JVB server-ids and peers: one token, safe in every target's grammar. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
 /** relayd table names are `<prefix-NAME>:PORT` and must stay under 64 characters. */
 export const NAME_MAX = 40
 
-const name = z
-  .string()
+const name = text()
   .max(NAME_MAX, `must be at most ${NAME_MAX} characters`)
   .regex(NAME_PATTERN, 'must start with a letter or digit and hold only letters, digits, ".", "_" and "-"')
 
@@ -37,15 +45,14 @@ export function isHostname(value: string): boolean {
  * never what zod accepts. zod's own check is the refinement.
  */
 const IP_CHARS = '^[0-9A-Za-z:.%_-]+$'
-const ipv4 = z.string().refine((v) => isIP(v) === 4, 'must be an IPv4 address').meta({pattern: '^[0-9.]+$'})
-const ipv6 = z.string().refine((v) => isIP(v) === 6, 'must be an IPv6 address').meta({pattern: IP_CHARS})
-const address = z
-  .string()
+const HOST_PORT_CHARS = '^(\\[[0-9A-Za-z:.%_-]+\\]|[0-9A-Za-z.%_-]+):\\d{1,5}$'
+const ipv4 = text().refine((v) => isIP(v) === 4, 'must be an IPv4 address').meta({pattern: '^[0-9.]+$'})
+const ipv6 = text().refine((v) => isIP(v) === 6, 'must be an IPv6 address').meta({pattern: IP_CHARS})
+const address = text()
   .refine((v) => isIP(v) !== 0 || isHostname(v), 'must be an IP address or a hostname')
   .meta({pattern: IP_CHARS})
 
-const domain = z
-  .string()
+const domain = text()
   .refine((v) => isHostname(v) && v.includes('.'), 'must be a fully qualified domain name')
   .meta({pattern: '^[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+\\.?$'})
 
@@ -55,8 +62,7 @@ const port = z.number().int('must be a whole number').min(1, 'must be 1..65535')
 const SAFE_PATH_CHARS = /^[^\s"'`#{};\\\u0000-\u001F\u007F]*$/
 
 /** Absolute paths free of whitespace, quotes, `#`, braces, `;`, backslashes and control characters. */
-const absolutePath = z
-  .string()
+const absolutePath = text()
   .regex(/^\//, 'must be an absolute path')
   .regex(SAFE_PATH_CHARS, 'must not contain whitespace, quotes, "#", braces, ";", "\\" or control characters')
 
@@ -75,11 +81,12 @@ function isHostPort(value: string): boolean {
  * One argv word of a check or reload command. Commands run without a shell and `$FILE` is
  * replaced by the file to check, so a word needs no quoting and gets none.
  */
-const commandWord = z
-  .string()
+const commandWord = text()
   .regex(/^[A-Za-z0-9_@%+=:,.\/$-]+$/, 'must be one argument word: letters, digits and _ @ % + = : , . / $ -')
 const command = z.array(commandWord).min(1, 'must name a program')
 
+// A plain string: parseDuration accepts only digits and a unit, so no control character passes it,
+// and the JSON Schema keeps one `type: [string, number]` node that the meta keywords apply to.
 const duration = z
   .union([z.string(), z.number()])
   .meta({maximum: 2_147_483_647, minimum: 1, multipleOf: 1, pattern: '^\\d+(ms|s|m|h|d)$'})
@@ -150,8 +157,7 @@ const health = z.strictObject({
 })
 
 /** A DNS server by address, port 53 unless given: `10.0.0.53`, `10.0.0.53:5353`, `2001:db8::53`, `[2001:db8::53]:5353`. */
-export const resolverAddress = z
-  .string()
+export const resolverAddress = text()
   .meta({pattern: '^(\\[[0-9A-Za-z:.%_-]+\\](:\\d{1,5})?|[0-9A-Za-z:.%_-]+)$'})
   .transform((value, context) => {
     const parsed = parseIpPort(value)
@@ -179,7 +185,7 @@ const dns = z.strictObject({
 })
 
 /** An absolute URL path without query: what a probe requests. */
-const urlPath = z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%\/-]*$/, 'must be an absolute URL path such as "/" or "/config.js"')
+const urlPath = text().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%\/-]*$/, 'must be an absolute URL path such as "/" or "/config.js"')
 
 /** How `jproxy probe` probes; timing and rise/fall come from `health`. */
 const probe = z.strictObject({
@@ -205,15 +211,17 @@ const probe = z.strictObject({
 
 /** `IP:PORT` or `[IPv6]:PORT` with the port required: a listener or backend address. */
 const ipPort = (what: string) =>
-  z.string().transform((value, context) => {
-    const parsed = parseIpPort(value)
-    if (parsed?.port === undefined) {
-      context.addIssue({code: 'custom', message: `must be ${what} as IP:PORT ([v6]:PORT)`})
-      return z.NEVER
-    }
+  text()
+    .meta({pattern: HOST_PORT_CHARS})
+    .transform((value, context) => {
+      const parsed = parseIpPort(value)
+      if (parsed?.port === undefined) {
+        context.addIssue({code: 'custom', message: `must be ${what} as IP:PORT ([v6]:PORT)`})
+        return z.NEVER
+      }
 
-    return {address: parsed.address, port: parsed.port}
-  })
+      return {address: parsed.address, port: parsed.port}
+    })
 
 /** Strict-Transport-Security on every HTTPS answer; off unless listed. */
 const hsts = z.strictObject({
@@ -238,10 +246,10 @@ const metrics = z.strictObject({
 
 /** TURN over TLS on the https port: connections whose TLS SNI is `sni` pass through untouched to coturn. */
 const turn = z.strictObject({
-  backend: z.string().refine(isHostPort, 'must be coturn\'s TLS listener as ADDRESS:PORT ([v6]:PORT)'),
+  backend: text().refine(isHostPort, 'must be coturn\'s TLS listener as ADDRESS:PORT ([v6]:PORT)').meta({pattern: HOST_PORT_CHARS}),
   /** relayd cannot split one port by SNI: it relays TURN on this second address (port = httpsPort). */
-  relaydAddress: z.string().refine((v) => isIP(v) !== 0, 'must be an IP address').optional(),
-  sni: z.string().refine((v) => isHostname(v) && v.includes('.'), 'must be a fully qualified domain name'),
+  relaydAddress: text().refine((v) => isIP(v) !== 0, 'must be an IP address').meta({pattern: IP_CHARS}).optional(),
+  sni: domain,
 })
 
 const target = {
@@ -277,8 +285,7 @@ const haproxyTarget = z.strictObject({
   localPeerPort: port.default(10_000),
   /** syslog target: a unix socket path or `address:port`. */
   logFacility: z.enum(SYSLOG_FACILITIES).default('local0'),
-  logTarget: z
-    .string()
+  logTarget: text()
     .refine((v) => (v.startsWith('/') && SAFE_PATH_CHARS.test(v)) || isHostPort(v), 'must be an absolute socket path or address:port')
     .meta({pattern: '^(/[^\\s"\'`#{};\\\\\\u0000-\\u001F\\u007F]*|\\[[0-9A-Fa-f:.]+\\]:\\d{1,5}|[A-Za-z0-9.-]+:\\d{1,5})$'})
     .default('/dev/log'),
@@ -330,9 +337,9 @@ export const Inventory = z.strictObject({
     /** Where `/.well-known/acme-challenge/` on the http port goes instead of the web nodes: the ACME client of this proxy. */
     acme: z
       .strictObject({
-        backend: z
-          .string()
+        backend: text()
           .refine(isHostPort, 'must be ADDRESS:PORT ([v6]:PORT), e.g. 127.0.0.1:8402 where certbot --standalone or lego --http.port listens')
+          .meta({pattern: HOST_PORT_CHARS})
           .transform((value) => {
             const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(value)!
             return {address: match[1] ?? match[2], port: Number(match[3])}

@@ -62,6 +62,11 @@ export class Lexer {
     return this.current.name
   }
 
+  /** How many files are open: 1 for the main file, one more per nested include. */
+  get depth(): number {
+    return this.files.length
+  }
+
   /** The line of the token read last: where relayd's yyerror places a message. */
   get line(): number {
     return this.tokenLine

@@ -1,13 +1,15 @@
-import {existsSync, readFileSync} from 'node:fs'
-import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {existsSync} from 'node:fs'
+import {mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {JproxyError} from '../errors.js'
+import {BoundedReadError, readBoundedFd, readBoundedFile, readRegularFileSync} from '../system/bounded-read.js'
 import type {CommandRunner} from '../system/command.js'
 import {lintRelaydConf} from './lint.js'
 import type {Diagnostic} from './model.js'
 import {type NativeVerdict, relaydNativeCheck} from './native-check.js'
+import {RELAYD_INPUT_LIMITS} from './parser.js'
 
 /** How stdin is named in findings. */
 export const STDIN_NAME = '<stdin>'
@@ -42,20 +44,21 @@ export async function lintRelaydFile(options: LintFileOptions): Promise<LintRepo
   const name = fromStdin ? STDIN_NAME : options.file
   let text: string
   try {
-    text = fromStdin ? (options.stdin ?? '') : await readFile(options.file, 'utf8')
+    text = fromStdin ? (options.stdin ?? '') : await readBoundedFile(options.file, RELAYD_INPUT_LIMITS.fileBytes)
   } catch (error) {
-    throw new JproxyError('inputUnreadable', `cannot read ${options.file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+    throw unreadable(options.file, error)
   }
 
   const findings = lintRelaydConf(text, {
     checkFiles: options.checkFiles,
     file: name,
     fileExists: existsSync,
-    readFile: (path) => {
+    // relayd reads what it includes with fopen; only regular files of bounded size are read here.
+    readFile(path) {
       try {
-        return readFileSync(path, 'utf8')
-      } catch {
-        return undefined
+        return readRegularFileSync(path, RELAYD_INPUT_LIMITS.fileBytes)
+      } catch (error) {
+        return error instanceof BoundedReadError && error.code !== 'ENOENT' ? {reason: error.reason} : undefined
       }
     },
     strict: options.strict,
@@ -64,6 +67,20 @@ export async function lintRelaydFile(options: LintFileOptions): Promise<LintRepo
   const native = options.relayd === undefined ? undefined : await nativeCheck(options.relayd, fromStdin ? text : undefined, options.file, options.run)
   const all = [...findings, ...(native?.findings ?? [])]
   return {file: name, findings: all, native, ok: all.every((d) => d.severity !== 'error')}
+}
+
+/** Reads the config from stdin, bounded like a file; a directory or a stream that fails is unreadable (9). */
+export async function readRelaydStdin(fd = 0): Promise<string> {
+  try {
+    return await readBoundedFd(fd, STDIN_NAME, RELAYD_INPUT_LIMITS.fileBytes)
+  } catch (error) {
+    throw unreadable(STDIN_NAME, error)
+  }
+}
+
+function unreadable(file: string, error: unknown): JproxyError {
+  const reason = error instanceof BoundedReadError ? error.reason : ((error as NodeJS.ErrnoException).code ?? (error as Error).message)
+  return new JproxyError('inputUnreadable', `cannot read ${file}: ${reason}`, {file})
 }
 
 /** relayd reads files only: stdin goes through a private temporary copy, renamed back in the findings. */

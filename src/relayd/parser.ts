@@ -32,8 +32,23 @@ const ECDHE_CURVES = new Set(['P-256', 'P-384', 'P-521', 'X25519', 'prime256v1',
 /** Thrown to abandon the current line after an error has been recorded (yacc's YYERROR). */
 class Abandon extends Error {}
 
-/** Reads a file relayd would include; undefined when it cannot be read. */
-export type ReadFile = (path: string) => string | undefined
+/** Reads a file relayd would include: its text, or undefined (or why) when it cannot be read. */
+export type ReadFile = (path: string) => string | undefined | {reason: string}
+
+/**
+ * How much input one lint reads. relayd itself stops only when it runs out of descriptors
+ * ("failed to include file"); these bounds make a self-include, a cycle or `/dev/zero` end fast.
+ */
+export const RELAYD_INPUT_LIMITS = {
+  /** Files open at once: the file being linted and its nested includes. */
+  includeDepth: 16,
+  /** Every `include` line followed, in all. */
+  includes: 1024,
+  /** One file (the linter's caller enforces it when reading). */
+  fileBytes: 4 * 1024 * 1024,
+  /** The file and everything it includes, together. */
+  totalBytes: 16 * 1024 * 1024,
+} as const
 
 /**
  * A recursive-descent port of parse.y 1.258. It records errors with relayd's wording and line
@@ -53,6 +68,9 @@ export class RelaydParser {
   }
 
   readonly diagnostics: Diagnostic[] = []
+  private includes = 0
+  private inputBytes: number
+  private inputLimitHit = false
   private labelSeen = false
   private readonly lexer: Lexer
   private pending?: Token
@@ -68,11 +86,13 @@ export class RelaydParser {
     private readonly readFile: ReadFile = () => undefined,
   ) {
     this.lexer = new Lexer(file, text)
+    this.inputBytes = Buffer.byteLength(text)
   }
 
   /** Parses the whole file; diagnostics and config are then filled in. */
   parse(): void {
-    this.advance()
+    // A lexer error on the very first token (an undefined macro, a number out of range) ends its line like any other.
+    this.advanceQuietly()
     while (!this.atEof()) {
       try {
         if (this.isChar('\n')) {
@@ -254,8 +274,21 @@ export class RelaydParser {
   private include(): void {
     this.advance()
     const path = this.expectString()
+    const failed = (reason?: string): never => this.error(`failed to include file ${path}${reason ? ` (${reason})` : ''}`)
+    // Past a bound, one finding says so; the same include met again (a cycle, fan-out) adds nothing.
+    const overLimit = (reason: string): never => {
+      if (this.inputLimitHit) throw new Abandon()
+      this.inputLimitHit = true
+      return failed(reason)
+    }
+
+    const limits = RELAYD_INPUT_LIMITS
+    if (this.lexer.depth >= limits.includeDepth) overLimit(`includes nested more than ${limits.includeDepth} deep`)
+    if (++this.includes > limits.includes) overLimit(`more than ${limits.includes} includes`)
     const text = this.readFile(path)
-    if (text === undefined) this.error(`failed to include file ${path}`)
+    if (typeof text !== 'string') return failed(text?.reason)
+    this.inputBytes += Buffer.byteLength(text)
+    if (this.inputBytes > limits.totalBytes) overLimit(`input over ${limits.totalBytes / 1024 / 1024} MiB in all`)
     this.lexer.include(path, text)
   }
 
@@ -592,9 +625,10 @@ export class RelaydParser {
     if (seconds > INT_MAX) this.error(`timeout too large: ${seconds}`)
   }
 
+  /** Recovery: a lexer error met while skipping has already skipped its own line, so it ends the skip. */
   private skipLine(): void {
-    while (!this.isChar('\n') && !this.atEof()) this.advance()
-    if (this.isChar('\n')) this.advance()
+    while (!this.isChar('\n') && !this.atEof()) this.advanceQuietly()
+    if (this.isChar('\n')) this.advanceQuietly()
   }
 
   private skipNewlines(): void {

@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {rm, writeFile} from 'node:fs/promises'
+import {rm, stat, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {basename, join, resolve} from 'node:path'
 
@@ -42,13 +42,25 @@ export async function generate(options: {inventory: string; out?: string; run?: 
     throw new JproxyError('usage', `${options.out} is the live ${options.target} config; install it with \`jproxy apply\`, which checks it first`)
   }
 
+  if (await sameFile(options.out, options.inventory)) {
+    throw new JproxyError('usage', `${options.out} is the inventory being read; write the config to another file`)
+  }
+
   try {
     await atomicWrite(options.out, config)
   } catch (error) {
-    throw new JproxyError('writeFailed', `cannot write ${options.out}: ${(error as Error).message}`)
+    if (error instanceof JproxyError) throw error
+    throw new JproxyError('writeFailed', `cannot write ${options.out}: ${(error as Error).message}`, {path: options.out})
   }
 
   return {...summary, out: options.out}
+}
+
+/** Whether two paths name one file (through symlinks and hard links too); false when either is missing. */
+async function sameFile(a: string, b: string): Promise<boolean> {
+  if (resolve(a) === resolve(b)) return true
+  const [x, y] = await Promise.all([stat(a).catch(() => undefined), stat(b).catch(() => undefined)])
+  return x !== undefined && y !== undefined && x.dev === y.dev && x.ino === y.ino
 }
 
 /** pf's own parser, where pf exists (OpenBSD): `pfctl -nf` on the rules, which loads nothing. */

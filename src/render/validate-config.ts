@@ -25,6 +25,8 @@ export interface ConfigReport {
   problems: InventoryProblem[]
   /** Counts of what the inventory describes, when it is valid. */
   summary?: {jvbs: number; shards: number; web: number}
+  /** The file is not YAML jproxy reads (syntax, several documents, a size, depth or alias bound). */
+  unreadable?: boolean
   /** Per target checked: null when it renders, else why it cannot. */
   targets?: Partial<Record<TargetName, null | string>>
 }
@@ -46,7 +48,7 @@ export interface ValidateConfigOptions {
 export async function validateConfig(file: string, options: ValidateConfigOptions = {}): Promise<ConfigReport> {
   const report = await readInventoryReport(file)
   const {inventory, problems} = report
-  if (!inventory) return {file, ok: false, problems}
+  if (!inventory) return report.unreadable ? {file, ok: false, problems, unreadable: true} : {file, ok: false, problems}
 
   const targets: Partial<Record<TargetName, null | string>> = {}
   let haproxyText: string | undefined

@@ -42,6 +42,7 @@ export async function writeTextfile(path: string, text: string): Promise<void> {
   try {
     await atomicWrite(path, text)
   } catch (error) {
-    throw new JproxyError('writeFailed', `cannot write ${path}: ${(error as Error).message}`)
+    if (error instanceof JproxyError) throw error
+    throw new JproxyError('writeFailed', `cannot write ${path}: ${(error as Error).message}`, {path})
   }
 }

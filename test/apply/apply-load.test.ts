@@ -58,7 +58,8 @@ describe('apply under load: wrk through HAProxy while configs change', function 
     expect(outcomes).to.deep.equal(Array.from({length: 20}, () => 'applied'))
     expect((await workers(stage)).reloads).to.equal(before.reloads + 20)
     const requests = Number(/(\d+) requests in/.exec(output)?.[1])
-    expect(requests, output).to.be.greaterThan(1000)
+    // Several requests per reload prove the load was real; a fixed rate (once 1,000 in 12 s) fails on a busy machine.
+    expect(requests, output).to.be.greaterThan(20 * 5)
     expect(output, 'no socket errors').to.not.include('Socket errors')
     expect(output, 'every answer 2xx or 3xx').to.not.include('Non-2xx or 3xx responses')
   })

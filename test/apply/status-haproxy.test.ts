@@ -39,8 +39,9 @@ describe('status: the running HAProxy beside the last probe', function () {
     await socketCommand(stage.socket, 'set server be_colibri/jvb1 state drain')
     // The probe found web1 up; now it stops answering and HAProxy takes it out.
     await stage.backends.get('web1')!.close()
-    // HAProxy checks every second (fall 1): wait, bounded, until it has seen it.
-    for (let i = 0; i < 50 && (await status()).rows.find((r) => r.key === 'web/web1')!.proxy.startsWith('UP'); i++) await new Promise((resolve) => setTimeout(resolve, 100))
+    // HAProxy checks every health.interval (fall 1): wait, bounded by three intervals, until it has seen it.
+    const seenBy = Date.now() + 3 * inventory.health.interval * inventory.health.fall
+    while (Date.now() < seenBy && (await status()).rows.find((r) => r.key === 'web/web1')!.proxy.startsWith('UP')) await new Promise((resolve) => setTimeout(resolve, 100))
 
     const report = await status()
     const row = (key: string) => report.rows.find((r) => r.key === key)!

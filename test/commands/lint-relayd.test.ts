@@ -1,12 +1,14 @@
 import {expect} from 'chai'
-import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {spawn} from 'node:child_process'
+import {once} from 'node:events'
+import {mkdtemp, open, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {stringify} from 'yaml'
 
 import {ExitCode} from '../../src/errors.js'
 import {smallInventory} from '../fixtures/inventories.js'
-import {runCli} from '../support/cli.js'
+import {BIN, CLI_TIMEOUT_MS, runCli} from '../support/cli.js'
 import {writeFakeRelayd} from '../support/fake-relayd.js'
 
 const GOLDEN = 'test/fixtures/golden/two-shards.relayd.conf'
@@ -87,5 +89,31 @@ describe('jproxy lint relayd', () => {
 
     const skipped = await runCli(['lint', 'relayd', GOLDEN, '--no-native'], {PATH: `${bin}:/usr/bin:/bin`})
     expect(skipped.code).to.equal(0)
+  })
+
+  it('a file whose first token is a lexer error gets relayd\'s message at its line and exit 6, also under --json', async function () {
+    this.timeout(2 * CLI_TIMEOUT_MS + 5000)
+    const file = join(dir, 'first-token.conf')
+    await writeFile(file, '$ext_addr = "192.0.2.1"\n')
+    const {code, stdout} = await runCli(['lint', 'relayd', file], NO_RELAYD)
+    expect(code).to.equal(ExitCode.checkFailed)
+    expect(stdout).to.include(`${file}:1: macro 'ext_addr' not defined`)
+    const json = await runCli(['lint', 'relayd', file, '--json'], NO_RELAYD)
+    expect(json.code).to.equal(ExitCode.checkFailed)
+    expect(JSON.parse(json.stdout)).to.deep.include({file, line: 1, message: "macro 'ext_addr' not defined", rule: 'syntax', severity: 'error'})
+  })
+
+  it('a directory on stdin is unreadable (9), not an empty config', async () => {
+    const directory = await open(dir, 'r')
+    try {
+      const child = spawn(process.execPath, [BIN, 'lint', 'relayd', '-', '--no-native'], {env: {...process.env, ...NO_RELAYD}, stdio: [directory.fd, 'pipe', 'pipe']})
+      let stderr = ''
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk))
+      const [code] = (await once(child, 'close')) as [number]
+      expect(code).to.equal(ExitCode.inputUnreadable)
+      expect(stderr).to.equal('jproxy: cannot read <stdin>: EISDIR\n')
+    } finally {
+      await directory.close()
+    }
   })
 })

@@ -8,13 +8,13 @@ import {runCheckScript} from '../../src/cli/check-script.js'
 import {ExitCode} from '../../src/errors.js'
 import {CHECK_SCRIPT_EXIT} from '../../src/probe/check-host.js'
 import {NAGIOS} from '../../src/report/nagios.js'
-import {runCli} from '../support/cli.js'
+import {CLI_TIMEOUT_MS, runCli} from '../support/cli.js'
 import {type FakeJitsi, startFakeJitsi} from '../support/fake-jitsi.js'
 import {type LoopbackBackend, startBackend} from '../support/loopback-backends.js'
 
 /** The CLI against loopback servers: web, jicofo and the proxy's own prosody stand-in on 127.0.0.1, the JVB alone on 127.0.0.2. */
 describe('jproxy probe', function () {
-  this.timeout(30_000)
+  this.timeout(4 * CLI_TIMEOUT_MS)
   let dir: string
   let file: string
   let web: LoopbackBackend

@@ -7,7 +7,7 @@ import {parse, stringify} from 'yaml'
 import {ExitCode} from '../../src/errors.js'
 import {parseInventory} from '../../src/inventory/load.js'
 import {fullInventory} from '../fixtures/inventories.js'
-import {runCli} from '../support/cli.js'
+import {CLI_TIMEOUT_MS, runCli} from '../support/cli.js'
 
 describe('jproxy validate config', () => {
   let dir: string
@@ -46,6 +46,18 @@ describe('jproxy validate config', () => {
     const report = JSON.parse(stdout)
     expect(report.ok).to.equal(false)
     expect(report.problems).to.deep.equal([{line: report.problems[0].line, message: 'server-id jvb1 is already used by shards[0].jvbs[0].id', path: 'shards[1].jvbs[0].id'}])
+  })
+
+  it('text that is not YAML exits inventoryUnreadable (3) with the YAML message, line and column; gen agrees', async function () {
+    this.timeout(2 * CLI_TIMEOUT_MS + 5000)
+    const file = join(dir, 'tabs.yaml')
+    await writeFile(file, 'domain: meet.example.org\nweb:\n\t- {name: web1, address: 10.0.0.2}\n')
+    const {code, stdout} = await runCli(['validate', 'config', '-i', file])
+    expect(code).to.equal(ExitCode.inventoryUnreadable)
+    expect(stdout).to.equal(`${file}:3: YAML: Tabs are not allowed as indentation at line 3, column 1:\n\nweb:\n\t- {name: web1, address: 10.0.0.2}\n^\n`)
+    const gen = await runCli(['gen', 'haproxy', '-i', file])
+    expect(gen.code).to.equal(ExitCode.inventoryUnreadable)
+    expect(gen.stderr).to.equal(`jproxy: ${stdout}`)
   })
 
   it('fails a valid inventory that a target cannot express', async () => {
@@ -89,7 +101,7 @@ describe('jproxy validate config', () => {
   it('--effective keeps resolvers and every duration loadable (the full fixture round-trips)', async () => {
     const file = join(dir, 'full.yaml')
     await writeFile(file, stringify(fullInventory()))
-    const {code, stdout} = await runCli(['validate', 'config', '-i', file, '--effective', '--json'])
+    const {code, stdout} = await runCli(['validate', 'config', '-i', file, '--effective', '--no-haproxy-check', '--json'])
     expect(code).to.equal(0)
     const {effective} = JSON.parse(stdout)
     expect(effective.dns.internal).to.deep.equal(['10.0.0.53:53', '[2001:db8::53]:5353'])

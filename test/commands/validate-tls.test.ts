@@ -7,14 +7,14 @@ import {stringify} from 'yaml'
 
 import {ExitCode} from '../../src/errors.js'
 import {NAGIOS} from '../../src/report/nagios.js'
-import {runCli} from '../support/cli.js'
+import {CLI_TIMEOUT_MS, runCli} from '../support/cli.js'
 import {type Issued, TestPki} from '../support/pki.js'
 import {startTlsServer, type TlsServer} from '../support/tls-server.js'
 
 const DOMAIN = 'meet.example.test'
 
 describe('jproxy validate tls', function () {
-  this.timeout(30_000)
+  this.timeout(4 * CLI_TIMEOUT_MS)
   let dir: string
   let pki: TestPki
   let valid: Issued

@@ -45,6 +45,12 @@ const HOSTILE = {
   'a quote': 'x"y',
   'a semicolon': 'x;y',
   'a space': 'x y',
+  'a C1 control (NEL)': 'x\u0085y',
+  'a C1 control (CSI)': 'x\u009By',
+  'DEL': 'x\u007Fy',
+  'a line separator (U+2028)': 'x\u2028y',
+  'a paragraph separator (U+2029)': 'x\u2029y',
+  'a bidi override (U+202E)': 'x\u202Ey',
 }
 
 describe('inventory schema', () => {
@@ -153,6 +159,15 @@ describe('inventory schema', () => {
     })
   })
 
+  it('a C1 control or line separator in a path that the path pattern lets through is named as such', () => {
+    for (const character of ['\u0085', '\u0080', '\u009F', '\u2028', '\u2029']) {
+      const data = fullInventory()
+      data.proxy.tls.certificate = `/etc/ssl/meet${character}.pem`
+      const {problems} = parseInventory(stringify(data), 'c1.yaml')
+      expect(problems.map((p) => `${p.path}: ${p.message}`), JSON.stringify(character)).to.deep.equal(['proxy.tls.certificate: must not contain control characters or line separators'])
+    }
+  })
+
   it('rejects relative paths, ports out of range and unknown keys', () => {
     const data = fullInventory()
     data.proxy.tls.certificate = 'certs/meet.pem'
@@ -203,7 +218,7 @@ describe('inventory schema', () => {
   it('names the line of the offending field', () => {
     const text = ['domain: meet.example.org', 'proxy:', '  listen: {ipv4: 192.0.2.1}', '  tls: {certificate: /a.pem, key: /a.pem}', 'web:', '  - {name: web1, address: 10.0.0.2}', 'shards:', '  - name: s1', '    prosody:', '      address: "10.0.0.3\\n"'].join('\n')
     const {problems} = parseInventory(text, 'lines.yaml')
-    expect(problems).to.deep.equal([{line: 10, message: 'must be an IP address or a hostname', path: 'shards[0].prosody.address'}])
+    expect(problems).to.deep.equal([{line: 10, message: 'must not contain control characters or line separators', path: 'shards[0].prosody.address'}])
   })
 
   it('reports YAML syntax errors with their line', () => {

@@ -1,13 +1,16 @@
 import {expect} from 'chai'
+import {closeSync, openSync} from 'node:fs'
 import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {JproxyError} from '../../src/errors.js'
-import {lintRelaydFile} from '../../src/relayd/lint-file.js'
+import {lintRelaydFile, readRelaydStdin} from '../../src/relayd/lint-file.js'
+import {RELAYD_INPUT_LIMITS} from '../../src/relayd/parser.js'
 import {runCommand} from '../../src/system/command.js'
 import {writeFakeRelayd} from '../support/fake-relayd.js'
 
+const TABLE = 'table <t> { 10.0.0.1 }\n'
 const RELAY = 'relay "r" {\n\tlisten on 127.0.0.1 port 8080\n\tforward to <t> port 80 check tcp\n}\n'
 
 describe('linting a relayd.conf file', () => {
@@ -70,5 +73,35 @@ describe('linting a relayd.conf file', () => {
     const failing = await writeFakeRelayd(dir, 'no actions, nothing to do\n', 1)
     const failed = await lintRelaydFile({file: '-', relayd: failing, run: runCommand, stdin: text})
     expect(failed.findings).to.deep.equal([{file: '<stdin>', line: 0, message: 'no actions, nothing to do', rule: 'relayd -n', severity: 'error'}])
+  })
+
+  it('reads only regular files as includes, and follows a self-include on disk only to the depth bound', async () => {
+    const fifo = join(dir, 'fifo.conf')
+    await runCommand(['mkfifo', fifo])
+    const self = join(dir, 'self.conf')
+    await writeFile(self, `include "${self}"\n`)
+    await writeFile(join(dir, 'relayd.conf'), `include "/dev/zero"\ninclude "${fifo}"\ninclude "${self}"\ninclude "${dir}"\n${TABLE}${RELAY}`)
+    const report = await lintRelaydFile({file: join(dir, 'relayd.conf'), run: runCommand})
+    expect(report.ok).to.equal(false)
+    expect(report.findings.map((d) => `${d.file}:${d.line}: ${d.message}`)).to.deep.equal([
+      `${join(dir, 'relayd.conf')}:1: failed to include file /dev/zero (not a regular file)`,
+      `${join(dir, 'relayd.conf')}:2: failed to include file ${fifo} (not a regular file)`,
+      `${join(dir, 'relayd.conf')}:4: failed to include file ${dir} (not a regular file)`,
+      `${self}:1: failed to include file ${self} (includes nested more than ${RELAYD_INPUT_LIMITS.includeDepth} deep)`,
+    ])
+  })
+
+  it('a file to lint past the size bound, or a directory on stdin, is unreadable (inputUnreadable)', async () => {
+    const tooLarge = await lintRelaydFile({file: '/dev/zero', run: runCommand}).catch((error_: unknown) => error_)
+    expect(tooLarge).to.be.instanceOf(JproxyError).and.include({code: 'inputUnreadable'})
+    expect((tooLarge as Error).message).to.equal('cannot read /dev/zero: larger than 4 MiB')
+    const directory = openSync(dir, 'r')
+    try {
+      const error = await readRelaydStdin(directory).catch((error_: unknown) => error_)
+      expect(error).to.be.instanceOf(JproxyError).and.include({code: 'inputUnreadable'})
+      expect((error as Error).message).to.equal('cannot read <stdin>: EISDIR')
+    } finally {
+      closeSync(directory)
+    }
   })
 })

@@ -1,7 +1,9 @@
 import {expect} from 'chai'
 
 import {formatDiagnostic, lintRelaydConf} from '../../src/relayd/lint.js'
+import {RELAYD_INPUT_LIMITS} from '../../src/relayd/parser.js'
 
+const TABLE = 'table <t> { 10.0.0.1 }\n'
 const RELAY = 'relay "r" {\n\tlisten on 127.0.0.1 port 8080\n\tforward to <t> port 80 check tcp\n}\n'
 const lint = (text: string, files: Record<string, string> = {}) =>
   lintRelaydConf(text, {file: 'relayd.conf', readFile: (path) => files[path]}).map((d) => formatDiagnostic(d))
@@ -67,5 +69,37 @@ describe('relayd linter', () => {
       'relayd.conf:1: global timeout exceeds interval',
       'relayd.conf:6: table timeout exceeds interval: t:80',
     ])
+  })
+
+  it('a lexer error on the first token, or while a line is skipped, is a finding at its line, not a crash', () => {
+    const errors = (text: string) => lint(text).filter((l) => !l.endsWith('no actions, nothing to do'))
+    expect(errors('$ext_addr = "192.0.2.1"\n')).to.deep.equal(["relayd.conf:1: macro 'ext_addr' not defined"])
+    expect(errors('$foo')).to.deep.equal(["relayd.conf:1: macro 'foo' not defined"])
+    expect(errors('99999999999999999999\n')).to.deep.equal(['relayd.conf:1: "99999999999999999999" invalid number: too large'])
+    expect(errors('table <t> { $x }\n$y\n')).to.deep.equal(["relayd.conf:1: macro 'x' not defined", "relayd.conf:2: macro 'y' not defined"])
+  })
+
+  it('an include of itself, a cycle or endless fan-out stops at the depth and count bounds, reported once at the including line', () => {
+    const files = {'a.conf': 'include "b.conf"\n', 'b.conf': '\ninclude "a.conf"\n', 'self.conf': 'include "self.conf"\n', 'two.conf': 'include "two.conf"\ninclude "two.conf"\n'}
+    const depth = RELAYD_INPUT_LIMITS.includeDepth
+    expect(lint('include "self.conf"\n' + TABLE + RELAY, files)).to.deep.equal([`self.conf:1: failed to include file self.conf (includes nested more than ${depth} deep)`])
+    expect(lint('include "a.conf"\n' + TABLE + RELAY, files)).to.deep.equal([`a.conf:1: failed to include file b.conf (includes nested more than ${depth} deep)`])
+    let reads = 0
+    const counted = (path: string) => (++reads, files[path as keyof typeof files])
+    const fanOut = lintRelaydConf('include "two.conf"\n' + TABLE + RELAY, {file: 'relayd.conf', readFile: counted}).map((d) => formatDiagnostic(d))
+    expect(fanOut).to.have.length(1)
+    expect(fanOut[0]).to.match(/^two\.conf:\d: failed to include file two\.conf \(includes nested more than \d+ deep\)$/)
+    expect(reads).to.be.at.most(RELAYD_INPUT_LIMITS.includes)
+  })
+
+  it('stops reading includes past the total input bound, and says why a file was not read', () => {
+    const big = `# ${'x'.repeat(RELAYD_INPUT_LIMITS.fileBytes - 3)}\n`
+    const text = Array.from({length: 5}, (_, i) => `include "big${i}.conf"\n`).join('') + TABLE + RELAY
+    const files = Object.fromEntries(Array.from({length: 5}, (_, i) => [`big${i}.conf`, big]))
+    const total = RELAYD_INPUT_LIMITS.totalBytes / 1024 / 1024
+    // The main file and big0..big2 fit; big3 would pass the bound; big4 is not read after it.
+    expect(lint(text, files)).to.deep.equal([`relayd.conf:4: failed to include file big3.conf (input over ${total} MiB in all)`])
+    const refused = lintRelaydConf('include "/dev/zero"\n' + RELAY, {file: 'relayd.conf', readFile: () => ({reason: 'not a regular file'})})
+    expect(refused.map((d) => formatDiagnostic(d))).to.include('relayd.conf:1: failed to include file /dev/zero (not a regular file)')
   })
 })

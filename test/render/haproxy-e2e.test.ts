@@ -66,7 +66,8 @@ describe('haproxy end to end: rendered config in front of loopback backends', fu
       renderTarget(
         Inventory.parse({
           domain: 'meet.example.org',
-          health: {fall: 1, interval: '1s', rise: 1, timeout: '500ms'},
+          // No test here takes a backend down: one slow check on a busy machine must not move a room (fall 3, 2 s).
+          health: {fall: 3, interval: '3s', rise: 1, timeout: '2s'},
           proxy: {listen: {httpPort: http, httpsPort: https, ipv4}, tls: {certificate: pem, key: pem}},
           shards,
           targets: {haproxy: {...UNPRIVILEGED, localPeerPort: peerPort, socket, stateFile: join(dir, 'state')}},

@@ -1,11 +1,10 @@
 import {Args, Flags} from '@oclif/core'
-import {text} from 'node:stream/consumers'
 
 import {inventoryFlag} from '../../cli/flags.js'
 import {JproxyCommand} from '../../cli/jproxy-command.js'
 import {ExitCode} from '../../errors.js'
 import {loadInventory} from '../../inventory/load.js'
-import {lintRelaydFile} from '../../relayd/lint-file.js'
+import {lintRelaydFile, readRelaydStdin} from '../../relayd/lint-file.js'
 import {formatDiagnostic} from '../../relayd/lint.js'
 import type {Diagnostic} from '../../relayd/model.js'
 import {targetOutputPath} from '../../render/targets.js'
@@ -52,7 +51,7 @@ More: docs/lint-relayd.md (in the package and the repository).`
       file,
       relayd: flags.native ? findOnPath('relayd') : undefined,
       run: runCommand,
-      stdin: file === '-' ? await text(process.stdin) : undefined,
+      stdin: file === '-' ? await readRelaydStdin() : undefined,
       strict: flags.strict,
     })
 

@@ -39,7 +39,7 @@ More: docs/inventory.md (in the package and the repository).`
     const {flags} = await this.parse(ValidateConfig)
     const report = await validateConfig(flags.inventory, {effective: flags.effective, haproxyCheck: flags['haproxy-check'], only: flags.target})
     const renders = Object.values(report.targets ?? {}).every((reason) => reason === null)
-    if (!report.ok) process.exitCode = report.problems.length > 0 ? ExitCode.inventoryInvalid : renders ? ExitCode.checkFailed : ExitCode.renderFailed
+    if (!report.ok) process.exitCode = report.unreadable ? ExitCode.inventoryUnreadable : report.problems.length > 0 ? ExitCode.inventoryInvalid : renders ? ExitCode.checkFailed : ExitCode.renderFailed
     if (this.jsonEnabled()) return report
     if (report.effective) {
       // The YAML alone on stdout, so it can be piped or saved; problems go to stderr.
