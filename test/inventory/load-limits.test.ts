@@ -94,6 +94,7 @@ describe('inventory input bounds', () => {
     const count = INVENTORY_LIMITS.bridges + 1
     const report = parseInventory(withBridges(count, (i) => `      - {id: j${i}, address: 10.1.${i >> 8}.${i & 255}}\n`), 'huge.yaml')
     expect(report.unreadable).to.equal(undefined)
-    expect(report.problems).to.deep.equal([{line: 8, message: `${count} videobridges; jproxy supports at most ${INVENTORY_LIMITS.bridges} in one inventory`, path: 'shards'}])
+    // Reported at the `shards:` key's own line, the one after HEAD.
+    expect(report.problems).to.deep.equal([{line: HEAD.split('\n').length + 1, message: `${count} videobridges; jproxy supports at most ${INVENTORY_LIMITS.bridges} in one inventory`, path: 'shards'}])
   })
 })

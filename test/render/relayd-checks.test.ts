@@ -15,7 +15,7 @@ describe('gen relayd with probe.relaydChecks', () => {
     return renderTarget(Inventory.parse(data), 'relayd')
   }
 
-  it('checks prosody, jicofo and every JVB with its role script; web keeps check http', () => {
+  it('checks prosody, jicofo and every JVB with its role script; web, TURN and ACME keep their own', () => {
     expect(forwards(withChecks())).to.deep.equal([
       'forward to <web> port 80 check http "/" code 200',
       'forward to <prosody> port 5280 mode hash "jproxy:meet.example.org" check script "/usr/local/libexec/jproxy/relayd-check-prosody"',
@@ -23,7 +23,9 @@ describe('gen relayd with probe.relaydChecks', () => {
       'forward to <colibri-jvb1> port 9090 check script "/usr/local/libexec/jproxy/relayd-check-jvb"',
       'forward to <colibri-jvb2> port 9090 check script "/usr/local/libexec/jproxy/relayd-check-jvb"',
       'forward to <colibri-jvb3> port 9090 check script "/usr/local/libexec/jproxy/relayd-check-jvb"',
+      'forward to <turn> port 5349 check tcp',
       'forward to <web> port 80 check http "/" code 200',
+      'forward to <acme> port 8402',
     ])
   })
 

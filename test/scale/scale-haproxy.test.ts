@@ -98,8 +98,14 @@ describe('scale on real HAProxy: videobridges added, drained and removed at run 
     expect((await addBridge({...base(), jvb: jvb4()})).exitCode).to.equal(ExitCode.ok)
     const before = await workers(stage)
     await socketCommand(stage.masterSocket, 'reload')
-    for (let i = 0; i < 100 && (await workers(stage).catch(() => before)).worker === before.worker; i++) await sleep(100)
-    expect((await workers(stage)).worker).to.not.equal(before.worker)
+    // The master re-executes on a reload and its socket refuses connections meanwhile: poll, keeping the answer.
+    let after = before
+    for (const deadline = Date.now() + 60_000; after.worker === before.worker && Date.now() < deadline; ) {
+      await sleep(100)
+      after = await workers(stage).catch(() => before)
+    }
+
+    expect(after.worker).to.not.equal(before.worker)
     expect(await colibriServerState(stage.socket, 'jvb4')).to.not.equal(undefined)
     const ws = await openWebsocket(stage, '/colibri-ws/jvb4/c/e?pwd=x')
     expect(ws).to.deep.include({backend: 'jvb4-colibri', status: 101})
