@@ -98,7 +98,9 @@ export async function deployCertificate(options: DeployOptions): Promise<DeployR
   const started = performance.now()
   const now = options.now ?? (() => new Date())
   const {inventory, target} = options
-  const names = [inventory.domain, ...(options.names ?? []).filter((n) => n !== inventory.domain)]
+  // The TURN name too: one ACME lineage usually serves the proxy and coturn behind proxy.turn.
+  const turnNames = inventory.proxy.turn ? [inventory.proxy.turn.sni] : []
+  const names = [...new Set([inventory.domain, ...turnNames, ...(options.names ?? [])])]
   const base = {backups: [] as string[], domain: inventory.domain, findings: [] as TlsFinding[], installed: [] as string[], source: options.source, target, verify: [] as ServedCheck[]}
   const finish = (outcome: DeployOutcome, message: string, extra: Partial<DeployReport> = {}): DeployReport => ({
     ...base,

@@ -8,7 +8,7 @@ import {ADMIN_DRAIN, colibriServerState} from '../../src/haproxy/colibri-runtime
 import {socketCommand} from '../../src/haproxy/socket.js'
 import {addBridge, drainBridge, removeBridge} from '../../src/scale/scale.js'
 import {runCommand} from '../../src/system/command.js'
-import {type Stage, openWebsocket, startStage, workers, writeInventory} from '../support/haproxy-stage.js'
+import {type Stage, openWebsocket, reloadToNewWorker, startStage, workers, writeInventory} from '../support/haproxy-stage.js'
 import {type FakeJitsi, startFakeJitsi} from '../support/fake-jitsi.js'
 import {type LoopbackBackend, startBackend} from '../support/loopback-backends.js'
 
@@ -96,16 +96,7 @@ describe('scale on real HAProxy: videobridges added, drained and removed at run 
 
   it('a bridge added at run time is still there after a later reload, because the file has it', async () => {
     expect((await addBridge({...base(), jvb: jvb4()})).exitCode).to.equal(ExitCode.ok)
-    const before = await workers(stage)
-    await socketCommand(stage.masterSocket, 'reload')
-    // The master re-executes on a reload and its socket refuses connections meanwhile: poll, keeping the answer.
-    let after = before
-    for (const deadline = Date.now() + 60_000; after.worker === before.worker && Date.now() < deadline; ) {
-      await sleep(100)
-      after = await workers(stage).catch(() => before)
-    }
-
-    expect(after.worker).to.not.equal(before.worker)
+    await reloadToNewWorker(stage)
     expect(await colibriServerState(stage.socket, 'jvb4')).to.not.equal(undefined)
     const ws = await openWebsocket(stage, '/colibri-ws/jvb4/c/e?pwd=x')
     expect(ws).to.deep.include({backend: 'jvb4-colibri', status: 101})

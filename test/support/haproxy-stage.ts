@@ -96,6 +96,23 @@ export async function workers(stage: Stage): Promise<{reloads: number; worker: n
   return {reloads: Number(master?.[1]), worker: Number(worker?.[1])}
 }
 
+/**
+ * Reloads through the master CLI and waits for a new worker. The master re-executes itself on a
+ * reload and refuses connections meanwhile, so every `show proc` is retried until the deadline.
+ */
+export async function reloadToNewWorker(stage: Stage, deadlineMs = 60_000): Promise<{reloads: number; worker: number}> {
+  const before = await workers(stage)
+  await socketCommand(stage.masterSocket, 'reload')
+  let after = before
+  for (const deadline = Date.now() + deadlineMs; after.worker === before.worker && Date.now() < deadline; ) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    after = await workers(stage).catch(() => before)
+  }
+
+  if (after.worker === before.worker) throw new Error(`no new worker within ${deadlineMs} ms of a reload`)
+  return after
+}
+
 /** GET over TLS through the proxy; resolves with the status and the backend that answered. */
 export function through(stage: Stage, path = '/'): Promise<{backend?: string; status: number}> {
   const {httpsPort} = stage.data.proxy.listen

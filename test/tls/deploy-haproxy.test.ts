@@ -12,7 +12,7 @@ import {runCommand} from '../../src/system/command.js'
 import {type DeployOptions, deployCertificate} from '../../src/tls/deploy.js'
 import {handshake} from '../../src/tls/live.js'
 import {docsCommand, jproxyOnPath, shell} from '../support/docs-commands.js'
-import {DOMAIN, openWebsocket, type Stage, startStage, workers, writeInventory} from '../support/haproxy-stage.js'
+import {DOMAIN, openWebsocket, reloadToNewWorker, type Stage, startStage, workers, writeInventory} from '../support/haproxy-stage.js'
 import {TestPki} from '../support/pki.js'
 
 /** The serial a fresh handshake with the proxy gets at `address`. */
@@ -110,7 +110,7 @@ describe('tls deploy: HAProxy hot swap through the runtime API', function () {
     expect(again.swap).to.equal(undefined)
   })
 
-  it('a renewal with a key that does not match, an incomplete chain or a wrong name changes nothing (exit 6)', async () => {
+  it('a renewal with a key that does not match, an incomplete chain, a wrong name or no proxy.turn name changes nothing (exit 6)', async () => {
     const old = await readFile(stage.pem, 'utf8')
     const oldSerial = await servedSerial(stage)
     const stranger = await pki.leaf('stranger.example.test', {altNames: ['DNS:stranger.example.test']})
@@ -118,9 +118,12 @@ describe('tls deploy: HAProxy hot swap through the runtime API', function () {
       'incomplete chain': [await renewal({chain: false}), /incomplete chain/],
       'key mismatch': [await renewal({key: stranger.key}), /does not belong to the certificate/],
       'wrong name': [await renewal({names: ['other.example.org']}), /does not cover meet\.example\.org/],
+      // The inventory relays TURN on 443: the certificate must name turn.example.org too.
+      'no TURN name': [await renewal(), /does not cover turn\.example\.org/],
     } as const
+    const withTurn = Inventory.parse({...stage.data, proxy: {...stage.data.proxy, turn: {backend: '127.0.0.1:5349', sni: 'turn.example.org'}}})
     for (const [name, [files, why]] of Object.entries(cases)) {
-      const report = await deploy(files)
+      const report = await deploy(files, name === 'no TURN name' ? {inventory: withTurn} : {})
       expect(report.exitCode, name).to.equal(ExitCode.checkFailed)
       expect(report.outcome, name).to.equal('check-failed')
       expect(report.message, name).to.match(why)
@@ -130,7 +133,7 @@ describe('tls deploy: HAProxy hot swap through the runtime API', function () {
     }
 
     expect(await readdir(join(dir, 'jproxy'))).to.not.include('backups')
-    expect((await history()).map((h) => h.outcome)).to.deep.equal(['check-failed', 'check-failed', 'check-failed'])
+    expect((await history()).map((h) => h.outcome)).to.deep.equal(['check-failed', 'check-failed', 'check-failed', 'check-failed'])
   })
 
   it('when HAProxy refuses the commit, the transaction is aborted and the files restored (exit 12)', async () => {
@@ -237,10 +240,7 @@ describe('tls deploy: HAProxy hot swap through the runtime API', function () {
     expect(await readFile(`${crt}.key`, 'utf8')).to.equal(await readFile(files.key, 'utf8'))
     expect(await servedSerial(stage)).to.equal(serialOf(files.leafPem))
     // And a reload loads the same pair: the files match what runs.
-    const before = await workers(stage)
-    await socketCommand(stage.masterSocket, 'reload')
-    for (let i = 0; i < 100 && (await workers(stage).catch(() => before)).worker === before.worker; i++) await new Promise((r) => setTimeout(r, 100))
-    expect((await workers(stage)).worker, 'a new worker').to.not.equal(before.worker)
+    await reloadToNewWorker(stage)
     expect(await servedSerial(stage)).to.equal(serialOf(files.leafPem))
   })
 

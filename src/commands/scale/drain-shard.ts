@@ -15,7 +15,17 @@ export const shardNameArg = {shard: Args.string({description: "the shard's name 
 export default class DrainShard extends JproxyCommand {
   static override args = shardNameArg
 
-  static override description = `Stops new rooms reaching a shard while its live rooms stay: HAProxy \`set server be_prosody/SHARD state drain\` (and be_jicofo) through the runtime API, no reload; rooms in the stick table keep reaching the shard until they end. The inventory records \`state: drain\` on the shard (comments kept) and the re-rendered haproxy.cfg (weight 0 for the shard) is installed without a reload, so a later reload or re-render keeps the drain. relayd: \`relayctl host disable\` on the shard's hosts (relayd cannot keep live rooms: see docs/rooms-and-shards.md). With --wait, polls the shard's jicofo (GET /stats) until it holds no conference and no participant (exit 0) or --timeout passes (exit 11), showing the counts on a terminal. --off (or \`scale undrain-shard\`) reverses it.`
+  static override description = `Stops new rooms reaching a shard while its live rooms stay: HAProxy
+\`set server be_prosody/SHARD state drain\` (and be_jicofo) through the runtime API, no reload;
+rooms in the stick table keep reaching the shard until they end. The inventory records
+\`state: drain\` on the shard (comments kept) and the re-rendered haproxy.cfg (weight 0 for the
+shard) is installed without a reload, so a later reload or re-render keeps the drain. relayd:
+\`relayctl host disable\` on the shard's hosts (relayd cannot keep live rooms). With --wait, polls
+the shard's jicofo (GET /stats) until it holds no conference and no participant (exit 0) or
+--timeout passes (exit 11), showing the counts on a terminal. --off (or \`scale undrain-shard\`)
+reverses it.
+
+More: docs/rooms-and-shards.md (in the package and the repository).`
 
   static override examples = ['<%= config.bin %> <%= command.id %> shard2 --wait --timeout 2h', '<%= config.bin %> <%= command.id %> shard2 --off']
 

@@ -8,7 +8,12 @@ const {ca, inventory, target} = scaleFlags
 export default class UndrainShard extends JproxyCommand {
   static override args = shardNameArg
 
-  static override description = 'Puts a drained shard back in service: HAProxy `set server … state ready` and its full weight on be_prosody and be_jicofo (no reload), `state: drain` removed from the inventory and the re-rendered haproxy.cfg installed; relayd `relayctl host enable` on its hosts. The same as `scale drain-shard SHARD --off`.'
+  static override description = `Puts a drained shard back in service: HAProxy \`set server … state ready\` and its full
+weight on be_prosody and be_jicofo (no reload), \`state: drain\` removed from the inventory and the
+re-rendered haproxy.cfg installed; relayd \`relayctl host enable\` on its hosts. The same as
+\`scale drain-shard SHARD --off\`.
+
+More: docs/rooms-and-shards.md (in the package and the repository).`
 
   static override examples = ['<%= config.bin %> <%= command.id %> shard2']
 

@@ -13,7 +13,26 @@ import {loadTrust} from '../../tls/trust.js'
 const DEFAULT_TIMEOUT_MS = 5000
 
 export default class TlsDeploy extends JproxyCommand {
-  static override description = `Installs a renewed certificate and proves it is served. Reads the new files from --cert/--key/--chain, or as certbot's --deploy-hook from RENEWED_LINEAGE (fullchain.pem, privkey.pem), or as lego's --run-hook/--renew-hook from LEGO_CERT_PATH/LEGO_CERT_KEY_PATH (v5: LEGO_HOOK_CERT_PATH, LEGO_HOOK_CERT_KEY_PATH, LEGO_HOOK_ISSUER_CERT_PATH). First runs validate tls's file checks on the NEW files (names, key match, complete chain, validity, key mode): if any is critical, nothing changes and the exit code is 6. Then, holding apply's lock for the target, backs up and atomically replaces the files the proxy reads (owner and mode kept): HAProxy's proxy.tls.certificate (or it and <crt>.key), relayd's /etc/ssl/NAME[:PORT].crt and /etc/ssl/private/NAME[:PORT].key. HAProxy: swaps the certificate in memory through the stats socket (set ssl cert + commit ssl cert; no reload, no connection cut). relayd: relayctl reload, which cuts every open session (refused over --max-sessions), or --defer to leave the files for the next planned reload. Then a fresh TLS handshake on every listen address must show the new serial, else the previous certificate is put back in the proxy and the files, and the exit code is 12 (13 if that failed too). Every run appends a line to apply's history log; a failure also prints one syslog-style line on stderr, since certbot ignores a hook's exit code.`
+  static override description = `Installs a renewed certificate and proves it is served. Reads the new files from
+--cert/--key/--chain, or as certbot's --deploy-hook from RENEWED_LINEAGE (fullchain.pem,
+privkey.pem), or as lego's --run-hook/--renew-hook from LEGO_CERT_PATH/LEGO_CERT_KEY_PATH (v5:
+LEGO_HOOK_CERT_PATH, LEGO_HOOK_CERT_KEY_PATH, LEGO_HOOK_ISSUER_CERT_PATH).
+
+First runs validate tls's file checks on the NEW files (the domain and every proxy.turn name, key
+match, complete chain, validity, key mode): if any is critical, nothing changes and the exit code
+is 6. Then, holding apply's lock for the target, backs up and atomically replaces the files the
+proxy reads (owner and mode kept): HAProxy's proxy.tls.certificate (or it and <crt>.key),
+relayd's /etc/ssl/NAME[:PORT].crt and /etc/ssl/private/NAME[:PORT].key. HAProxy: swaps the
+certificate in memory through the stats socket (set ssl cert + commit ssl cert; no reload, no
+connection cut). relayd: relayctl reload, which cuts every open session (refused over
+--max-sessions), or --defer to leave the files for the next planned reload.
+
+Then a fresh TLS handshake on every listen address must show the new serial, else the previous
+certificate is put back in the proxy and the files, and the exit code is 12 (13 if that failed
+too). Every run appends a line to apply's history log; a failure also prints one syslog-style line
+on stderr, since certbot ignores a hook's exit code.
+
+More: docs/certificates.md (in the package and the repository).`
 
   static override examples = [
     "certbot renew --deploy-hook '<%= config.bin %> <%= command.id %> -i /etc/jproxy.yaml --prom-file /var/lib/node_exporter/jproxy_tls_deploy.prom'",
