@@ -2,7 +2,7 @@ import {expect} from 'chai'
 import {execFile} from 'node:child_process'
 import {chmod, mkdtemp, readFile, readlink, rm, stat, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 import {promisify} from 'node:util'
 import {stringify} from 'yaml'
 
@@ -34,12 +34,24 @@ describe('secure defaults on real HAProxy: unprivileged worker, admin socket for
   let haproxy: HaproxyProcess | undefined
   let inventoryFile: string
   let socket: string
+  /** Folders above the checkout that nobody could not pass through, with the mode to give back. */
+  const opened: Array<{mode: number; path: string}> = []
 
   before(async function () {
     // Dropping privileges needs them: CI runs as root (it installs packages), so this test does too.
     if (process.getuid?.() !== 0) throw new Error('this test starts HAProxy as root so it can drop to the haproxy user: run it as root')
     dir = await mkdtemp(join(tmpdir(), 'jproxy-privileges-'))
     await chmod(dir, 0o755)
+    // `nobody` runs bin/run.js from this checkout: a clone under a private folder (mktemp -d is
+    // 0700) needs passing through (o+x only, no listing), given back in after().
+    for (let path = process.cwd(); path !== dirname(path); path = dirname(path)) {
+      const {mode} = await stat(path)
+      if ((mode & 0o001) === 0) {
+        opened.push({mode: mode & 0o7777, path})
+        await chmod(path, (mode & 0o7777) | 0o001)
+      }
+    }
+
     const pem = await selfSignedPem(dir, 'meet.example.org')
     await writeFile(join(dir, 'state'), '1\n')
     for (const name of ['web1', 'prosody1', 'jicofo1']) backends.push(await startBackend(name, seen))
@@ -66,6 +78,7 @@ describe('secure defaults on real HAProxy: unprivileged worker, admin socket for
     await haproxy?.stop()
     for (const backend of backends) await backend.close()
     if (dir) await rm(dir, {force: true, recursive: true})
+    for (const {mode, path} of opened) await chmod(path, mode)
   })
 
   it('runs the worker as haproxy inside /var/lib/haproxy', async () => {
