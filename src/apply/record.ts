@@ -1,15 +1,15 @@
 import {appendFile, mkdir, readFile} from 'node:fs/promises'
 import {dirname} from 'node:path'
-import {z} from 'zod'
 
+import * as z from '../inventory/zod.js'
 import {atomicWrite} from './atomic-write.js'
 
 /** What survives between runs for the metrics: the reload count and the last success. */
 const Counters = z.object({
-  lastRunAt: z.string().optional(),
-  lastSuccess: z.boolean().optional(),
-  lastSuccessAt: z.string().optional(),
-  reloads: z.number().int().min(0).default(0),
+  lastRunAt: z.optional(z.string()),
+  lastSuccess: z.optional(z.boolean()),
+  lastSuccessAt: z.optional(z.string()),
+  reloads: z._default(z.number().check(z.int(), z.gte(0)), 0),
 })
 export type Counters = z.infer<typeof Counters>
 

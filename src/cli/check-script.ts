@@ -40,7 +40,7 @@ export async function runCheckScript(argv: string[], env: NodeJS.ProcessEnv = pr
 
   try {
     const file = values.inventory ?? env.JPROXY_INVENTORY ?? DEFAULT_INVENTORY
-    const plan = (await readPlanCache(file, planCacheDir(env))) ?? (await fullPlan(file))
+    const plan = readPlanCache(file, planCacheDir(env)) ?? (await fullPlan(file))
     const check = await checkPlannedHost({host: values.host, plan, roles: roles as Role[], timeoutMs})
     if (check.up) process.stdout.write(`${values.host} up\n`)
     else process.stderr.write(`jproxy: ${values.host} down: ${check.why}\n`)

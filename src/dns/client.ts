@@ -1,9 +1,10 @@
 import {randomInt} from 'node:crypto'
 import {createSocket} from 'node:dgram'
-import {connect, isIP} from 'node:net'
+import {connect} from 'node:net'
 import dnsPacket from 'dns-packet'
 
 import {type Deadline, type Limit, settleOnce} from '../system/settle-once.js'
+import {ipVersion} from '../system/ip.js'
 
 /** A DNS server to ask, by address (never the system's resolver unless named). */
 export interface Resolver {
@@ -135,7 +136,7 @@ const limitReason = (limit: Limit, timeoutMs: number, over = '') => (limit === '
 
 function exchangeUdp(resolver: Resolver, question: {name: string; type: QueryType}, {deadline, timeoutMs}: QueryOptions): Promise<Reply> {
   return new Promise((resolve) => {
-    const socket = createSocket(isIP(resolver.address) === 6 ? 'udp6' : 'udp4')
+    const socket = createSocket(ipVersion(resolver.address) === 6 ? 'udp6' : 'udp4')
     const {id, packet} = request(question)
     const done = settleOnce<Reply>(
       resolve,

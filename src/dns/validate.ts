@@ -1,4 +1,3 @@
-import {isIP} from 'node:net'
 
 import {hostPort} from '../inventory/host-port.js'
 import type {Inventory} from '../inventory/schema.js'
@@ -6,6 +5,7 @@ import type {Finding} from '../findings/finding.js'
 import {mapLimit} from '../system/map-limit.js'
 import {RunDeadline} from '../system/run-deadline.js'
 import type {Deadline} from '../system/settle-once.js'
+import {ipVersion} from '../system/ip.js'
 import {type Resolved, resolveChain} from './chain.js'
 import {skipSilentResolvers} from './silent-resolvers.js'
 import {type Lookup, type QueryType, queryDns, type Resolver} from './client.js'
@@ -160,7 +160,7 @@ async function srvFindings(
         .filter((r) => r.type === 'SRV')
         .map(async (r) => {
           const target = r.data.split(' ')[3].replace(/\.$/, '').toLowerCase()
-          const addresses = isIP(target) ? [target] : (await resolve(resolver, target, 'A')).addresses
+          const addresses = ipVersion(target) ? [target] : (await resolve(resolver, target, 'A')).addresses
           return {addresses, line: r.data, target}
         }),
     )
@@ -186,7 +186,7 @@ export function backendNames(inventory: Inventory): string[] {
     ...inventory.shards.flatMap((s) => [s.prosody.address, s.jicofo.address, ...s.jvbs.map((j) => j.address)]),
     ...inventory.proxy.peers.map((p) => p.address),
   ]
-  return [...new Set(addresses.filter((a) => isIP(a) === 0).map((a) => a.toLowerCase()))]
+  return [...new Set(addresses.filter((a) => ipVersion(a) === 0).map((a) => a.toLowerCase()))]
 }
 
 /** One resolution in a few words: addresses, or why there are none; CNAME hops and problems. */

@@ -1,7 +1,7 @@
-import {isIP} from 'node:net'
 
 import type {Inventory, Jvb} from '../inventory/schema.js'
 import {colibriServer} from '../render/haproxy-view.js'
+import {ipVersion} from '../system/ip.js'
 import {socketCommand} from './socket.js'
 
 /** The backend and allow-list a rendered haproxy.cfg routes colibri websockets with. */
@@ -30,7 +30,7 @@ export async function allowLists(socket: string, file: string, jvbIds: Set<strin
 /** Why a bridge cannot be added without a reload, or undefined when it can. */
 export async function runtimeAddBlocker(socket: string, jvb: Jvb, inventory: Inventory): Promise<string | undefined> {
   if (!inventory.colibriWs) return 'colibriWs is off'
-  if (isIP(jvb.address) === 0) return 'HAProxy does not resolve the hostname of a server added at run time'
+  if (ipVersion(jvb.address) === 0) return 'HAProxy does not resolve the hostname of a server added at run time'
   const stat = await socketCommand(socket, 'show stat').catch((error: Error) => `error ${error.message}`)
   if (!stat.includes(`\n${COLIBRI_BACKEND},BACKEND,`)) return `the running HAProxy has no ${COLIBRI_BACKEND} backend yet`
   return undefined

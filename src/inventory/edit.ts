@@ -1,7 +1,7 @@
-import {isIP} from 'node:net'
 import {isMap, isScalar, isSeq, type Node, parseDocument, type YAMLMap, type YAMLSeq} from 'yaml'
 
 import {JproxyError} from '../errors.js'
+import {ipVersion} from '../system/ip.js'
 import {invalidInventory, parseInventory} from './load.js'
 import {type Inventory, isHostname, NAME_MAX, NAME_PATTERN} from './schema.js'
 
@@ -38,7 +38,7 @@ export function checkNewJvb(jvb: NewJvb): void {
 
   if (!NAME_PATTERN.test(jvb.id) || jvb.id.length > NAME_MAX) bad('id', `"${jvb.id}" must be at most ${NAME_MAX} letters, digits, ".", "_" and "-", starting with a letter or digit`)
   const address = (field: string, value: string) => {
-    if (isIP(value) === 0 && !isHostname(value)) bad(field, `"${value}" must be an IP address or a hostname`)
+    if (ipVersion(value) === 0 && !isHostname(value)) bad(field, `"${value}" must be an IP address or a hostname`)
   }
 
   address('address', jvb.address)

@@ -1,4 +1,4 @@
-import {isIP} from 'node:net'
+import {ipVersion} from '../system/ip.js'
 
 /** `address:port`, with IPv6 literals in brackets (`[2001:db8::1]:443`), as HAProxy and humans write it. */
 export function hostPort(address: string, port: number): string {
@@ -10,6 +10,6 @@ export function parseIpPort(value: string): {address: string; port?: number} | u
   const match = /^\[([^\]]+)\]:(\d{1,5})$/.exec(value) ?? /^([^:]+):(\d{1,5})$/.exec(value)
   const [address, portText] = match ? [match[1], match[2]] : [value, undefined]
   const port = portText === undefined ? undefined : Number(portText)
-  if (isIP(address) === 0 || (port !== undefined && (port < 1 || port > 65_535))) return undefined
+  if (ipVersion(address) === 0 || (port !== undefined && (port < 1 || port > 65_535))) return undefined
   return {address, port}
 }

@@ -1,7 +1,7 @@
 import {fileURLToPath} from 'node:url'
-import {z} from 'zod'
 
 import {Inventory} from './schema.js'
+import * as z from './zod.js'
 
 /** Where the built schema lives, relative to the package root (shipped; `init` points editors at it). */
 export const JSON_SCHEMA_FILE = 'schema/inventory.schema.json'

@@ -1,9 +1,6 @@
-import {createHash} from 'node:crypto'
-import {readFileSync} from 'node:fs'
-import {readFile, stat} from 'node:fs/promises'
+import {readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 
-import {atomicWrite} from '../apply/atomic-write.js'
 import type {ProbePlan} from './plan.js'
 
 /**
@@ -11,7 +8,9 @@ import type {ProbePlan} from './plan.js'
  * watcher's state is stale) starts with `node:` built-ins only: no yaml, no zod. Every full load
  * of the inventory writes it; it is valid only for the same inventory path, inode, size and
  * mtime and the same jproxy version, so an edit, a `jproxy scale`, or an upgrade makes it a miss,
- * which takes the full path and writes it again. Runtime imports here stay `node:` only.
+ * which takes the full path and writes it again. Runtime imports here stay `node:` only, and
+ * the I/O is synchronous: every gen and validate pays for it, and node:crypto or fs/promises
+ * would cost each of them more start-up time than the write itself.
  */
 export interface PlanCacheKey {
   ino: string
@@ -31,9 +30,16 @@ export function planCacheDir(env: NodeJS.ProcessEnv = process.env, platform: Nod
   return env.JPROXY_CACHE_DIR ?? (platform === 'openbsd' ? '/var/db/jproxy' : '/var/lib/jproxy')
 }
 
-/** One file per inventory path. */
+/** One file per inventory path, named by a hash of it (the key inside tells two paths apart). */
 export function planCacheFile(inventoryFile: string, dir: string): string {
-  return join(dir, `probe-plan-${createHash('sha256').update(resolve(inventoryFile)).digest('hex').slice(0, 16)}.json`)
+  return join(dir, `probe-plan-${fnv1a64(resolve(inventoryFile))}.json`)
+}
+
+/** FNV-1a, 64 bits, as 16 hex digits: a stable file name without loading node:crypto. */
+function fnv1a64(text: string): string {
+  let hash = 0xcb_f2_9c_e4_84_22_23_25n
+  for (const byte of Buffer.from(text)) hash = BigInt.asUintN(64, (hash ^ BigInt(byte)) * 0x1_00_00_00_01_b3n)
+  return hash.toString(16).padStart(16, '0')
 }
 
 let version: null | string | undefined
@@ -54,8 +60,8 @@ export function jproxyVersion(): null | string {
 }
 
 /** The key of the inventory file as it is now; undefined when it cannot be read. */
-export async function planCacheKey(inventoryFile: string): Promise<PlanCacheKey | undefined> {
-  const info = await stat(inventoryFile, {bigint: true}).catch(() => undefined)
+export function planCacheKey(inventoryFile: string): PlanCacheKey | undefined {
+  const info = statSync(inventoryFile, {bigint: true, throwIfNoEntry: false})
   const version = jproxyVersion()
   if (!info || version === null) return undefined
   return {ino: String(info.ino), mtimeNs: String(info.mtimeNs), path: resolve(inventoryFile), size: String(info.size), version}
@@ -64,11 +70,11 @@ export async function planCacheKey(inventoryFile: string): Promise<PlanCacheKey 
 const sameKey = (a: PlanCacheKey, b: PlanCacheKey) => a.ino === b.ino && a.mtimeNs === b.mtimeNs && a.path === b.path && a.size === b.size && a.version === b.version
 
 /** The cached plan of `inventoryFile` when it is still valid, else undefined (a miss). */
-export async function readPlanCache(inventoryFile: string, dir = planCacheDir()): Promise<ProbePlan | undefined> {
-  const key = await planCacheKey(inventoryFile)
+export function readPlanCache(inventoryFile: string, dir = planCacheDir()): ProbePlan | undefined {
+  const key = planCacheKey(inventoryFile)
   if (!key) return undefined
   try {
-    const cached = JSON.parse(await readFile(planCacheFile(inventoryFile, dir), 'utf8')) as CacheFile
+    const cached = JSON.parse(readFileSync(planCacheFile(inventoryFile, dir), 'utf8')) as CacheFile
     return cached.key && sameKey(cached.key, key) && Array.isArray(cached.plan?.targets) ? cached.plan : undefined
   } catch {
     return undefined
@@ -78,16 +84,29 @@ export async function readPlanCache(inventoryFile: string, dir = planCacheDir())
 /**
  * Writes the plan for the inventory as it was read (`key` taken before reading it, so an edit in
  * between leaves a key that no longer matches). Best effort: a folder that does not exist or
- * cannot be written only means no cache. Unchanged caches are not rewritten.
+ * cannot be written only means no cache. Unchanged caches are not rewritten. A temporary file
+ * renamed into place: a reader sees the old cache or the new one. No fsync: a cache lost in a
+ * crash is a miss, never a wrong answer.
  */
-export async function writePlanCache(key: PlanCacheKey, plan: ProbePlan, dir = planCacheDir()): Promise<boolean> {
+export function writePlanCache(key: PlanCacheKey, plan: ProbePlan, dir = planCacheDir()): boolean {
   const file = planCacheFile(key.path, dir)
+  const temp = `${file}.${process.pid}.tmp`
   try {
     const text = `${JSON.stringify({key, plan} satisfies CacheFile)}\n`
-    if ((await readFile(file, 'utf8').catch(() => undefined)) === text) return false
-    await atomicWrite(file, text)
+    if (readTextOrUndefined(file) === text) return false
+    writeFileSync(temp, text, {mode: 0o644})
+    renameSync(temp, file)
     return true
   } catch {
+    rmSync(temp, {force: true})
     return false
+  }
+}
+
+function readTextOrUndefined(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch {
+    return undefined
   }
 }

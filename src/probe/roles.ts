@@ -1,7 +1,7 @@
 import {randomBytes} from 'node:crypto'
-import {isIP} from 'node:net'
 import type {Dispatcher} from 'undici'
 
+import {ipVersion} from '../system/ip.js'
 import {type Exchange, httpExchange} from './http-exchange.js'
 import type {CheckResult, Health, ProbeResult, ProbeTarget} from './model.js'
 import type {RunDeadline} from '../system/run-deadline.js'
@@ -22,7 +22,7 @@ export interface ProbeContext {
   webPath: string
 }
 
-const origin = (scheme: 'http' | 'https', address: string, port: number) => `${scheme}://${isIP(address) === 6 ? `[${address}]` : address}:${port}`
+const origin = (scheme: 'http' | 'https', address: string, port: number) => `${scheme}://${ipVersion(address) === 6 ? `[${address}]` : address}:${port}`
 
 /** Probes one backend the way its role needs; never throws, every failure is a reason. */
 export async function probeTarget(target: ProbeTarget, context: ProbeContext): Promise<ProbeResult> {

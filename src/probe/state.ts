@@ -1,8 +1,8 @@
 import {mkdir, readFile} from 'node:fs/promises'
 import {dirname} from 'node:path'
-import {z} from 'zod'
 
 import {atomicWrite} from '../apply/atomic-write.js'
+import * as z from '../inventory/zod.js'
 import {withFileLock} from '../system/file-lock.js'
 import type {Health} from './model.js'
 
@@ -13,9 +13,9 @@ export function defaultStateFile(platform: NodeJS.Platform = process.platform): 
 
 const BackendState = z.object({
   changed: z.string(),
-  failures: z.number().int().min(0),
+  failures: z.number().check(z.int(), z.gte(0)),
   state: z.enum(['down', 'up']),
-  successes: z.number().int().min(0),
+  successes: z.number().check(z.int(), z.gte(0)),
 })
 export type BackendState = z.infer<typeof BackendState>
 

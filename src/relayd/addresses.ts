@@ -1,4 +1,4 @@
-import {isIP} from 'node:net'
+import {ipVersion} from '../system/ip.js'
 
 /**
  * What relayd's host() accepts without a live system: an IP literal, or a name that could be a
@@ -6,7 +6,7 @@ import {isIP} from 'node:net'
  * cannot, so a well-formed name is taken on trust and a malformed one is refused.
  */
 export function isHostAddress(value: string): boolean {
-  if (isIP(value) !== 0) return true
+  if (ipVersion(value) !== 0) return true
   if (value.length === 0 || value.length > 255) return false
   const labels = value.replace(/\.$/, '').split('.')
   // All-numeric dotted names are broken IP literals (300.1.1.1), not names.
@@ -16,7 +16,7 @@ export function isHostAddress(value: string): boolean {
 
 /** The address family of an IP literal, or undefined for names. */
 export function addressFamily(value: string): 4 | 6 | undefined {
-  const family = isIP(value)
+  const family = ipVersion(value)
   return family === 4 || family === 6 ? family : undefined
 }
 

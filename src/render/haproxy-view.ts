@@ -1,8 +1,8 @@
-import {isIP} from 'node:net'
 
 import {JproxyError} from '../errors.js'
 import {formatDuration} from '../inventory/duration.js'
 import type {Inventory, Jvb, Shard} from '../inventory/schema.js'
+import {ipVersion} from '../system/ip.js'
 import {SHARD_WEIGHT, shardServerId} from './server-id.js'
 import {COLIBRI_PREFIXES, JICOFO_PATHS, PROSODY_PATHS, SIGNALING_PATHS} from './signaling.js'
 import {hostPort} from '../inventory/host-port.js'
@@ -185,7 +185,7 @@ function shardCheckLines(shard: Shard, check: string): string[] {
   let jicofoConnect: string
   if (jicofo.address.toLowerCase() === prosody.address.toLowerCase()) jicofoConnect = `http-check connect port ${jicofo.port}`
   // An IPv6 literal needs brackets here: HAProxy reads the last colon as a port separator.
-  else if (isIP(jicofo.address) !== 0) jicofoConnect = `http-check connect addr ${isIP(jicofo.address) === 6 ? `[${jicofo.address}]` : jicofo.address} port ${jicofo.port}`
+  else if (ipVersion(jicofo.address) !== 0) jicofoConnect = `http-check connect addr ${ipVersion(jicofo.address) === 6 ? `[${jicofo.address}]` : jicofo.address} port ${jicofo.port}`
   else throw new JproxyError('renderFailed', `shards: ${shard.name}: jicofo.address ${jicofo.address} must be an IP address or the prosody host (HAProxy's check of a second host takes an IP)`)
   return [
     'option httpchk',
@@ -211,7 +211,7 @@ export function colibriServer(jvb: Jvb, inventory: Inventory): string {
 }
 
 function serverAddress(address: string, port: number): string {
-  return isIP(address) === 0 ? `${hostPort(address, port)} init-addr last,libc,none` : hostPort(address, port)
+  return ipVersion(address) === 0 ? `${hostPort(address, port)} init-addr last,libc,none` : hostPort(address, port)
 }
 
 /**

@@ -1,18 +1,18 @@
 import {mkdir, readFile} from 'node:fs/promises'
 import {dirname} from 'node:path'
-import {z} from 'zod'
 
 import {atomicWrite} from '../apply/atomic-write.js'
+import * as z from '../inventory/zod.js'
 import type {CertificateSummary} from './certificate.js'
 
 /** What the deploy metrics need across runs: the last success, and what is served since. */
 const DeployState = z.object({
-  lastRunAt: z.string().optional(),
-  lastSuccess: z.boolean().optional(),
-  lastSuccessAt: z.string().optional(),
+  lastRunAt: z.optional(z.string()),
+  lastSuccess: z.optional(z.boolean()),
+  lastSuccessAt: z.optional(z.string()),
   /** The certificate the last successful deploy put in place. */
-  notAfter: z.string().optional(),
-  serial: z.string().optional(),
+  notAfter: z.optional(z.string()),
+  serial: z.optional(z.string()),
 })
 export type DeployState = z.infer<typeof DeployState>
 

@@ -48,27 +48,27 @@ describe('the probe-plan cache behind probe --host', function () {
   it('a full load writes it; it is a hit until the inventory changes, and the next load writes it again', async () => {
     await import('node:fs/promises').then((fs) => fs.mkdir(cache))
     const inventory = await loadInventory(inventoryFile)
-    expect(await readPlanCache(inventoryFile, cache)).to.deep.equal(probePlan(inventory))
+    expect(readPlanCache(inventoryFile, cache)).to.deep.equal(probePlan(inventory))
 
     await appendFile(inventoryFile, '# edited\n')
-    expect(await readPlanCache(inventoryFile, cache), 'edited: a miss').to.equal(undefined)
+    expect(readPlanCache(inventoryFile, cache), 'edited: a miss').to.equal(undefined)
     await loadInventory(inventoryFile)
-    expect(await readPlanCache(inventoryFile, cache)).to.deep.equal(probePlan(inventory))
+    expect(readPlanCache(inventoryFile, cache)).to.deep.equal(probePlan(inventory))
 
     // Another jproxy version planned it: a miss too.
     const file = planCacheFile(inventoryFile, cache)
     const cached = JSON.parse(await readFile(file, 'utf8'))
     cached.key.version = '0.0.0-other'
     await writeFile(file, JSON.stringify(cached))
-    expect(await readPlanCache(inventoryFile, cache)).to.equal(undefined)
+    expect(readPlanCache(inventoryFile, cache)).to.equal(undefined)
     await writeFile(file, '{not json')
-    expect(await readPlanCache(inventoryFile, cache)).to.equal(undefined)
+    expect(readPlanCache(inventoryFile, cache)).to.equal(undefined)
   })
 
   it('without its folder there is no cache, and loading works as before', async () => {
     await loadInventory(inventoryFile)
     expect(await readdir(dir)).to.have.members(['.keep', 'jproxy.yaml'])
-    expect(await readPlanCache(inventoryFile, cache)).to.equal(undefined)
+    expect(readPlanCache(inventoryFile, cache)).to.equal(undefined)
   })
 
   describe('probe --host on a hit (built CLI)', () => {
