@@ -1,15 +1,27 @@
 #!/usr/bin/env node
+'use strict'
 
-import module from 'node:module'
+// CommonJS (bin/package.json says so): the hot commands then start without Node's ESM loader,
+// which costs cron and relayd, who start jproxy often, time and memory on every run.
 
-// Node 22.1+ keeps compiled code between runs (cron and relayd start jproxy often); older: no-op.
-module.enableCompileCache?.()
+// Node 22.1+ keeps compiled code between runs; older: no-op.
+require('node:module').enableCompileCache?.()
 
-// relayd runs `jproxy probe --host ADDRESS` as its check script, per host and interval: that
-// path starts without oclif when it can (src/cli/check-script.ts); everything else goes to oclif.
 const args = process.argv.slice(2)
-const checkScript = args[0] === 'probe' && args.some((a) => a === '--host' || a.startsWith('--host='))
-const exitCode = checkScript ? await (await import('../dist/cli/check-script.js')).runCheckScript(args.slice(1)) : false
-if (exitCode !== false) process.exitCode = exitCode
-// --version, help, gen, validate config and lint relayd start from bundles (src/cli/bundle-loader.ts).
-else if (!(await (await import('../dist/cli/bundle-loader.js')).runFast(args))) await (await import('@oclif/core')).execute({dir: import.meta.url})
+// oclif finds the package from here; bin/ has a package.json of its own.
+const root = require('node:path').join(__dirname, '..')
+
+async function main() {
+  // relayd runs `jproxy probe --host ADDRESS` as its check script, per host and interval: that
+  // path starts without oclif when it can (src/cli/check-script.ts).
+  if (args[0] === 'probe' && args.some((a) => a === '--host' || a.startsWith('--host='))) {
+    const exitCode = await (await import('../dist/cli/check-script.js')).runCheckScript(args.slice(1))
+    if (exitCode !== false) return void (process.exitCode = exitCode)
+  }
+  // --version, help, gen, validate config and lint relayd start from bundles (src/cli/bundle-loader.ts).
+  else if (await require('../dist/bundle/start.cjs').runFast(args)) return
+
+  await require('@oclif/core').execute({dir: root})
+}
+
+main()

@@ -1,13 +1,15 @@
 // Builds the start-up bundles (npm run build runs this after tsc), each one CommonJS file that
 // Node's compile cache (22+) or the vm.Script code cache (20, src/cli/bundle-loader.ts) keeps
 // compiled between runs:
+// - dist/bundle/start.cjs: what bin/run.js (CommonJS) loads first, src/cli/bundle-loader.ts, so
+//   the commands it starts never load Node's ESM loader;
 // - dist/bundle/hot.cjs: gen, validate config and lint relayd (src/cli/hot.ts) with their
 //   dependencies, '@oclif/core' replaced by src/cli/oclif-shim.ts, so no oclif in it;
 // - dist/bundle/help.cjs: oclif (src/cli/help.ts) for --help, -h and a bare `jproxy`.
 // dist/bundle/inputs.json lists every input with its hash, so a test can tell a bundle older
-// than its sources.
+// than its sources; dist/bundle/hashes.json has each bundle's own hash and size.
 import {createHash} from 'node:crypto'
-import {readFileSync, writeFileSync} from 'node:fs'
+import {readFileSync, statSync, writeFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import {build} from 'esbuild'
 
@@ -23,10 +25,11 @@ const englishOnlyZod = {
 
 /**
  * Builtins loaded on first call instead of at start: most runs of the hot commands never spawn
- * a program (child_process) or read stdin (stream/consumers), and each costs start-up time and
- * RSS. Every function the sources import from them becomes a wrapper that loads the module.
+ * a program (child_process), read stdin (stream/consumers), hash (crypto, OpenSSL) or write a
+ * file (fs/promises, which loads streams and readline), and each costs start-up time and RSS. Every function the sources import from them becomes a wrapper
+ * that loads the module (and constructs with `new`, for classes).
  */
-const LAZY_BUILTINS = ['node:child_process', 'node:stream/consumers']
+const LAZY_BUILTINS = ['node:child_process', 'node:crypto', 'node:fs/promises', 'node:stream/consumers']
 const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(build) {
@@ -34,7 +37,7 @@ const lazyBuiltins = {
     build.onLoad({filter: /.*/, namespace: 'lazy-builtin'}, async (args) => {
       const functions = Object.entries(await import(args.path)).filter(([name, value]) => typeof value === 'function' && name !== 'default').map(([name]) => name)
       const load = `let loaded; const load = () => (loaded ??= require(${JSON.stringify(args.path)}));`
-      return {contents: `${load}\n${functions.map((name) => `export function ${name}(...args) { return load().${name}(...args) }`).join('\n')}`, loader: 'js'}
+      return {contents: `${load}\n${functions.map((name) => `export function ${name}(...args) { return new.target ? new (load().${name})(...args) : load().${name}(...args) }`).join('\n')}`, loader: 'js'}
     })
   },
 }
@@ -56,6 +59,7 @@ const common = {
 }
 
 const bundles = [
+  {...common, entryPoints: ['src/cli/bundle-loader.ts'], outfile: 'dist/bundle/start.cjs'},
   {...common, alias: {'@oclif/core': './src/cli/oclif-shim.ts'}, entryPoints: ['src/cli/hot.ts'], outfile: 'dist/bundle/hot.cjs', plugins: [englishOnlyZod, lazyBuiltins]},
   // oclif requires typescript only to run .ts sources in development, never here.
   {...common, entryPoints: ['src/cli/help.ts'], external: ['typescript'], outfile: 'dist/bundle/help.cjs'},
@@ -69,3 +73,7 @@ for (const options of bundles) {
 }
 
 writeFileSync(`${root}dist/bundle/inputs.json`, `${JSON.stringify(record, null, 1)}\n`)
+// Each bundle's hash and size for Node 20's code cache key (src/cli/bundle-loader.ts): hashing
+// 300 KB at every start would cost more time and memory than the cache saves.
+const hashes = Object.fromEntries(bundles.map(({outfile}) => [outfile.split('/').pop(), {sha256: record[outfile].hash, size: statSync(`${root}${outfile}`).size}]))
+writeFileSync(`${root}dist/bundle/hashes.json`, `${JSON.stringify(hashes, null, 1)}\n`)

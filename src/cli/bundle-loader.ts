@@ -1,15 +1,17 @@
 import {existsSync, lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
 import module from 'node:module'
 import {arch, platform, release, tmpdir} from 'node:os'
-import {dirname, join} from 'node:path'
+import {basename, dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import vm from 'node:vm'
+
+import {stringHash} from '../system/string-hash.js'
 
 const BUNDLES = new URL('../bundle/', import.meta.url)
 /** The start-up bundles npm run build makes (scripts/bundle.mjs): the hot commands, and oclif for help. */
 export const HOT_BUNDLE = fileURLToPath(new URL('hot.cjs', BUNDLES))
 export const HELP_BUNDLE = fileURLToPath(new URL('help.cjs', BUNDLES))
-const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
+/** The package root: where oclif reads package.json and the manifest (bin/ has a package.json of its own). */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const PACKAGE = new URL('../../package.json', import.meta.url)
 /** First words of the commands in the hot bundle; anything else goes straight to oclif. */
 const HOT_TOPICS = new Set(['gen', 'lint', 'validate'])
@@ -20,7 +22,7 @@ interface HotBundle {
 }
 
 interface HelpBundle {
-  runHelp(argv: string[], bin: string): Promise<boolean>
+  runHelp(argv: string[], root: string): Promise<boolean>
 }
 
 /**
@@ -35,7 +37,7 @@ export async function runFast(argv: string[], env: NodeJS.ProcessEnv = process.e
   // oclif shows help for no arguments and for a help flag anywhere before `--`.
   const end = argv.includes('--') ? argv.indexOf('--') : argv.length
   if (argv.length === 0 || argv.slice(0, end).some((a) => HELP_FLAGS.has(a))) {
-    return runBundle<HelpBundle>(HELP_BUNDLE, (help) => help.runHelp(argv, BIN))
+    return runBundle<HelpBundle>(HELP_BUNDLE, (help) => help.runHelp(argv, ROOT))
   }
 
   return HOT_TOPICS.has(argv[0]) ? runBundle<HotBundle>(HOT_BUNDLE, (hot) => hot.runHot(argv)) : false
@@ -80,9 +82,9 @@ export function codeCacheDir(env: NodeJS.ProcessEnv = process.env): string {
  */
 export function loadWithCodeCache(file: string, cacheDir: string): {cacheRejected?: boolean; exports: unknown; saveCache(): boolean} {
   const source = readFileSync(file, 'utf8')
-  // node:crypto costs a few ms to load; only this path needs it.
-  const {createHash} = module.createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')
-  const key = createHash('sha256').update(source).update(`\0${process.version}\0${process.arch}\0${process.execArgv.join(' ')}`).digest('hex').slice(0, 32)
+  // Loaded here: only Node 20 takes this path.
+  const vm = module.createRequire(import.meta.url)('node:vm') as typeof import('node:vm')
+  const key = stringHash(`${sourceHash(file, source)}\0${process.version}\0${process.arch}\0${process.execArgv.join(' ')}`)
   const cacheFile = join(cacheDir, `${key}.v8cache`)
   const usable = privateFolder(cacheDir)
   let cachedData: Buffer | undefined
@@ -109,6 +111,20 @@ export function loadWithCodeCache(file: string, cacheDir: string): {cacheRejecte
       }
     },
   }
+}
+
+/**
+ * The hash of a bundle's source as the build recorded it (hashes.json beside it, matched by name
+ * and size), else of the source itself: hashing 300 KB in JavaScript at every start costs
+ * megabytes of compiler memory, and node:crypto as much again.
+ */
+function sourceHash(file: string, source: string): string {
+  try {
+    const recorded = (JSON.parse(readFileSync(join(dirname(file), 'hashes.json'), 'utf8')) as Record<string, {sha256: string; size: number}>)[basename(file)]
+    if (recorded?.size === Buffer.byteLength(source)) return recorded.sha256
+  } catch {}
+
+  return stringHash(source)
 }
 
 /** True when `dir` exists or could be made, is a real folder, ours, and nobody else can write to it. */

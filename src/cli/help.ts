@@ -5,7 +5,7 @@ import {execute} from '@oclif/core'
  * one file that the compile cache keeps compiled, for `--help`, `-h` and a bare `jproxy`. Help
  * comes from oclif's own Help class and the manifest, as on every other path.
  */
-export async function runHelp(argv: string[], bin: string): Promise<boolean> {
-  await execute({args: argv, dir: bin})
+export async function runHelp(argv: string[], root: string): Promise<boolean> {
+  await execute({args: argv, dir: root})
   return true
 }

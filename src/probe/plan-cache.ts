@@ -1,6 +1,7 @@
 import {readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 
+import {stringHash} from '../system/string-hash.js'
 import type {ProbePlan} from './plan.js'
 
 /**
@@ -32,14 +33,7 @@ export function planCacheDir(env: NodeJS.ProcessEnv = process.env, platform: Nod
 
 /** One file per inventory path, named by a hash of it (the key inside tells two paths apart). */
 export function planCacheFile(inventoryFile: string, dir: string): string {
-  return join(dir, `probe-plan-${fnv1a64(resolve(inventoryFile))}.json`)
-}
-
-/** FNV-1a, 64 bits, as 16 hex digits: a stable file name without loading node:crypto. */
-function fnv1a64(text: string): string {
-  let hash = 0xcb_f2_9c_e4_84_22_23_25n
-  for (const byte of Buffer.from(text)) hash = BigInt.asUintN(64, (hash ^ BigInt(byte)) * 0x1_00_00_00_01_b3n)
-  return hash.toString(16).padStart(16, '0')
+  return join(dir, `probe-plan-${stringHash(resolve(inventoryFile))}.json`)
 }
 
 let version: null | string | undefined

@@ -35,8 +35,8 @@ export async function generate(options: {inventory: string; out?: string; run?: 
   const live = targetOutputPath(inventory, options.target)
   const findings = checkRendered(options.target, config, options.out ?? basename(live), includedText(context))
   if (options.target === 'pf') await checkWithPfctl(config, options.run ?? runCommand)
-  const summary = {bytes: Buffer.byteLength(config), findings, sha256: createHash('sha256').update(config).digest('hex'), target: options.target}
-  if (options.out === undefined) return {...summary, config}
+  const summary = {bytes: Buffer.byteLength(config), findings, target: options.target}
+  if (options.out === undefined) return withSha256({...summary, config}, config)
 
   if (resolve(options.out) === resolve(live)) {
     throw new JproxyError('usage', `${options.out} is the live ${options.target} config; install it with \`jproxy apply\`, which checks it first`)
@@ -53,7 +53,16 @@ export async function generate(options: {inventory: string; out?: string; run?: 
     throw new JproxyError('writeFailed', `cannot write ${options.out}: ${(error as Error).message}`, {path: options.out})
   }
 
-  return {...summary, out: options.out}
+  return withSha256({...summary, out: options.out}, config)
+}
+
+/**
+ * Adds `sha256`, computed when read (by --json): hashing loads node:crypto, which costs a plain
+ * `gen` more start-up time than the rest of its output.
+ */
+function withSha256<T extends object>(summary: T, config: string): T & {sha256: string} {
+  const sha256 = () => createHash('sha256').update(config).digest('hex')
+  return Object.defineProperty(summary, 'sha256', {enumerable: true, get: sha256}) as T & {sha256: string}
 }
 
 /** Whether two paths name one file (through symlinks and hard links too); false when either is missing. */

@@ -1,5 +1,4 @@
 import {closeSync, constants, createReadStream, fstatSync, openSync, readSync} from 'node:fs'
-import {open} from 'node:fs/promises'
 
 /** A file jproxy refused to read whole: too large, not a regular file, or unreadable (`code` is errno's when known). */
 export class BoundedReadError extends Error {
@@ -30,37 +29,10 @@ const failed = (path: string, error: unknown) => {
  * Reads a file as UTF-8, at most `maxBytes` of it: `/dev/zero`, a FIFO that never ends or a huge
  * file costs `maxBytes`, not the machine's memory. A directory fails with EISDIR. Non-regular
  * files (a FIFO, `/dev/stdin`) are read, since process substitution is a normal way to pass a file.
+ * Synchronous inside: node:fs/promises costs a hot command more start-up time than the read.
  */
 export async function readBoundedFile(path: string, maxBytes: number): Promise<string> {
-  let handle
-  try {
-    handle = await open(path, 'r')
-  } catch (error) {
-    throw failed(path, error)
-  }
-
-  try {
-    const chunks: Buffer[] = []
-    let total = 0
-    for (;;) {
-      const chunk = Buffer.alloc(Math.min(64 * 1024, maxBytes + 1 - total))
-      let bytesRead: number
-      try {
-        ;({bytesRead} = await handle.read(chunk, 0, chunk.length, null))
-      } catch (error) {
-        throw failed(path, error)
-      }
-
-      if (bytesRead === 0) break
-      chunks.push(chunk.subarray(0, bytesRead))
-      total += bytesRead
-      if (total > maxBytes) throw tooLarge(path, maxBytes)
-    }
-
-    return Buffer.concat(chunks).toString('utf8')
-  } finally {
-    await handle.close()
-  }
+  return readBounded(path, maxBytes, constants.O_RDONLY, false)
 }
 
 /**
@@ -68,17 +40,24 @@ export async function readBoundedFile(path: string, maxBytes: number): Promise<s
  * they go). Opened non-blocking, so a FIFO is refused instead of waiting for a writer.
  */
 export function readRegularFileSync(path: string, maxBytes: number): string {
+  return readBounded(path, maxBytes, constants.O_RDONLY | constants.O_NONBLOCK, true)
+}
+
+function readBounded(path: string, maxBytes: number, flags: number, regularOnly: boolean): string {
   let fd: number
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
+    fd = openSync(path, flags)
   } catch (error) {
     throw failed(path, error)
   }
 
   try {
-    const info = fstatSync(fd)
-    if (!info.isFile()) throw new BoundedReadError(path, 'not a regular file')
-    if (info.size > maxBytes) throw tooLarge(path, maxBytes)
+    if (regularOnly) {
+      const info = fstatSync(fd)
+      if (!info.isFile()) throw new BoundedReadError(path, 'not a regular file')
+      if (info.size > maxBytes) throw tooLarge(path, maxBytes)
+    }
+
     const chunks: Buffer[] = []
     let total = 0
     for (;;) {
