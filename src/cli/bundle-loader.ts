@@ -5,6 +5,7 @@ import {basename, dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {stringHash} from '../system/string-hash.js'
+import {tuneForShortRun} from './short-run.js'
 
 const BUNDLES = new URL('../bundle/', import.meta.url)
 /** The start-up bundles npm run build makes (scripts/bundle.mjs): the hot commands, and oclif for help. */
@@ -37,10 +38,13 @@ export async function runFast(argv: string[], env: NodeJS.ProcessEnv = process.e
   // oclif shows help for no arguments and for a help flag anywhere before `--`.
   const end = argv.includes('--') ? argv.indexOf('--') : argv.length
   if (argv.length === 0 || argv.slice(0, end).some((a) => HELP_FLAGS.has(a))) {
+    tuneForShortRun([], env)
     return runBundle<HelpBundle>(HELP_BUNDLE, (help) => help.runHelp(argv, ROOT))
   }
 
-  return HOT_TOPICS.has(argv[0]) ? runBundle<HotBundle>(HOT_BUNDLE, (hot) => hot.runHot(argv)) : false
+  if (!HOT_TOPICS.has(argv[0])) return false
+  tuneForShortRun(argv, env)
+  return runBundle<HotBundle>(HOT_BUNDLE, (hot) => hot.runHot(argv))
 }
 
 /** oclif's `--version` line (config.userAgent); on WSL, where oclif says "wsl", oclif prints it. */
@@ -84,7 +88,9 @@ export function loadWithCodeCache(file: string, cacheDir: string): {cacheRejecte
   const source = readFileSync(file, 'utf8')
   // Loaded here: only Node 20 takes this path.
   const vm = module.createRequire(import.meta.url)('node:vm') as typeof import('node:vm')
-  const key = stringHash(`${sourceHash(file, source)}\0${process.version}\0${process.arch}\0${process.execArgv.join(' ')}`)
+  // V8's tag covers its version, flags (tuneForShortRun's too) and CPU features: what its cache depends on.
+  const {cachedDataVersionTag} = module.createRequire(import.meta.url)('node:v8') as typeof import('node:v8')
+  const key = stringHash(`${sourceHash(file, source)}\0${process.version}\0${cachedDataVersionTag()}`)
   const cacheFile = join(cacheDir, `${key}.v8cache`)
   const usable = privateFolder(cacheDir)
   let cachedData: Buffer | undefined

@@ -1,4 +1,4 @@
-import {isMap, isScalar, Lexer, LineCounter, parseDocument, Parser, type Document} from 'yaml'
+import {Composer, type Document, isMap, isScalar, Lexer, LineCounter, parseDocument, Parser} from 'yaml'
 
 import {JproxyError} from '../errors.js'
 import {probePlan} from '../probe/plan.js'
@@ -44,9 +44,11 @@ export function parseInventory(text: string, file: string): InventoryReport {
   const refused = (problem: InventoryProblem): InventoryReport => ({file, problems: [problem], unreadable: true})
   const limits = INVENTORY_LIMITS
   if (Buffer.byteLength(text) > limits.bytes) return refused({message: `larger than ${formatBytes(limits.bytes)}`, path: ''})
-  if (nestedDeeperThan(text, limits.depth)) return refused({message: `nested deeper than ${limits.depth} levels`, path: ''})
   const lineCounter = new LineCounter()
-  const document = parseDocument(text, {lineCounter, prettyErrors: true, uniqueKeys: true})
+  let document = parseWithinDepth(text, limits.depth, lineCounter)
+  if (document === 'too deep') return refused({message: `nested deeper than ${limits.depth} levels`, path: ''})
+  // Not one clean document: parsed again by the library's own entry point, for its messages.
+  if (document === 'several' || document.errors.length > 0) document = parseDocument(text, {lineCounter: new LineCounter(), ...YAML_OPTIONS})
   if (document.errors.length > 0) {
     // The library's whole message: what is wrong, at which line and column, and the line itself.
     // The first few only: a file that is not YAML at all (a script, a binary) has thousands.
@@ -85,21 +87,34 @@ export function parseInventory(text: string, file: string): InventoryReport {
   return problems.length > 0 ? {file, problems} : {file, inventory: parsed.data, problems}
 }
 
+const YAML_OPTIONS = {prettyErrors: true, uniqueKeys: true} as const
+
 /**
- * Whether collections nest deeper than `limit`, read from the YAML library's own token stream
- * and stopped at the limit: parsing and converting a 10,000-deep file costs seconds or the stack.
+ * The document, lexed and parsed once (what parseDocument does), with the nesting checked on the
+ * parser's stack as it goes: composing a 10,000-deep file costs seconds or the stack. 'too deep'
+ * past `limit`; 'several' for more than one document. Errors are the library's, without its
+ * line and caret (parseDocument adds those).
  */
-function nestedDeeperThan(text: string, limit: number): boolean {
-  const parser = new Parser()
-  for (const lexeme of new Lexer().lex(text)) {
-    for (const _token of parser.next(lexeme)) {
-      // Finished top-level tokens are not needed here; parseDocument reads the text again.
+function parseWithinDepth(text: string, limit: number, lineCounter: LineCounter): Document | 'several' | 'too deep' {
+  const parser = new Parser(lineCounter.addNewLine)
+  const tooDeep = new Error('too deep')
+  function* tokens() {
+    lineCounter.addNewLine(0)
+    for (const lexeme of new Lexer().lex(text)) {
+      yield* parser.next(lexeme)
+      if (parser.stack.length > limit) throw tooDeep
     }
 
-    if (parser.stack.length > limit) return true
+    yield* parser.end()
   }
 
-  return false
+  try {
+    const [document, another] = new Composer(YAML_OPTIONS).compose(tokens(), true, text.length)
+    return another === undefined ? document : 'several'
+  } catch (error) {
+    if (error === tooDeep) return 'too deep'
+    throw error
+  }
 }
 
 /** Videobridges over all shards, counted before the schema check walks them. */
