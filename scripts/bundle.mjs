@@ -1,8 +1,7 @@
-// Builds the start-up bundles (npm run build runs this after tsc), each one CommonJS file that
-// Node's compile cache (22+) or the vm.Script code cache (20, src/cli/bundle-loader.ts) keeps
-// compiled between runs:
+// Builds the start-up bundles (npm run build runs this after tsc), each one CommonJS file:
 // - dist/bundle/start.cjs: what bin/run.js (CommonJS) loads first, src/cli/bundle-loader.ts, so
-//   the commands it starts never load Node's ESM loader;
+//   the commands it starts never load Node's ESM loader; it loads the two below with a V8 code
+//   cache that keeps them compiled between runs;
 // - dist/bundle/hot.cjs: gen, validate config and lint relayd (src/cli/hot.ts) with their
 //   dependencies, '@oclif/core' replaced by src/cli/oclif-shim.ts, so no oclif in it;
 // - dist/bundle/help.cjs: oclif (src/cli/help.ts) for --help, -h and a bare `jproxy`.
@@ -24,10 +23,11 @@ const englishOnlyZod = {
 }
 
 /**
- * Builtins loaded on first call instead of at start: most runs of the hot commands never spawn
- * a program (child_process), read stdin (stream/consumers), hash (crypto, OpenSSL) or write a
- * file (fs/promises, which loads streams and readline), and each costs start-up time and RSS. Every function the sources import from them becomes a wrapper
- * that loads the module (and constructs with `new`, for classes).
+ * Builtins loaded on first use instead of at start: most runs of the hot commands never spawn a
+ * program (child_process), read stdin (stream/consumers), hash (crypto, OpenSSL) or write a file
+ * (fs/promises, which loads streams and readline), and each costs start-up time and RSS. Every
+ * function the sources import from them becomes a wrapper that loads the module (and constructs
+ * with `new`, for classes).
  */
 const LAZY_BUILTINS = ['node:child_process', 'node:crypto', 'node:fs/promises', 'node:stream/consumers']
 const lazyBuiltins = {
@@ -37,7 +37,8 @@ const lazyBuiltins = {
     build.onLoad({filter: /.*/, namespace: 'lazy-builtin'}, async (args) => {
       const functions = Object.entries(await import(args.path)).filter(([name, value]) => typeof value === 'function' && name !== 'default').map(([name]) => name)
       const load = `let loaded; const load = () => (loaded ??= require(${JSON.stringify(args.path)}));`
-      return {contents: `${load}\n${functions.map((name) => `export function ${name}(...args) { return new.target ? new (load().${name})(...args) : load().${name}(...args) }`).join('\n')}`, loader: 'js'}
+      const wrappers = functions.map((name) => `export function ${name}(...args) { return new.target ? new (load().${name})(...args) : load().${name}(...args) }`)
+      return {contents: [load, ...wrappers].join('\n'), loader: 'js'}
     })
   },
 }
@@ -73,7 +74,7 @@ for (const options of bundles) {
 }
 
 writeFileSync(`${root}dist/bundle/inputs.json`, `${JSON.stringify(record, null, 1)}\n`)
-// Each bundle's hash and size for Node 20's code cache key (src/cli/bundle-loader.ts): hashing
+// Each bundle's hash and size for the code cache key (src/cli/bundle-loader.ts): hashing
 // 300 KB at every start would cost more time and memory than the cache saves.
 const hashes = Object.fromEntries(bundles.map(({outfile}) => [outfile.split('/').pop(), {sha256: record[outfile].hash, size: statSync(`${root}${outfile}`).size}]))
 writeFileSync(`${root}dist/bundle/hashes.json`, `${JSON.stringify(hashes, null, 1)}\n`)

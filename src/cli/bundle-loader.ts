@@ -5,7 +5,7 @@ import {basename, dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {stringHash} from '../system/string-hash.js'
-import {tuneForShortRun} from './short-run.js'
+import {appliedV8Flags, tuneForShortRun} from './short-run.js'
 
 const BUNDLES = new URL('../bundle/', import.meta.url)
 /** The start-up bundles npm run build makes (scripts/bundle.mjs): the hot commands, and oclif for help. */
@@ -38,7 +38,6 @@ export async function runFast(argv: string[], env: NodeJS.ProcessEnv = process.e
   // oclif shows help for no arguments and for a help flag anywhere before `--`.
   const end = argv.includes('--') ? argv.indexOf('--') : argv.length
   if (argv.length === 0 || argv.slice(0, end).some((a) => HELP_FLAGS.has(a))) {
-    tuneForShortRun([], env)
     return runBundle<HelpBundle>(HELP_BUNDLE, (help) => help.runHelp(argv, ROOT))
   }
 
@@ -57,14 +56,15 @@ function printVersion(): boolean {
 }
 
 /**
- * Loads a bundle and runs `use` on its exports. The bundle is one CommonJS file, so Node 22+
- * keeps its compiled code in the compile cache that bin/run.js enables. Node 20 has no such
- * cache: there the bundle is compiled with vm.Script, and V8's code cache is kept in a file
- * named by the bundle's hash and the Node version and flags.
+ * Loads a bundle and runs `use` on its exports. The bundle is compiled with vm.Script and V8's
+ * code cache is kept in a file named by the bundle's hash and V8's version and flags, written
+ * after the run so that it holds every function the command compiled. Node 22+'s own compile
+ * cache (which bin/run.js enables for everything else) is written before a module runs: it holds
+ * a tenth of that, and help then starts 10% slower. NODE_DISABLE_COMPILE_CACHE turns both off.
  */
 export async function runBundle<T>(bundle: string, use: (exports: T) => Promise<boolean>, cacheDir = codeCacheDir()): Promise<boolean> {
   if (!existsSync(bundle)) throw new Error(`${bundle} is missing: \`npm run build\` makes it`)
-  if ('enableCompileCache' in module || process.env.NODE_DISABLE_COMPILE_CACHE) {
+  if (process.env.NODE_DISABLE_COMPILE_CACHE) {
     return use(module.createRequire(import.meta.url)(bundle) as T)
   }
 
@@ -74,7 +74,7 @@ export async function runBundle<T>(bundle: string, use: (exports: T) => Promise<
   return handled
 }
 
-/** The folder for Node 20's code cache: NODE_COMPILE_CACHE as Node 22+ reads it, else one per user in the temp folder. */
+/** The folder for the bundles' code cache: NODE_COMPILE_CACHE as Node 22+ reads it, else one per user in the temp folder. */
 export function codeCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.NODE_COMPILE_CACHE ?? join(tmpdir(), `jproxy-compile-cache-${process.getuid?.() ?? 'user'}`)
 }
@@ -86,11 +86,10 @@ export function codeCacheDir(env: NodeJS.ProcessEnv = process.env): string {
  */
 export function loadWithCodeCache(file: string, cacheDir: string): {cacheRejected?: boolean; exports: unknown; saveCache(): boolean} {
   const source = readFileSync(file, 'utf8')
-  // Loaded here: only Node 20 takes this path.
   const vm = module.createRequire(import.meta.url)('node:vm') as typeof import('node:vm')
-  // V8's tag covers its version, flags (tuneForShortRun's too) and CPU features: what its cache depends on.
-  const {cachedDataVersionTag} = module.createRequire(import.meta.url)('node:v8') as typeof import('node:v8')
-  const key = stringHash(`${sourceHash(file, source)}\0${process.version}\0${cachedDataVersionTag()}`)
+  // What V8's cache depends on: its version and flags (tuneForShortRun's too); V8 refuses a cache made under others.
+  const flags = [...process.execArgv, ...appliedV8Flags()].join(' ')
+  const key = stringHash(`${sourceHash(file, source)}\0${process.version}\0${process.arch}\0${flags}`)
   const cacheFile = join(cacheDir, `${key}.v8cache`)
   const usable = privateFolder(cacheDir)
   let cachedData: Buffer | undefined

@@ -3,6 +3,9 @@ import module from 'node:module'
 
 import {DEFAULT_INVENTORY} from '../inventory/default-path.js'
 
+const SHORT_RUN_V8_FLAGS = ['--no-maglev', '--no-turbofan'] as const
+let applied: readonly string[] = []
+
 /** Inputs up to this size make a run of a fraction of a second (an inventory of 1,000 bridges is 50 KiB). */
 export const SHORT_RUN_BYTES = 64 * 1024
 
@@ -33,7 +36,12 @@ export function inputBytes(argv: string[], env: NodeJS.ProcessEnv): number {
 export function tuneForShortRun(argv: string[], env: NodeJS.ProcessEnv): boolean {
   if (inputBytes(argv, env) > SHORT_RUN_BYTES) return false
   const v8 = module.createRequire(import.meta.url)('node:v8') as typeof import('node:v8')
-  v8.setFlagsFromString('--no-maglev')
-  v8.setFlagsFromString('--no-turbofan')
+  for (const flag of SHORT_RUN_V8_FLAGS) v8.setFlagsFromString(flag)
+  applied = SHORT_RUN_V8_FLAGS
   return true
+}
+
+/** The V8 flags tuneForShortRun set in this process: part of a code cache's key. */
+export function appliedV8Flags(): readonly string[] {
+  return applied
 }

@@ -116,7 +116,7 @@ describe('start-up: bundles and the oclif-free path', () => {
   it('the bundles are as new as every source they hold (npm run build makes them)', async () => {
     const record = JSON.parse(await readFile('dist/bundle/inputs.json', 'utf8')) as Record<string, {hash: string; inputs: Record<string, string>}>
     const sha256 = async (file: string) => createHash('sha256').update(await readFile(file)).digest('hex')
-    // Node 20's code cache is keyed by the hash and size hashes.json records for each bundle.
+    // The bundles' code cache is keyed by the hash and size hashes.json records for each bundle.
     const recorded = JSON.parse(await readFile('dist/bundle/hashes.json', 'utf8')) as Record<string, {sha256: string; size: number}>
     const entries: Record<string, string[]> = {
       'dist/bundle/help.cjs': ['src/cli/help.ts'],
@@ -133,7 +133,7 @@ describe('start-up: bundles and the oclif-free path', () => {
   })
 })
 
-describe('start-up: the V8 code cache for Node 20', () => {
+describe('start-up: the V8 code cache of the bundles', () => {
   let cacheDir: string
   let file: string
   beforeEach(async () => {
