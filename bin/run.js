@@ -15,7 +15,7 @@ async function main() {
   // relayd runs `jproxy probe --host ADDRESS` as its check script, per host and interval: that
   // path starts without oclif when it can (src/cli/check-script.ts).
   if (args[0] === 'probe' && args.some((a) => a === '--host' || a.startsWith('--host='))) {
-    const exitCode = await (await import('../dist/cli/check-script.js')).runCheckScript(args.slice(1))
+    const exitCode = await require('../dist/bundle/check.cjs').runCheckScript(args.slice(1))
     if (exitCode !== false) return void (process.exitCode = exitCode)
   }
   // --version, help, gen, validate config and lint relayd start from bundles (src/cli/bundle-loader.ts).

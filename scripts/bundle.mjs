@@ -2,6 +2,7 @@
 // - dist/bundle/start.cjs: what bin/run.js (CommonJS) loads first, src/cli/bundle-loader.ts, so
 //   the commands it starts never load Node's ESM loader; it loads the two below with a V8 code
 //   cache that keeps them compiled between runs;
+// - dist/bundle/check.cjs: `probe --host` (src/cli/check-script.ts), node: built-ins only;
 // - dist/bundle/hot.cjs: gen, validate config and lint relayd (src/cli/hot.ts) with their
 //   dependencies, '@oclif/core' replaced by src/cli/oclif-shim.ts, so no oclif in it;
 // - dist/bundle/help.cjs: oclif (src/cli/help.ts) for --help, -h and a bare `jproxy`.
@@ -25,11 +26,12 @@ const englishOnlyZod = {
 /**
  * Builtins loaded on first use instead of at start: most runs of the hot commands never spawn a
  * program (child_process), read stdin (stream/consumers), hash (crypto, OpenSSL) or write a file
- * (fs/promises, which loads streams and readline), and each costs start-up time and RSS. Every
+ * (fs/promises, which loads streams and readline), relayd's check scripts probe over plain HTTP
+ * (https loads TLS and OpenSSL: 9 MB on Node 24), and each costs start-up time and RSS. Every
  * function the sources import from them becomes a wrapper that loads the module (and constructs
  * with `new`, for classes).
  */
-const LAZY_BUILTINS = ['node:child_process', 'node:crypto', 'node:fs/promises', 'node:stream/consumers']
+const LAZY_BUILTINS = ['node:child_process', 'node:crypto', 'node:fs/promises', 'node:https', 'node:stream/consumers']
 const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(build) {
@@ -61,6 +63,9 @@ const common = {
 
 const bundles = [
   {...common, entryPoints: ['src/cli/bundle-loader.ts'], outfile: 'dist/bundle/start.cjs'},
+  // `probe --host`, relayd's check script when the watcher is stale: node: built-ins only. A plan
+  // cache miss imports the full inventory path from dist/ (same depth, so the paths hold).
+  {...common, entryPoints: ['src/cli/check-script.ts'], external: ['../inventory/load.js', '../probe/plan.js'], outfile: 'dist/bundle/check.cjs', plugins: [lazyBuiltins]},
   {...common, alias: {'@oclif/core': './src/cli/oclif-shim.ts'}, entryPoints: ['src/cli/hot.ts'], outfile: 'dist/bundle/hot.cjs', plugins: [englishOnlyZod, lazyBuiltins]},
   // oclif requires typescript only to run .ts sources in development, never here.
   {...common, entryPoints: ['src/cli/help.ts'], external: ['typescript'], outfile: 'dist/bundle/help.cjs'},

@@ -119,6 +119,7 @@ describe('start-up: bundles and the oclif-free path', () => {
     // The bundles' code cache is keyed by the hash and size hashes.json records for each bundle.
     const recorded = JSON.parse(await readFile('dist/bundle/hashes.json', 'utf8')) as Record<string, {sha256: string; size: number}>
     const entries: Record<string, string[]> = {
+      'dist/bundle/check.cjs': ['src/cli/check-script.ts'],
       'dist/bundle/help.cjs': ['src/cli/help.ts'],
       'dist/bundle/hot.cjs': ['src/cli/hot.ts', 'src/inventory/schema.ts'],
       'dist/bundle/start.cjs': ['src/cli/bundle-loader.ts'],

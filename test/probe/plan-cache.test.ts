@@ -22,6 +22,15 @@ const HOOKS = `export async function resolve(specifier, context, next) {
   return resolved
 }
 `
+// The same for require(): the fast path is a CommonJS bundle.
+const REQUIRE_HOOK = `const Module = require('node:module')
+const load = Module._load
+Module._load = function (request, parent, isMain) {
+  const file = Module.isBuiltin(request) ? request : Module._resolveFilename(request, parent, isMain)
+  if (!Module.isBuiltin(file)) process.stderr.write('LOADED ' + file + '\\n')
+  return load.apply(this, arguments)
+}
+`
 
 describe('the probe-plan cache behind probe --host', function () {
   this.timeout(60_000)
@@ -84,7 +93,7 @@ describe('the probe-plan cache behind probe --host', function () {
 
     const run = (args: string[]) =>
       new Promise<{code: number; loaded: string[]; stdout: string}>((resolve) => {
-        execFile(process.execPath, ['--import', join(dir, 'register.mjs'), BIN, ...args], {env: {...process.env, JPROXY_CACHE_DIR: cache}}, (error, stdout, stderr) => {
+        execFile(process.execPath, ['--import', join(dir, 'register.mjs'), '--require', join(dir, 'require-hook.cjs'), BIN, ...args], {env: {...process.env, JPROXY_CACHE_DIR: cache}}, (error, stdout, stderr) => {
           resolve({code: typeof error?.code === 'number' ? error.code : 0, loaded: [...stderr.matchAll(/^LOADED (.*)$/gm)].map((m) => m[1]), stdout})
         })
       })
@@ -96,6 +105,7 @@ describe('the probe-plan cache behind probe --host', function () {
       data.probe = {proxy: false}
       await writeFile(inventoryFile, stringify(data))
       await writeFile(join(dir, 'hooks.mjs'), HOOKS)
+      await writeFile(join(dir, 'require-hook.cjs'), REQUIRE_HOOK)
       await writeFile(join(dir, 'register.mjs'), "import {register} from 'node:module'\nregister('./hooks.mjs', import.meta.url)\n")
       const args = ['probe', '--host', '127.0.0.1', '--role', 'jvb', '-i', inventoryFile]
 
@@ -107,6 +117,7 @@ describe('the probe-plan cache behind probe --host', function () {
       const hit = await run(args)
       expect(hit.code).to.equal(1)
       expect(hit.stdout).to.equal('127.0.0.1 up\n')
+      expect(hit.loaded.some((file) => file.endsWith('/dist/bundle/check.cjs')), 'the hooks see the fast path').to.equal(true)
       expect(hit.loaded.filter((url) => url.includes('/node_modules/'))).to.deep.equal([])
       expect(hit.loaded.filter((url) => /\/dist\/(inventory\/(load|schema)|render|commands)/.test(url))).to.deep.equal([])
 
