@@ -15,14 +15,6 @@ import {build} from 'esbuild'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 
-/** zod's messages in English only: its other 40-odd locales are half its size, and unused. */
-const englishOnlyZod = {
-  name: 'english-only-zod',
-  setup(build) {
-    build.onLoad({filter: /zod[\\/]v4[\\/]locales[\\/]index\.js$/}, () => ({contents: 'export {default as en} from "./en.js"', loader: 'js', resolveDir: `${root}node_modules/zod/v4/locales`}))
-  },
-}
-
 /**
  * Builtins loaded on first use instead of at start: most runs of the hot commands never spawn a
  * program (child_process), read stdin (stream/consumers), hash (crypto, OpenSSL) or write a file
@@ -66,7 +58,7 @@ const bundles = [
   // `probe --host`, relayd's check script when the watcher is stale: node: built-ins only. A plan
   // cache miss imports the full inventory path from dist/ (same depth, so the paths hold).
   {...common, entryPoints: ['src/cli/check-script.ts'], external: ['../inventory/load.js', '../probe/plan.js'], outfile: 'dist/bundle/check.cjs', plugins: [lazyBuiltins]},
-  {...common, alias: {'@oclif/core': './src/cli/oclif-shim.ts'}, entryPoints: ['src/cli/hot.ts'], outfile: 'dist/bundle/hot.cjs', plugins: [englishOnlyZod, lazyBuiltins]},
+  {...common, alias: {'@oclif/core': './src/cli/oclif-shim.ts'}, entryPoints: ['src/cli/hot.ts'], outfile: 'dist/bundle/hot.cjs', plugins: [lazyBuiltins]},
   // oclif requires typescript only to run .ts sources in development, never here.
   {...common, entryPoints: ['src/cli/help.ts'], external: ['typescript'], outfile: 'dist/bundle/help.cjs'},
 ]
