@@ -13,7 +13,7 @@ import {HttpResponseParser} from './http-response-parser.js'
  * and the peak RSS with it. Here an exchange is a socket and a few closures (about 1 KiB).
  * Timeouts and body caps stay with the caller, which aborts through the controller.
  */
-export function socketDispatcher(): Dispatcher {
+export function socketDispatcher(): Dispatcher & {openSockets(): number} {
   const open = new Set<Socket>()
   const dispatcher = {
     dispatch(request: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
@@ -93,8 +93,12 @@ export function socketDispatcher(): Dispatcher {
     async destroy() {
       for (const socket of open) socket.destroy()
     },
+    /** Sockets not yet destroyed: none once every exchange has ended (a test's check). */
+    openSockets(): number {
+      return [...open].filter((socket) => !socket.destroyed).length
+    },
   }
-  return dispatcher as unknown as Dispatcher
+  return dispatcher as unknown as Dispatcher & {openSockets(): number}
 }
 
 /** Characters Node refuses in a request path, and in header names and values. */
