@@ -3,7 +3,9 @@
  * backends in a separate process, every tenth of them accepting connections and never
  * answering, with a 2 s probe timeout. Prints wall time, peak RSS and peak open descriptors for
  * all-at-once and for the default concurrency, the same probes as a sequential loop (measured on
- * a tenth of them and scaled), and the cold start of `jproxy probe --host` against `node -e 0`.
+ * a tenth of them and scaled), and the cold start of `jproxy probe --host` against `node -e 0`; the
+ * first figures on the machine's Node and on Node 24 (bench/support/nodes.ts), each with the floor
+ * under them: the same command and inventory probing only the web nodes.
  * Goal: wall time under timeout + 0.5 s, peak RSS under 150 MB.
  * Run: npm run build && node --import tsx bench/probe.ts
  */
@@ -83,9 +85,9 @@ interface Measured {
 }
 
 /** One `jproxy probe` process on `node`, timed from spawn to exit, with its peak RSS and descriptors. */
-function probeRun(node: string, file: string, concurrency: number): Measured {
+function probeRun(node: string, file: string, concurrency: number, only: string[] = []): Measured {
   const started = performance.now()
-  const run = spawnSync(node, [...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), '--import', usage, bin, 'probe', '--inventory', file, '--no-state', '--json', '--concurrency', String(concurrency), '--deadline', '10m'], {encoding: 'utf8', maxBuffer: 64 * 1024 * 1024})
+  const run = spawnSync(node, [...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), '--import', usage, bin, 'probe', '--inventory', file, '--no-state', '--json', '--concurrency', String(concurrency), '--deadline', '10m', ...only], {encoding: 'utf8', maxBuffer: 64 * 1024 * 1024})
   const wallMs = performance.now() - started
   const used = JSON.parse(/USAGE (.*)/.exec(run.stderr)?.[1] ?? '{}')
   if (!run.stdout.includes('"backends"')) throw new Error(`jproxy probe exited ${run.status}: ${run.stdout.slice(0, 2000)} ${run.stderr}`)
@@ -107,6 +109,9 @@ try {
     const allAtOnce = probeRun(node.path, full, 1000)
     row('all at once (--concurrency 1000)', allAtOnce)
     row('default (--concurrency 64)', probeRun(node.path, full, 64))
+    // The floor under both: the same command and inventory (start-up, oclif, the 1,000-backend inventory
+    // loaded and checked) probing only the ten web nodes.
+    row('floor: same inventory, --role web', probeRun(node.path, full, 1000, ['--role', 'web']))
     console.log(`goal: run under 2.5 s: ${allAtOnce.runMs < 2500 ? 'met' : 'missed'}; peak RSS under 150 MB (${(150e6 / 1048576).toFixed(0)} MiB): ${allAtOnce.maxRssMiB * 1048576 < 150e6 ? 'met' : 'missed'}`)
   }
 
