@@ -3,7 +3,9 @@
  * backends in a separate process, every tenth of them accepting connections and never
  * answering, with a 2 s probe timeout. Prints wall time, peak RSS and peak open descriptors for
  * all-at-once and for the default concurrency, the same probes as a sequential loop (measured on
- * a tenth of them and scaled), and the cold start of `jproxy probe --host` against `node -e 0`.
+ * a tenth of them and scaled), and the cold start of `jproxy probe --host` against `node -e 0`; the
+ * first figures on the machine's Node and on Node 24 (bench/support/nodes.ts), each with the floor
+ * under them: the same command and inventory probing only the web nodes.
  * Goal: wall time under timeout + 0.5 s, peak RSS under 150 MB.
  * Run: npm run build && node --import tsx bench/probe.ts
  */
@@ -14,6 +16,8 @@ import {join} from 'node:path'
 import {createInterface} from 'node:readline'
 import {fileURLToPath} from 'node:url'
 import {stringify} from 'yaml'
+
+import {benchNodes, type NodeBinary} from './support/nodes.js'
 
 const BACKENDS = 1000
 const SILENT_EVERY = 10
@@ -80,10 +84,10 @@ interface Measured {
   wallMs: number
 }
 
-/** One `jproxy probe` process, timed from spawn to exit, with its peak RSS and descriptors. */
-function probeRun(file: string, concurrency: number): Measured {
+/** One `jproxy probe` process on `node`, timed from spawn to exit, with its peak RSS and descriptors. */
+function probeRun(node: string, file: string, concurrency: number, only: string[] = []): Measured {
   const started = performance.now()
-  const run = spawnSync(process.execPath, [...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), '--import', usage, bin, 'probe', '--inventory', file, '--no-state', '--json', '--concurrency', String(concurrency), '--deadline', '10m'], {encoding: 'utf8', maxBuffer: 64 * 1024 * 1024})
+  const run = spawnSync(node, [...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), '--import', usage, bin, 'probe', '--inventory', file, '--no-state', '--json', '--concurrency', String(concurrency), '--deadline', '10m', ...only], {encoding: 'utf8', maxBuffer: 64 * 1024 * 1024})
   const wallMs = performance.now() - started
   const used = JSON.parse(/USAGE (.*)/.exec(run.stderr)?.[1] ?? '{}')
   if (!run.stdout.includes('"backends"')) throw new Error(`jproxy probe exited ${run.status}: ${run.stdout.slice(0, 2000)} ${run.stderr}`)
@@ -99,14 +103,22 @@ try {
   const ports = servers.map((s) => s.port)
   const full = await writeInventory('full.yaml', inventory(ports, WEB, SHARDS))
   console.log(`probe: ${BACKENDS} loopback backends (${WEB} web, ${SHARDS} shards of prosody + jicofo + ${(BACKENDS - WEB) / SHARDS - 2} JVBs), ${servers.filter((s) => s.silent).length} never answering, timeout ${TIMEOUT}`)
-  const allAtOnce = probeRun(full, 1000)
-  row('all at once (--concurrency 1000)', allAtOnce)
-  row('default (--concurrency 64)', probeRun(full, 64))
-  console.log(`goal: run under 2.5 s: ${allAtOnce.runMs < 2500 ? 'met' : 'missed'}; peak RSS under 150 MB (${(150e6 / 1048576).toFixed(0)} MiB): ${allAtOnce.maxRssMiB * 1048576 < 150e6 ? 'met' : 'missed'}`)
+  const nodes: NodeBinary[] = benchNodes()
+  for (const node of nodes) {
+    console.log(`\n${node.label}`)
+    const allAtOnce = probeRun(node.path, full, 1000)
+    row('all at once (--concurrency 1000)', allAtOnce)
+    row('default (--concurrency 64)', probeRun(node.path, full, 64))
+    // The floor under both: the same command and inventory (start-up, oclif, the 1,000-backend inventory
+    // loaded and checked) probing only the ten web nodes.
+    row('floor: same inventory, --role web', probeRun(node.path, full, 1000, ['--role', 'web']))
+    console.log(`goal: run under 2.5 s: ${allAtOnce.runMs < 2500 ? 'met' : 'missed'}; peak RSS under 150 MB (${(150e6 / 1048576).toFixed(0)} MiB): ${allAtOnce.maxRssMiB * 1048576 < 150e6 ? 'met' : 'missed'}`)
+  }
 
-  // A tenth of the backends, in the same mix, probed one after the other.
+  // A tenth of the backends, in the same mix, probed one after the other (the first Node only).
+  console.log(`\n${nodes[0].label}`)
   const sample = await writeInventory('sample.yaml', inventory(ports.slice(0, BACKENDS / 10), 1, 1))
-  const sequential = probeRun(sample, 1)
+  const sequential = probeRun(nodes[0].path, sample, 1)
   row('sequential, 100 of them', sequential)
   console.log(`${'sequential, scaled to 1000'.padEnd(34)} about ${((sequential.wallMs * 10) / 1000).toFixed(0)} s`)
 

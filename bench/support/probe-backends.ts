@@ -23,6 +23,8 @@ const servers = await Promise.all(
       socket.on('close', () => sockets.delete(socket))
     })
     server.on('upgrade', (req, socket) => {
+      // The server no longer watches an upgraded socket: a prober resetting it must not end this process.
+      socket.on('error', () => {})
       if (silent) return
       const accept = createHash('sha1').update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64')
       socket.end(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`)

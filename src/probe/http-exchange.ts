@@ -1,7 +1,9 @@
+import type {IncomingHttpHeaders} from 'node:http'
+import type {Duplex} from 'node:stream'
 import type {Dispatcher} from 'undici'
 
 import type {RunDeadline} from '../system/run-deadline.js'
-import {settleOnce} from '../system/settle-once.js'
+import {type Limit, settleOnce, type Settling} from '../system/settle-once.js'
 
 /** What one bounded HTTP exchange gave: a status (101 for an accepted upgrade) or why there is none. */
 export type Exchange =
@@ -31,28 +33,86 @@ export interface ExchangeOptions {
  * probe, and any parse error reported as a reason, never thrown.
  */
 export function httpExchange(dispatcher: Dispatcher, options: ExchangeOptions): Promise<Exchange> {
-  const now = options.now ?? (() => performance.now())
-  const started = now()
-  const elapsed = () => Math.round(now() - started)
+  return new Promise((resolve) => new ExchangeHandler(options, resolve).start(dispatcher))
+}
 
-  return new Promise((resolve) => {
-    let controller: Dispatcher.DispatchController | undefined
-    let status = 0
-    let headers: Record<string, string | string[] | undefined> = {}
-    const chunks: Buffer[] = []
-    let kept = 0
-    let truncated = false
+/**
+ * One exchange's state and its dispatch handler in one object: with thousands of probes in flight,
+ * closures made per exchange (a handler literal, helpers) were a good part of the heap.
+ */
+class ExchangeHandler implements Dispatcher.DispatchHandler {
+  readonly #chunks: Buffer[] = []
+  #controller: Dispatcher.DispatchController | undefined
+  #headers: Record<string, string | string[] | undefined> = {}
+  #kept = 0
+  readonly #now: () => number
+  readonly #probe: Settling<Exchange>
+  readonly #started: number
+  #status = 0
+  #truncated = false
 
-    const failed = (reason: string): Exchange => ({latencyMs: elapsed(), ok: false, reason})
-    const probe = settleOnce<Exchange>(
-      resolve,
-      options,
-      (limit) => failed(limit === 'deadline' ? 'run deadline reached' : `no complete answer within ${options.timeoutMs} ms`),
-      () => controller?.abort(new Error('probe ended')),
-    )
-    if (probe.settled) return
-    const done = () => probe.settle({body: Buffer.concat(chunks).toString('utf8'), headers, latencyMs: elapsed(), ok: true, status, truncated})
+  constructor(
+    private readonly options: ExchangeOptions,
+    resolve: (exchange: Exchange) => void,
+  ) {
+    this.#now = options.now ?? performance.now.bind(performance)
+    this.#started = this.#now()
+    this.#probe = settleOnce<Exchange>(resolve, options, this)
+  }
 
+  onLimit(limit: Limit): Exchange {
+    return this.#failed(limit === 'deadline' ? 'run deadline reached' : `no complete answer within ${this.options.timeoutMs} ms`)
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller
+    if (this.#probe.settled) controller.abort(new Error('probe already ended'))
+  }
+
+  onRequestUpgrade(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, socket: Duplex): void {
+    this.#status = statusCode
+    this.#headers = headers
+    socket.destroy()
+    this.#done()
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    const room = this.options.maxBytes - this.#kept
+    if (chunk.length > room) {
+      this.#chunks.push(chunk.subarray(0, room))
+      this.#kept = this.options.maxBytes
+      this.#truncated = true
+      // Enough is known: take the status and what fits, and cut the connection.
+      this.#done()
+      controller.abort(new Error('body cap reached'))
+      return
+    }
+
+    this.#chunks.push(chunk)
+    this.#kept += chunk.length
+  }
+
+  onResponseEnd(): void {
+    this.#done()
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.#probe.settle(this.#failed(describeError(error)))
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.#status = statusCode
+    this.#headers = headers
+  }
+
+  /** A limit ended the exchange: the connection goes. */
+  release(): void {
+    this.#controller?.abort(new Error('probe ended'))
+  }
+
+  start(dispatcher: Dispatcher): void {
+    if (this.#probe.settled) return
+    const {options} = this
     dispatcher.dispatch(
       {
         bodyTimeout: options.timeoutMs,
@@ -64,45 +124,21 @@ export function httpExchange(dispatcher: Dispatcher, options: ExchangeOptions): 
         reset: true,
         upgrade: options.upgrade ?? null,
       },
-      {
-        onRequestStart(c) {
-          controller = c
-          if (probe.settled) c.abort(new Error('probe already ended'))
-        },
-        onRequestUpgrade(_c, statusCode, upgradeHeaders, socket) {
-          status = statusCode
-          headers = upgradeHeaders
-          socket.destroy()
-          done()
-        },
-        onResponseStart(_c, statusCode, responseHeaders) {
-          status = statusCode
-          headers = responseHeaders
-        },
-        onResponseData(c, chunk) {
-          const room = options.maxBytes - kept
-          if (chunk.length > room) {
-            chunks.push(chunk.subarray(0, room))
-            kept = options.maxBytes
-            truncated = true
-            // Enough is known: take the status and what fits, and cut the connection.
-            done()
-            c.abort(new Error('body cap reached'))
-            return
-          }
-
-          chunks.push(chunk)
-          kept += chunk.length
-        },
-        onResponseEnd() {
-          done()
-        },
-        onResponseError(_c, error) {
-          probe.settle(failed(describeError(error)))
-        },
-      },
+      this,
     )
-  })
+  }
+
+  #done(): void {
+    this.#probe.settle({body: Buffer.concat(this.#chunks).toString('utf8'), headers: this.#headers, latencyMs: this.#elapsed(), ok: true, status: this.#status, truncated: this.#truncated})
+  }
+
+  #elapsed(): number {
+    return Math.round(this.#now() - this.#started)
+  }
+
+  #failed(reason: string): Exchange {
+    return {latencyMs: this.#elapsed(), ok: false, reason}
+  }
 }
 
 /** A short reason for a failed exchange: the system error code, or what kind of garbage came back. */

@@ -3,6 +3,7 @@ import type {Dispatcher} from 'undici'
 import type {ProbeResult, ProbeTarget} from './model.js'
 import {nodeDispatcher} from './node-dispatcher.js'
 import {type ProbeContext, probeTarget} from './roles.js'
+import {socketDispatcher} from './socket-dispatcher.js'
 import {mapLimit} from '../system/map-limit.js'
 import {RunDeadline} from '../system/run-deadline.js'
 
@@ -13,7 +14,10 @@ export interface RunOptions {
   concurrency: number
   /** The whole run ends by then: probes still running are cut, probes not started are skipped. */
   deadlineMs: number
-  /** Injected dispatchers (tests); by default the run makes its own over node:http and closes them after. */
+  /**
+   * Injected dispatchers (tests); by default the run makes its own, plain HTTP straight over sockets (the
+   * lightest per exchange) and TLS over node:https, and closes them after.
+   */
   dispatchers?: {http: Dispatcher; https: Dispatcher}
   domain: string
   jvbStats: boolean
@@ -32,7 +36,7 @@ export async function runProbes(targets: ProbeTarget[], options: RunOptions): Pr
   const own = options.dispatchers
     ? undefined
     : {
-        http: nodeDispatcher(),
+        http: socketDispatcher(),
         https: nodeDispatcher({ca: options.tlsCa, servername: options.domain}),
       }
   const dispatchers = options.dispatchers ?? own!

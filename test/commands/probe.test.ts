@@ -82,6 +82,8 @@ describe('jproxy probe', function () {
     expect(json.code).to.equal(ExitCode.backendsDown)
     const report = JSON.parse(json.stdout)
     expect(report.backends.map((b: {key: string; state: string}) => `${b.key} ${b.state}`)).to.deep.equal(['web/web1 up', 'prosody/s1 up', 'jicofo/s1 up', 'jvb/s1/jvb1 down'])
+    // Into a pipe: JSON.stringify's bytes (oclif's without colours), not tokenized on the way.
+    expect(json.stdout).to.equal(`${JSON.stringify(report, null, 2)}\n`)
   })
 
   it('narrows the run with --role, --shard and --id', async () => {
