@@ -15,7 +15,7 @@ export const HELP_BUNDLE = fileURLToPath(new URL('help.cjs', BUNDLES))
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const PACKAGE = new URL('../../package.json', import.meta.url)
 /** First words of the commands in the hot bundle; anything else goes straight to oclif. */
-const HOT_TOPICS = new Set(['gen', 'lint', 'validate'])
+const HOT_TOPICS = new Set(['gen', 'lint', 'probe', 'validate'])
 const HELP_FLAGS = new Set(['--help', '-h'])
 
 interface HotBundle {
@@ -42,7 +42,8 @@ export async function runFast(argv: string[], env: NodeJS.ProcessEnv = process.e
   }
 
   if (!HOT_TOPICS.has(argv[0])) return false
-  tuneForShortRun(argv, env)
+  // Every hot command is a short run but `probe --watch`, the service, which keeps V8's optimizers.
+  if (!(argv[0] === 'probe' && argv.includes('--watch'))) tuneForShortRun(argv, env)
   return runBundle<HotBundle>(HOT_BUNDLE, (hot) => hot.runHot(argv))
 }
 

@@ -3,10 +3,11 @@ import {format} from 'node:util'
 /*
  * The part of @oclif/core that the hot commands use (Command, Flags, Args), for the start-up
  * bundle only: scripts/bundle.mjs aliases '@oclif/core' to this file there, so `gen`, `validate
- * config` and `lint relayd` run their own command classes, flag definitions included, without
- * loading oclif. It parses the plain cases only; anything else (help, --json, an unknown or
- * repeated flag, a value oclif would refuse) throws FallBack before the command has done
- * anything, and bin/run.js hands the same argv to oclif, which reports it the usual way.
+ * config`, `lint relayd` and `probe` run their own command classes, flag definitions included,
+ * without loading oclif. It parses the plain cases only; anything else (help, --json to a
+ * terminal, an unknown or repeated flag, a flag that excludes others, a value oclif would
+ * refuse) throws FallBack before the command has done anything, and bin/run.js hands the same
+ * argv to oclif, which reports it the usual way.
  */
 
 /** Thrown where only oclif knows the answer; nothing has run yet. */
@@ -59,14 +60,19 @@ export abstract class Command {
 
   constructor(readonly argv: string[]) {}
 
-  /** Runs the command as oclif's `_run` would outside --json: run, then catch. */
+  /** Runs the command as oclif's `_run` does: run, catch, and the result as JSON under --json. */
   async runHot(): Promise<void> {
+    // oclif colours JSON for a terminal; into a pipe or a file it writes it plain, as logJson here does.
+    if (this.jsonEnabled() && process.stdout.isTTY) throw new FallBack()
+    let result: unknown
     try {
-      await this.run()
+      result = await this.run()
     } catch (error) {
       if (error instanceof FallBack) throw error
       await this.catch(error as Error)
     }
+
+    if (result && this.jsonEnabled()) this.logJson(result)
   }
 
   abstract run(): Promise<unknown>
@@ -76,27 +82,32 @@ export abstract class Command {
     throw error
   }
 
+  /** `--json` given to a command that offers it (bin/run.js leaves argv with `--` to oclif). */
   protected jsonEnabled(): boolean {
-    return false
+    return (this.constructor as typeof Command).enableJsonFlag && this.argv.includes('--json')
   }
 
   protected log(message = ''): void {
-    console.log(format(message))
+    if (!this.jsonEnabled()) console.log(format(message))
+  }
+
+  protected logJson(json: unknown): void {
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
   }
 
   protected logToStderr(message = ''): void {
-    console.error(format(message))
+    if (!this.jsonEnabled()) console.error(format(message))
   }
 
-  protected async parse(command: CommandClass): Promise<{args: Record<string, string | undefined>; flags: Record<string, any>}> {
-    return parseArgv(this.argv, command.flags ?? {}, command.args ?? {})
+  protected async parse(command: CommandClass & {enableJsonFlag?: boolean}): Promise<{args: Record<string, string | undefined>; flags: Record<string, any>}> {
+    const flags = command.enableJsonFlag ? {...command.flags, json: Flags.boolean()} : (command.flags ?? {})
+    return parseArgv(this.argv, flags, command.args ?? {})
   }
 }
 
 /** oclif's parse for plain argv: long and short flags (`--a b`, `--a=b`, `-a b`, `-ab`), `--no-x`, positional args. */
 export async function parseArgv(argv: string[], definitions: Record<string, Definition>, argDefinitions: Record<string, Record<string, unknown>>) {
   const byChar = new Map(Object.entries(definitions).filter(([, d]) => d.char).map(([name, d]) => [d.char!, name]))
-  if (Object.values(definitions).some((d) => UNSUPPORTED.some((key) => d[key] !== undefined && d[key] !== false))) throw new FallBack()
   const given: Record<string, unknown> = {}
   const positional: string[] = []
   const set = (name: string, value: unknown) => {
@@ -147,6 +158,8 @@ export async function parseArgv(argv: string[], definitions: Record<string, Defi
   const flags: Record<string, unknown> = {}
   for (const [name, definition] of Object.entries(definitions)) {
     let value = given[name]
+    // How such a flag combines with others (or that it must be given) is oclif's to judge.
+    if (UNSUPPORTED.some((key) => definition[key] !== undefined && definition[key] !== false) && (value !== undefined || definition.required)) throw new FallBack()
     if (value === undefined && definition.env !== undefined && process.env[definition.env] !== undefined) {
       if (definition.type === 'boolean') throw new FallBack()
       value = process.env[definition.env]

@@ -6,8 +6,12 @@ import {DEFAULT_INVENTORY} from '../inventory/default-path.js'
 const SHORT_RUN_V8_FLAGS = ['--no-maglev', '--no-turbofan'] as const
 let applied: readonly string[] = []
 
-/** Inputs up to this size make a run of a fraction of a second (an inventory of 1,000 bridges is 50 KiB). */
-export const SHORT_RUN_BYTES = 64 * 1024
+/**
+ * Inputs up to this size make a short run: an inventory of 2,500 bridges is 122 KiB, and there
+ * `validate config` takes as long with V8's optimizing compilers as without; at 10,000 bridges
+ * (490 KiB) they halve it.
+ */
+export const SHORT_RUN_BYTES = 128 * 1024
 
 /**
  * What a command line may read, in bytes: every word (or `--flag=` value) that names a regular
@@ -29,9 +33,10 @@ export function inputBytes(argv: string[], env: NodeJS.ProcessEnv): number {
 
 /**
  * Turns V8's optimizing compilers (Maglev, TurboFan) off for this process when the command's
- * inputs are small: in a run of a fraction of a second they save no time, and their compile
- * jobs cost about 10 MB of peak RSS, a quarter of Node's own. Large inputs (thousands of
- * bridges) keep them: there they halve the run. Returns whether it turned them off.
+ * inputs are small: in a run of a fraction of a second, or one that waits on the network (a
+ * probe run), they save no time, and their compile jobs cost 10-17 MB of peak RSS, a quarter of
+ * Node's own. Large inputs (thousands of bridges) keep them: there they halve the run. Returns
+ * whether it turned them off.
  */
 export function tuneForShortRun(argv: string[], env: NodeJS.ProcessEnv): boolean {
   if (inputBytes(argv, env) > SHORT_RUN_BYTES) return false

@@ -1,7 +1,10 @@
 import {expect} from 'chai'
 import {execFile} from 'node:child_process'
 import {createHash} from 'node:crypto'
+import {once} from 'node:events'
 import {chmod, mkdtemp, readFile, rm, stat, symlink, writeFile} from 'node:fs/promises'
+import {createServer} from 'node:http'
+import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import {basename, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -65,7 +68,13 @@ describe('start-up: bundles and the oclif-free path', () => {
     {args: () => ['lint', 'relayd', '--strict', '--no-native', join(dir, 'bad-relayd.conf')], oclif: false, title: 'lint relayd --strict --no-native, errors'},
     {args: () => ['lint', 'relayd', '-'], input: 'relay x {\n', oclif: false, title: 'lint relayd - (stdin)'},
     {args: () => ['--version'], oclif: false, title: '--version'},
-    {args: () => ['gen', 'haproxy', '-i', 'examples/two-shards.yaml', '--json'], oclif: true, title: 'gen haproxy --json (oclif)'},
+    {args: () => ['gen', 'haproxy', '-i', 'examples/two-shards.yaml', '--json'], oclif: false, title: 'gen haproxy --json (into a pipe)'},
+    {args: () => ['validate', 'config', '-i', join(dir, 'bad-address.yaml'), '--json'], oclif: false, title: 'validate config --json, invalid'},
+    {args: () => ['gen', 'relayd', '-i', join(dir, 'missing.yaml'), '--json'], oclif: false, title: 'gen relayd --json, inventory missing (the error object)'},
+    {args: () => ['probe', '-i', 'examples/two-shards.yaml', '--no-state', '--id', 'nosuch'], oclif: false, title: 'probe, nothing matches'},
+    {args: () => ['probe', '-i', 'examples/two-shards.yaml', '--no-state', '--id', 'nosuch', '--json'], oclif: false, title: 'probe --json, nothing matches'},
+    {args: () => ['probe', '-i', join(dir, 'missing.yaml'), '--format', 'nagios'], oclif: false, title: 'probe --format nagios, inventory missing (UNKNOWN)'},
+    {args: () => ['probe', '--watch', '--role', 'web'], oclif: true, title: 'probe --watch with a flag it excludes (oclif)'},
     {args: () => ['gen', 'haproxy', '--bogus'], oclif: true, title: 'an unknown flag (oclif)'},
     {args: () => ['gen', 'haproxy', '-i', 'a.yaml', '-i', 'b.yaml'], oclif: true, title: 'a repeated flag (oclif)'},
     {args: () => ['gen', 'haproxy', 'extra'], oclif: true, title: 'an unexpected argument (oclif)'},
@@ -82,6 +91,26 @@ describe('start-up: bundles and the oclif-free path', () => {
       expect({code: fast.code, stderr: fast.stderr, stdout: fast.stdout}).to.deep.equal({code: reference.code, stderr: reference.stderr, stdout: reference.stdout})
     })
   }
+
+  it('probe --json: the same report as oclif, timings aside, without oclif', async () => {
+    // One loopback server per web node (a rule refuses two nodes at one address:port).
+    const servers = [createServer((_request, response) => response.end('ok')), createServer((_request, response) => response.end('ok'))]
+    await Promise.all(servers.map((server) => once(server.listen(0, '127.0.0.1'), 'listening')))
+    try {
+      const ports = servers.map((server) => (server.address() as AddressInfo).port)
+      const example = await readFile('examples/two-shards.yaml', 'utf8')
+      const inventory = join(dir, 'probe-web.yaml')
+      await writeFile(inventory, example.replace(/address: 10\.10\.1\.1([12])/g, (_match, n: string) => `address: 127.0.0.1\n    port: ${ports[Number(n) - 1]}`))
+      const args = ['probe', '-i', inventory, '--role', 'web', '--no-state', '--json']
+      const [fast, reference] = [await run(args), await run(args, {JPROXY_NO_BUNDLE: '1'})]
+      expect([fast.oclif, reference.oclif]).to.deep.equal([false, true])
+      const report = (text: string) => JSON.parse(text, (key, value) => (key.endsWith('Ms') || key === 'startedAt' ? 0 : value)) as {backends: Array<{state: string}>}
+      expect(report(fast.stdout).backends.map((b) => b.state)).to.deep.equal(['up', 'up'])
+      expect({code: fast.code, report: report(fast.stdout), stderr: fast.stderr}).to.deep.equal({code: reference.code, report: report(reference.stdout), stderr: reference.stderr})
+    } finally {
+      for (const server of servers) server.close()
+    }
+  })
 
   it('an installed jproxy (a symlink to bin/run.js, as npm link makes) takes the same oclif-free path', async () => {
     const link = join(dir, 'jproxy')
