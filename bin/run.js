@@ -18,7 +18,7 @@ async function main() {
     const exitCode = await require('../dist/bundle/check.cjs').runCheckScript(args.slice(1))
     if (exitCode !== false) return void (process.exitCode = exitCode)
   }
-  // --version, help, gen, validate config and lint relayd start from bundles (src/cli/bundle-loader.ts).
+  // --version, help, gen, validate config, lint relayd and probe start from bundles (src/cli/bundle-loader.ts).
   else if (await require('../dist/bundle/start.cjs').runFast(args)) return
 
   await require('@oclif/core').execute({dir: root})
