@@ -3,6 +3,7 @@ import {Agent} from 'undici'
 import type {Shard} from '../inventory/schema.js'
 import {hostPort} from '../inventory/host-port.js'
 import {httpExchange} from '../probe/http-exchange.js'
+import {pollUntil} from '../system/poll.js'
 
 /** Conferences and participants a shard's jicofo holds now. */
 export interface ShardLoad {
@@ -41,13 +42,6 @@ export async function waitForEmptyShard(
   shard: Pick<Shard, 'jicofo'>,
   options: {intervalMs: number; onProgress?: (load: ShardLoad, waitedMs: number) => void; requestTimeoutMs: number; timeoutMs: number},
 ): Promise<{emptied: boolean; load: ShardLoad; waitedMs: number}> {
-  const started = Date.now()
-  for (;;) {
-    const load = await jicofoLoad(shard, options.requestTimeoutMs)
-    const waitedMs = Date.now() - started
-    options.onProgress?.(load, waitedMs)
-    if (load.conferences === 0 && load.participants === 0) return {emptied: true, load, waitedMs}
-    if (waitedMs + options.intervalMs > options.timeoutMs) return {emptied: false, load, waitedMs}
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs))
-  }
+  const polled = await pollUntil(() => jicofoLoad(shard, options.requestTimeoutMs), (load) => load.conferences === 0 && load.participants === 0, options)
+  return {emptied: polled.done, load: polled.value, waitedMs: polled.waitedMs}
 }

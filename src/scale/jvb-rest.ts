@@ -2,6 +2,7 @@ import {Agent} from 'undici'
 
 import type {Jvb} from '../inventory/schema.js'
 import {httpExchange} from '../probe/http-exchange.js'
+import {pollUntil} from '../system/poll.js'
 
 const origin = (jvb: Pick<Jvb, 'address' | 'restPort'>) => `http://${jvb.address.includes(':') ? `[${jvb.address}]` : jvb.address}:${jvb.restPort}`
 
@@ -46,13 +47,6 @@ export async function waitForNoParticipants(
   jvb: Pick<Jvb, 'address' | 'restPort'>,
   options: {intervalMs: number; onProgress?: (participants: number, waitedMs: number) => void; requestTimeoutMs: number; timeoutMs: number},
 ): Promise<{emptied: boolean; participants: number; waitedMs: number}> {
-  const started = Date.now()
-  for (;;) {
-    const participants = await jvbParticipants(jvb, options.requestTimeoutMs)
-    const waitedMs = Date.now() - started
-    options.onProgress?.(participants, waitedMs)
-    if (participants === 0) return {emptied: true, participants, waitedMs}
-    if (waitedMs + options.intervalMs > options.timeoutMs) return {emptied: false, participants, waitedMs}
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs))
-  }
+  const polled = await pollUntil(() => jvbParticipants(jvb, options.requestTimeoutMs), (participants) => participants === 0, options)
+  return {emptied: polled.done, participants: polled.value, waitedMs: polled.waitedMs}
 }
