@@ -40,6 +40,21 @@ export abstract class JproxyCommand extends Command {
     return super.catch(error)
   }
 
+  /**
+   * Into a pipe (cron, scripts) a report is written as JSON.stringify writes it, the bytes oclif
+   * writes there: oclif's logJson first tokenizes it to colour it, a second copy of the report in
+   * small objects (about 10 MiB for a 1,000-backend probe) for colours a pipe never shows. A
+   * terminal still gets oclif's, with the user's theme.
+   */
+  override logJson(json: unknown): void {
+    if (process.stdout.isTTY) {
+      super.logJson(json)
+      return
+    }
+
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
+  }
+
   /** Read from argv, since flags may not have parsed; only commands that offer the format count. */
   private nagiosRequested(): boolean {
     const {flags} = this.constructor as typeof Command

@@ -62,7 +62,7 @@ export abstract class Command {
 
   /** Runs the command as oclif's `_run` does: run, catch, and the result as JSON under --json. */
   async runHot(): Promise<void> {
-    // oclif colours JSON for a terminal; into a pipe or a file it writes it plain, as logJson here does.
+    // oclif colours JSON for a terminal (with a user's theme); into a pipe or a file it writes it plain.
     if (this.jsonEnabled() && process.stdout.isTTY) throw new FallBack()
     let result: unknown
     try {

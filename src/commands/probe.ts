@@ -74,20 +74,6 @@ More: docs/probing.md and docs/relayd-checks.md (in the package and the reposito
     return super.catch(error)
   }
 
-  /**
-   * Into a pipe (cron, scripts, the bench) the report is written as JSON.stringify writes it, the same
-   * bytes: oclif's logJson tokenizes it to colour it, a second copy of a 1,000-backend report in
-   * small objects (about 10 MiB) for colours a pipe never shows. A terminal still gets oclif's colours.
-   */
-  override logJson(json: unknown): void {
-    if (process.stdout.isTTY) {
-      super.logJson(json)
-      return
-    }
-
-    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
-  }
-
   async run(): Promise<HostCheck | ProbeReport | {rounds: number}> {
     const {flags} = await this.parse(Probe)
     if (flags.watch) return this.watch(flags.inventory, flags['state-file'])
