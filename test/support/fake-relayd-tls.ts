@@ -9,6 +9,13 @@ import {createSecureContext, createServer, type SecureContext, type Server} from
  * listing the relays active) and a TLS listener that, like relayd, loads the keypair
  * `NAME.crt` / `private/NAME.key` at start and again only after a reload.
  */
+/** Writes a keypair where relayd reads it: `SSL_DIR/NAME.crt` (0644) and `SSL_DIR/private/NAME.key` (0600). */
+export async function writeRelaydKeypair(sslDir: string, name: string, keypair: {cert: string; key: string}): Promise<void> {
+  await mkdir(join(sslDir, 'private'), {recursive: true})
+  await writeFile(join(sslDir, `${name}.crt`), keypair.cert, {mode: 0o644})
+  await writeFile(join(sslDir, 'private', `${name}.key`), keypair.key, {mode: 0o600})
+}
+
 export interface FakeRelayd {
   bin: string
   close(): Promise<void>

@@ -9,7 +9,7 @@ import {Inventory} from '../../src/inventory/schema.js'
 import {renderTarget} from '../../src/render/targets.js'
 import {handshake} from '../../src/tls/live.js'
 import {smallInventory} from '../fixtures/inventories.js'
-import {type FakeRelayd, startFakeRelayd} from '../support/fake-relayd-tls.js'
+import {type FakeRelayd, startFakeRelayd, writeRelaydKeypair} from '../support/fake-relayd-tls.js'
 import {freePorts} from '../support/loopback-backends.js'
 import {TestPki} from '../support/pki.js'
 import {docsCommand, jproxyOnPath, shell} from '../support/docs-commands.js'
@@ -30,11 +30,9 @@ describe('docs/certificates.md: the snippet and the acme-client lines work as wr
     dir = await mkdtemp(join(tmpdir(), 'jproxy-deploy-docs-'))
     pki = await TestPki.create(join(dir, 'pki'))
     const sslDir = join(dir, 'ssl')
-    await mkdir(join(sslDir, 'private'), {recursive: true})
     await mkdir(join(dir, 'acme', 'private'), {recursive: true})
     const old = await pki.leaf(DOMAIN, {altNames: [`DNS:${DOMAIN}`]})
-    await writeFile(join(sslDir, `${DOMAIN}.crt`), old.pem + pki.intermediate.pem)
-    await writeFile(join(sslDir, 'private', `${DOMAIN}.key`), await readFile(old.key, 'utf8'), {mode: 0o600})
+    await writeRelaydKeypair(sslDir, DOMAIN, {cert: old.pem + pki.intermediate.pem, key: await readFile(old.key, 'utf8')})
     const [http, https] = await freePorts(2)
     port = https
     const data = {

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 import {X509Certificate} from 'node:crypto'
-import {mkdir, mkdtemp, readFile, rm, stat, writeFile} from 'node:fs/promises'
+import {mkdtemp, readFile, rm, stat, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -10,7 +10,7 @@ import {renderTarget} from '../../src/render/targets.js'
 import {type CommandRunner, runCommand} from '../../src/system/command.js'
 import {type DeployOptions, deployCertificate} from '../../src/tls/deploy.js'
 import {handshake} from '../../src/tls/live.js'
-import {type FakeRelayd, startFakeRelayd} from '../support/fake-relayd-tls.js'
+import {type FakeRelayd, startFakeRelayd, writeRelaydKeypair} from '../support/fake-relayd-tls.js'
 import {freePorts} from '../support/loopback-backends.js'
 import {TestPki} from '../support/pki.js'
 
@@ -37,12 +37,10 @@ describe('tls deploy: relayd keypair, reload behind the session guard', function
   beforeEach(async () => {
     dir = join(root, `case${++count}`)
     sslDir = join(dir, 'ssl')
-    await mkdir(join(sslDir, 'private'), {recursive: true})
     const old = await pki.leaf(DOMAIN, {altNames: [`DNS:${DOMAIN}`]})
     oldCert = old.pem + pki.intermediate.pem
     oldKey = await readFile(old.key, 'utf8')
-    await writeFile(join(sslDir, `${DOMAIN}.crt`), oldCert, {mode: 0o644})
-    await writeFile(join(sslDir, 'private', `${DOMAIN}.key`), oldKey, {mode: 0o600})
+    await writeRelaydKeypair(sslDir, DOMAIN, {cert: oldCert, key: oldKey})
     const [http, https] = await freePorts(2)
     inventory = Inventory.parse({
       apply: {dir: join(dir, 'jproxy'), reloadTimeout: '5s'},

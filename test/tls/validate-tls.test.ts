@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 import {X509Certificate} from 'node:crypto'
-import {chmod, mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {chmod, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {createSecureContext} from 'node:tls'
@@ -13,6 +13,7 @@ import {type TrustStore} from '../../src/tls/trust.js'
 import {type TlsReport, validateTls} from '../../src/tls/validate.js'
 import {smallInventory} from '../fixtures/inventories.js'
 import {selfSignedPem} from '../support/certs.js'
+import {writeRelaydKeypair} from '../support/fake-relayd-tls.js'
 import {startHostile} from '../support/hostile-servers.js'
 import {caDate, type Issued, openssl, TestPki} from '../support/pki.js'
 import {startTlsServer} from '../support/tls-server.js'
@@ -206,10 +207,8 @@ describe('TLS: certificates made with openssl', function () {
 
     it('relayd: the keypair files relayd opens, NAME:PORT.crt before NAME.crt, with the key in the same form', async () => {
       const sslDir = join(dir, 'etc-ssl')
-      await mkdir(join(sslDir, 'private'), {recursive: true})
       const chain = leaves.valid.pem + pki.intermediate.pem
-      await writeFile(join(sslDir, `${DOMAIN}.crt`), chain)
-      await writeFile(join(sslDir, 'private', `${DOMAIN}.key`), await read(leaves.valid.key), {mode: 0o600})
+      await writeRelaydKeypair(sslDir, DOMAIN, {cert: chain, key: await read(leaves.valid.key)})
       const relayd = (extra = {}) => checkFiles('/nowhere/cert.pem', '/nowhere/cert.pem', {sslDir, target: 'relayd', ...extra})
       const plain = await relayd()
       expect(worst(plain, 'critical')).to.deep.equal([])
