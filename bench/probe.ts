@@ -34,7 +34,7 @@ const backendsScript = fileURLToPath(new URL('support/probe-backends.ts', import
 // Beyond the backends, one colibri-ws listener per JVB (only connected to; never silent there).
 const JVBS = BACKENDS - WEB - 2 * SHARDS
 const child = spawn(process.execPath, ['--import', 'tsx', backendsScript, String(BACKENDS + JVBS), String(SILENT_EVERY)], {stdio: ['pipe', 'pipe', 'inherit']})
-const [firstLine] = await createInterface({input: child.stdout!})[Symbol.asyncIterator]().next().then((r) => [r.value as string])
+const [firstLine] = await createInterface({input: child.stdout})[Symbol.asyncIterator]().next().then((r) => [r.value as string])
 const listening: Array<{port: number; silent: boolean}> = JSON.parse(firstLine)
 const servers = listening.slice(0, BACKENDS)
 const colibriPorts = listening.slice(BACKENDS).map((s) => s.port)
@@ -140,6 +140,6 @@ try {
   console.log(`cold start, node -e 0:                      ${time(['-e', '0'], 0)}`)
   console.log(`cold start, jproxy probe --host (web, up):  ${time([bin, 'probe', '--inventory', one, '--host', '127.0.0.1', '--role', 'web'], 1)}`)
 } finally {
-  child.stdin!.end()
+  child.stdin.end()
   await rm(dir, {force: true, recursive: true})
 }

@@ -35,7 +35,7 @@ const watchScript = fileURLToPath(new URL('support/watch-rounds.mjs', import.met
 
 async function startBackends(count: number, silentEvery: number) {
   const child = spawn(process.execPath, ['--import', 'tsx', backendsScript, String(count), String(silentEvery)], {stdio: ['pipe', 'pipe', 'inherit']})
-  const first = await createInterface({input: child.stdout!})[Symbol.asyncIterator]().next()
+  const first = await createInterface({input: child.stdout})[Symbol.asyncIterator]().next()
   return {child, servers: JSON.parse(first.value as string) as Array<{port: number; silent: boolean}>}
 }
 

@@ -13,12 +13,12 @@ const root = require('node:path').join(__dirname, '..')
 
 async function main() {
   // relayd runs `jproxy probe --host ADDRESS` as its check script, per host and interval: that
-  // path starts without oclif when it can (src/cli/check-script.ts).
+  // path starts without oclif when it can (src/entry/check-script.ts).
   if (args[0] === 'probe' && args.some((a) => a === '--host' || a.startsWith('--host='))) {
     const exitCode = await require('../dist/bundle/check.cjs').runCheckScript(args.slice(1))
     if (exitCode !== false) return void (process.exitCode = exitCode)
   }
-  // --version, help, gen, validate config, lint relayd and probe start from bundles (src/cli/bundle-loader.ts).
+  // --version, help, gen, validate config, lint relayd and probe start from bundles (src/entry/bundle-loader.ts).
   else if (await require('../dist/bundle/start.cjs').runFast(args)) return
 
   await require('@oclif/core').execute({dir: root})

@@ -1,11 +1,11 @@
 // Builds the start-up bundles (npm run build runs this after tsc), each one CommonJS file:
-// - dist/bundle/start.cjs: what bin/run.js (CommonJS) loads first, src/cli/bundle-loader.ts, so
+// - dist/bundle/start.cjs: what bin/run.js (CommonJS) loads first, src/entry/bundle-loader.ts, so
 //   the commands it starts never load Node's ESM loader; it loads the two below with a V8 code
 //   cache that keeps them compiled between runs;
-// - dist/bundle/check.cjs: `probe --host` (src/cli/check-script.ts), node: built-ins only;
-// - dist/bundle/hot.cjs: gen, validate config and lint relayd (src/cli/hot.ts) with their
+// - dist/bundle/check.cjs: `probe --host` (src/entry/check-script.ts), node: built-ins only;
+// - dist/bundle/hot.cjs: gen, validate config and lint relayd (src/entry/hot.ts) with their
 //   dependencies, '@oclif/core' replaced by src/cli/oclif-shim.ts, so no oclif in it;
-// - dist/bundle/help.cjs: oclif (src/cli/help.ts) for --help, -h and a bare `jproxy`.
+// - dist/bundle/help.cjs: oclif (src/entry/help.ts) for --help, -h and a bare `jproxy`.
 // dist/bundle/inputs.json lists every input with its hash, so a test can tell a bundle older
 // than its sources; dist/bundle/hashes.json has each bundle's own hash and size.
 import {createHash} from 'node:crypto'
@@ -54,13 +54,13 @@ const common = {
 }
 
 const bundles = [
-  {...common, entryPoints: ['src/cli/bundle-loader.ts'], outfile: 'dist/bundle/start.cjs'},
+  {...common, entryPoints: ['src/entry/bundle-loader.ts'], outfile: 'dist/bundle/start.cjs'},
   // `probe --host`, relayd's check script when the watcher is stale: node: built-ins only. A plan
   // cache miss imports the full inventory path from dist/ (same depth, so the paths hold).
-  {...common, entryPoints: ['src/cli/check-script.ts'], external: ['../inventory/load.js', '../probe/plan.js'], outfile: 'dist/bundle/check.cjs', plugins: [lazyBuiltins]},
-  {...common, alias: {'@oclif/core': './src/cli/oclif-shim.ts'}, entryPoints: ['src/cli/hot.ts'], outfile: 'dist/bundle/hot.cjs', plugins: [lazyBuiltins]},
+  {...common, entryPoints: ['src/entry/check-script.ts'], external: ['../inventory/load.js', '../probe/plan.js'], outfile: 'dist/bundle/check.cjs', plugins: [lazyBuiltins]},
+  {...common, alias: {'@oclif/core': './src/cli/oclif-shim.ts'}, entryPoints: ['src/entry/hot.ts'], outfile: 'dist/bundle/hot.cjs', plugins: [lazyBuiltins]},
   // oclif requires typescript only to run .ts sources in development, never here.
-  {...common, entryPoints: ['src/cli/help.ts'], external: ['typescript'], outfile: 'dist/bundle/help.cjs'},
+  {...common, entryPoints: ['src/entry/help.ts'], external: ['typescript'], outfile: 'dist/bundle/help.cjs'},
 ]
 
 const hash = (file) => createHash('sha256').update(readFileSync(`${root}${file}`)).digest('hex')
@@ -71,7 +71,7 @@ for (const options of bundles) {
 }
 
 writeFileSync(`${root}dist/bundle/inputs.json`, `${JSON.stringify(record, null, 1)}\n`)
-// Each bundle's hash and size for the code cache key (src/cli/bundle-loader.ts): hashing
+// Each bundle's hash and size for the code cache key (src/entry/bundle-loader.ts): hashing
 // 300 KB at every start would cost more time and memory than the cache saves.
 const hashes = Object.fromEntries(bundles.map(({outfile}) => [outfile.split('/').pop(), {sha256: record[outfile].hash, size: statSync(`${root}${outfile}`).size}]))
 writeFileSync(`${root}dist/bundle/hashes.json`, `${JSON.stringify(hashes, null, 1)}\n`)

@@ -1,7 +1,7 @@
 import {mkdir, readdir, rm} from 'node:fs/promises'
 import {basename, join} from 'node:path'
 
-import {atomicWrite} from './atomic-write.js'
+import {atomicWrite} from '../system/atomic-write.js'
 
 /** `2026-11-26T10-55-03.123Z`: sorts by time, safe in a file name. */
 const stamp = (now: Date) => now.toISOString().replaceAll(':', '-')

@@ -1,5 +1,5 @@
 import {parseShowStat} from '../haproxy/runtime.js'
-import {atomicWrite} from './atomic-write.js'
+import {atomicWrite} from '../system/atomic-write.js'
 import {socketCommand} from '../haproxy/socket.js'
 
 /** Backends and their servers as the rendered haproxy.cfg declares them. */

@@ -2,7 +2,7 @@ import {appendFile, mkdir, readFile} from 'node:fs/promises'
 import {dirname} from 'node:path'
 
 import * as z from '../inventory/zod.js'
-import {atomicWrite} from './atomic-write.js'
+import {atomicWrite} from '../system/atomic-write.js'
 
 /** What survives between runs for the metrics: the reload count and the last success. */
 const Counters = z.object({

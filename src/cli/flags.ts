@@ -3,7 +3,7 @@ import {readFile} from 'node:fs/promises'
 
 import {JproxyError} from '../errors.js'
 import {parseDuration} from '../inventory/duration.js'
-import {DEFAULT_INVENTORY} from '../inventory/load.js'
+import {DEFAULT_INVENTORY} from '../inventory/default-path.js'
 
 /** `--inventory/-i`, shared by every command that reads the inventory. */
 export const inventoryFlag = Flags.string({

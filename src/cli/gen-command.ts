@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 
+import {cacheProbePlan} from '../probe/plan.js'
 import {formatDiagnostic} from '../relayd/lint.js'
 import {type Generated, generate} from '../render/generate.js'
 import type {TargetName} from '../render/targets.js'
@@ -17,7 +18,8 @@ export abstract class GenCommand extends JproxyCommand {
 
   async run(): Promise<Generated> {
     const {flags} = await this.parse(this.constructor as typeof GenCommand)
-    const result = await generate({inventory: flags.inventory, out: flags.out === '-' ? undefined : flags.out, target: this.target})
+    const out = flags.out === '-' ? undefined : flags.out
+    const result = await generate({inventory: flags.inventory, onLoad: cacheProbePlan, out, target: this.target})
     if (!this.jsonEnabled()) {
       for (const finding of result.findings) this.logToStderr(formatDiagnostic(finding))
       if (result.config === undefined) this.logToStderr(`wrote ${result.out} (${result.bytes} bytes)`)

@@ -99,6 +99,8 @@ export abstract class Command {
     if (!this.jsonEnabled()) console.error(format(message))
   }
 
+  // `any` as oclif's own parse types the flags its commands read.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   protected async parse(command: CommandClass & {enableJsonFlag?: boolean}): Promise<{args: Record<string, string | undefined>; flags: Record<string, any>}> {
     const flags = command.enableJsonFlag ? {...command.flags, json: Flags.boolean()} : (command.flags ?? {})
     return parseArgv(this.argv, flags, command.args ?? {})
@@ -167,7 +169,7 @@ export async function parseArgv(argv: string[], definitions: Record<string, Defi
 
     if (Array.isArray(value)) {
       // A repeatable flag (`--target relayd --target pf`): each value checked as oclif does.
-      if (definition.parse || value.some((v) => definition.options && !definition.options.includes(v))) throw new FallBack()
+      if (definition.parse || value.some((v: string) => definition.options && !definition.options.includes(v))) throw new FallBack()
     } else if (typeof value === 'string') {
       if (definition.options && !definition.options.includes(value)) throw new FallBack()
       if (definition.parse) value = await definition.parse(value).catch(() => {

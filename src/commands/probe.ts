@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {caFlag, duration, formatFlag, inventoryFlag, promFileFlag, readCa} from '../cli/flags.js'
 import {JproxyCommand} from '../cli/jproxy-command.js'
 import {ExitCode, JproxyError} from '../errors.js'
-import {loadInventory} from '../inventory/load.js'
+import {loadCommandInventory} from '../cli/inventory.js'
 import {CHECK_SCRIPT_EXIT, checkHost, type HostCheck} from '../probe/check-host.js'
 import {ROLES} from '../probe/model.js'
 import {type ProbeReport, probeInventory} from '../probe/probe.js'
@@ -77,7 +77,7 @@ More: docs/probing.md and docs/relayd-checks.md (in the package and the reposito
   async run(): Promise<HostCheck | ProbeReport | {rounds: number}> {
     const {flags} = await this.parse(Probe)
     if (flags.watch) return this.watch(flags.inventory, flags['state-file'])
-    const inventory = await loadInventory(flags.inventory)
+    const inventory = await loadCommandInventory(flags.inventory)
 
     if (flags.host !== undefined) {
       const check = await checkHost({host: flags.host, inventory, roles: flags.role, timeoutMs: flags.timeout})
@@ -119,7 +119,7 @@ More: docs/probing.md and docs/relayd-checks.md (in the package and the reposito
 
   private async watch(inventoryFile: string, stateFile?: string): Promise<{rounds: number}> {
     const log = (line: string) => this.logToStderr(line)
-    const inventory = reloadingInventory(inventoryFile, loadInventory, log)
+    const inventory = reloadingInventory(inventoryFile, loadCommandInventory, log)
     await inventory() // an inventory that does not load stops the service at once, with its problems
     const stop = new AbortController()
     const onSignal = () => stop.abort()

@@ -3,7 +3,7 @@ import {Args} from '@oclif/core'
 import {inventoryFlag, targetFlag, targetFromArgs} from '../cli/flags.js'
 import {JproxyCommand} from '../cli/jproxy-command.js'
 import {ExitCode} from '../errors.js'
-import {loadInventory} from '../inventory/load.js'
+import {loadCommandInventory} from '../cli/inventory.js'
 import {formatStatus} from '../report/status.js'
 import {type StatusReport, proxyStatus} from '../status/status.js'
 import {runCommand} from '../system/command.js'
@@ -30,7 +30,7 @@ More: docs/status.md (in the package and the repository).`
 
   async run(): Promise<StatusReport> {
     const {args, flags} = await this.parse(Status)
-    const inventory = await loadInventory(flags.inventory)
+    const inventory = await loadCommandInventory(flags.inventory)
     const target = targetFromArgs(flags.target, args.target, (m) => this.warn(m))
     const report = await proxyStatus({inventory, run: runCommand, target})
     if (!report.reachable) process.exitCode = ExitCode.proxyUnreachable

@@ -83,7 +83,7 @@ export async function queryDns(resolver: Resolver, name: string, type: QueryType
 
 function classify(packet: dnsPacket.DecodedPacket & {rcode?: string}, type: QueryType): Pick<Lookup, 'negativeTtl' | 'outcome' | 'rcode' | 'records'> {
   const records = (packet.answers ?? []).filter((a) => a.type === type || a.type === 'CNAME').map((a) => ({data: recordData(a), name: a.name, ttl: (a as {ttl?: number}).ttl ?? 0, type: a.type}))
-  const soa = (packet.authorities ?? []).find((a) => a.type === 'SOA') as (dnsPacket.SoaAnswer & {ttl?: number}) | undefined
+  const soa: (dnsPacket.SoaAnswer & {ttl?: number}) | undefined = (packet.authorities ?? []).find((a) => a.type === 'SOA')
   const negativeTtl = soa ? Math.min(soa.ttl ?? Number.POSITIVE_INFINITY, soa.data.minimum ?? 0) : undefined
   const rcode = packet.rcode ?? 'NOERROR'
   const negative = negativeTtl === undefined ? {} : {negativeTtl}

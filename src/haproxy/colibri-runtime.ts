@@ -1,11 +1,7 @@
-
 import type {Inventory, Jvb} from '../inventory/schema.js'
-import {colibriServer} from '../render/haproxy-view.js'
 import {ipVersion} from '../system/ip.js'
 import {socketCommand} from './socket.js'
-
-/** The backend and allow-list a rendered haproxy.cfg routes colibri websockets with. */
-export const COLIBRI_BACKEND = 'be_colibri'
+import {COLIBRI_BACKEND, colibriServer} from './vocabulary.js'
 
 /**
  * The colibri allow-list as the running HAProxy holds it: the `acl known_jvb` lines of `file`

@@ -1,7 +1,7 @@
 import {basename} from 'node:path'
 
 import type {Inventory} from '../inventory/schema.js'
-import {localPeerName} from '../render/haproxy-view.js'
+import {localPeerName} from './vocabulary.js'
 
 /**
  * Why this host cannot run the peered config, or undefined when it can. HAProxy finds itself in

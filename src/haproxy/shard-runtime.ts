@@ -1,4 +1,4 @@
-import {SHARD_WEIGHT} from '../render/server-id.js'
+import {SHARD_WEIGHT} from './vocabulary.js'
 import {socketCommand} from './socket.js'
 
 /** The backends that hold one server per shard, under the shard's name. */

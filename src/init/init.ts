@@ -1,6 +1,6 @@
 import {open, rm} from 'node:fs/promises'
 
-import {atomicWrite} from '../apply/atomic-write.js'
+import {atomicWrite} from '../system/atomic-write.js'
 import {JproxyError} from '../errors.js'
 import {invalidInventory, parseInventory} from '../inventory/load.js'
 import {checkRendered} from '../render/check-rendered.js'

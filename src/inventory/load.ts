@@ -1,8 +1,6 @@
 import {Composer, type Document, isMap, isScalar, Lexer, LineCounter, parseDocument, Parser} from 'yaml'
 
 import {JproxyError} from '../errors.js'
-import {probePlan} from '../probe/plan.js'
-import {planCacheKey, writePlanCache} from '../probe/plan-cache.js'
 import {BoundedReadError, formatBytes, readBoundedFile} from '../system/bounded-read.js'
 import {knownKeysAt} from './json-schema.js'
 import {plainIssues} from './plain-issue.js'
@@ -121,23 +119,31 @@ function parseWithinDepth(text: string, limit: number, lineCounter: LineCounter)
 function countBridges(data: unknown): number {
   const shards = (data as {shards?: unknown})?.shards
   if (!Array.isArray(shards)) return 0
-  return shards.reduce((n: number, shard: {jvbs?: unknown}) => n + (Array.isArray(shard?.jvbs) ? shard.jvbs.length : 0), 0)
+  return (shards as Array<{jvbs?: unknown} | undefined>).reduce((n, shard) => n + (Array.isArray(shard?.jvbs) ? shard.jvbs.length : 0), 0)
 }
 
+/**
+ * A side effect that a higher layer attaches to a load (the command layer keeps the probe-plan
+ * cache fresh this way): called before the file is read, so it can note the file as it was, and
+ * returning what to do with the inventory once it is valid. The load itself writes nothing.
+ */
+export type InventoryLoadHook = (file: string) => ((inventory: Inventory) => void) | undefined
+
 /** Reads and checks an inventory file; throws a JproxyError naming the file and every problem. */
-export async function loadInventory(file: string): Promise<Inventory> {
-  return (await loadInventoryText(file)).inventory
+export async function loadInventory(file: string, onLoad?: InventoryLoadHook): Promise<Inventory> {
+  return (await loadInventoryText(file, onLoad)).inventory
 }
 
 /** loadInventory, keeping the file's text too: what an in-place edit splices. */
-export async function loadInventoryText(file: string): Promise<{inventory: Inventory; text: string}> {
-  const cacheKey = planCacheKey(file) // before reading: an edit in between makes the cache a miss
+export async function loadInventoryText(file: string, onLoad?: InventoryLoadHook): Promise<{inventory: Inventory; text: string}> {
+  const loaded = onLoad?.(file)
   const text = await readInventoryFile(file)
   const report = parseInventory(text, file)
   if (report.inventory) {
-    if (cacheKey) writePlanCache(cacheKey, probePlan(report.inventory))
+    loaded?.(report.inventory)
     return {inventory: report.inventory, text}
   }
+
   if (report.unreadable) throw unreadableInventory(file, report.problems)
   throw invalidInventory(file, report.problems, 'invalid inventory')
 }
@@ -157,7 +163,7 @@ export async function readInventoryReport(file: string): Promise<InventoryReport
   return parseInventory(await readInventoryFile(file), file)
 }
 
-/** Reads at most INVENTORY_LIMITS.bytes: `-i /dev/zero` is refused after 4 MiB, not 640 MB. */
+/** Reads at most INVENTORY_LIMITS.bytes: `-i /dev/zero` is refused at that bound, not after 640 MB. */
 async function readInventoryFile(file: string): Promise<string> {
   try {
     return await readBoundedFile(file, INVENTORY_LIMITS.bytes)

@@ -24,7 +24,7 @@ function kindOf(value: unknown): string {
   if (typeof value === 'object') return 'a mapping'
   if (typeof value === 'number') return Number.isInteger(value) ? `the number ${value}` : `the fraction ${value}`
   if (typeof value === 'string') return `the text ${JSON.stringify(value)}`
-  return String(value)
+  return typeof value === 'boolean' ? String(value) : typeof value
 }
 
 /**

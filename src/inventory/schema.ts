@@ -85,7 +85,7 @@ function isHostPort(value: string): boolean {
  * replaced by the file to check, so a word needs no quoting and gets none.
  */
 const commandWord = text().check(
-  z.regex(/^[A-Za-z0-9_@%+=:,.\/$-]+$/, 'must be one argument word: letters, digits and _ @ % + = : , . / $ -'),
+  z.regex(/^[A-Za-z0-9_@%+=:,./$-]+$/, 'must be one argument word: letters, digits and _ @ % + = : , . / $ -'),
 )
 const command = z.array(commandWord).check(z.minLength(1, 'must name a program'))
 
@@ -194,7 +194,7 @@ const dns = z.strictObject({
 })
 
 /** An absolute URL path without query: what a probe requests. */
-const urlPath = text().check(z.regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%\/-]*$/, 'must be an absolute URL path such as "/" or "/config.js"'))
+const urlPath = text().check(z.regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, 'must be an absolute URL path such as "/" or "/config.js"'))
 
 /** How `jproxy probe` probes; timing and rise/fall come from `health`. */
 const probe = z.strictObject({

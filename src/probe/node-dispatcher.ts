@@ -1,4 +1,4 @@
-import {type ClientRequest, type IncomingHttpHeaders, request as httpRequest} from 'node:http'
+import {type ClientRequest, request as httpRequest} from 'node:http'
 import {request as httpsRequest} from 'node:https'
 import type {Duplex} from 'node:stream'
 import type {Dispatcher} from 'undici'
@@ -53,7 +53,7 @@ export function nodeDispatcher(options: NodeDispatcherOptions = {}): Dispatcher 
       req.once('error', fail)
       req.once('response', (res) => {
         res.once('error', fail)
-        handler.onResponseStart?.(controller, res.statusCode ?? 0, res.headers as IncomingHttpHeaders, res.statusMessage ?? '')
+        handler.onResponseStart?.(controller, res.statusCode ?? 0, res.headers, res.statusMessage ?? '')
         res.on('data', (chunk: Buffer) => {
           if (!ended) handler.onResponseData?.(controller, chunk)
         })
@@ -65,7 +65,7 @@ export function nodeDispatcher(options: NodeDispatcherOptions = {}): Dispatcher 
       })
       req.once('upgrade', (res, socket: Duplex) => {
         ended = true
-        handler.onRequestUpgrade?.(controller, res.statusCode ?? 101, res.headers as IncomingHttpHeaders, socket)
+        handler.onRequestUpgrade?.(controller, res.statusCode ?? 101, res.headers, socket)
       })
       req.end()
       return true

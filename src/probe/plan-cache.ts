@@ -6,12 +6,13 @@ import type {ProbePlan} from './plan.js'
 
 /**
  * The probe plan of an inventory, cached so `probe --host` (relayd's check script when the
- * watcher's state is stale) starts with `node:` built-ins only: no yaml, no zod. Every full load
- * of the inventory writes it; it is valid only for the same inventory path, inode, size and
- * mtime and the same jproxy version, so an edit, a `jproxy scale`, or an upgrade makes it a miss,
- * which takes the full path and writes it again. Runtime imports here stay `node:` only, and
- * the I/O is synchronous: every gen and validate pays for it, and node:crypto or fs/promises
- * would cost each of them more start-up time than the write itself.
+ * watcher's state is stale) starts with `node:` built-ins only: no yaml, no zod. Every command's
+ * load of the inventory writes it (the load hook cacheProbePlan in plan.ts); it is valid only for
+ * the same inventory path, inode, size and mtime and the same jproxy version, so an edit, a
+ * `jproxy scale`, or an upgrade makes it a miss, which takes the full path and writes it again.
+ * Runtime imports here stay `node:` only, and the I/O is synchronous: every gen and validate pays
+ * for it, and node:crypto or fs/promises would cost each of them more start-up time than the
+ * write itself.
  */
 export interface PlanCacheKey {
   ino: string
@@ -55,7 +56,13 @@ export function jproxyVersion(): null | string {
 
 /** The key of the inventory file as it is now; undefined when it cannot be read. */
 export function planCacheKey(inventoryFile: string): PlanCacheKey | undefined {
-  const info = statSync(inventoryFile, {bigint: true, throwIfNoEntry: false})
+  let info
+  try {
+    info = statSync(inventoryFile, {bigint: true, throwIfNoEntry: false})
+  } catch {
+    return undefined // a name too long, a folder not searchable: the load that follows says why
+  }
+
   const version = jproxyVersion()
   if (!info || version === null) return undefined
   return {ino: String(info.ino), mtimeNs: String(info.mtimeNs), path: resolve(inventoryFile), size: String(info.size), version}

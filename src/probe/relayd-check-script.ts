@@ -1,7 +1,7 @@
 import {mkdir, readFile, rename, rm} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {tempPath, writeSynced} from '../apply/atomic-write.js'
+import {tempPath, writeSynced} from '../system/atomic-write.js'
 import type {Inventory} from '../inventory/schema.js'
 import type {Role} from './model.js'
 import {defaultStateFile} from './state.js'

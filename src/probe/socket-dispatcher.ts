@@ -1,5 +1,4 @@
 import {connect, type Socket} from 'node:net'
-import type {IncomingHttpHeaders} from 'node:http'
 import type {Dispatcher} from 'undici'
 
 import {HttpResponseParser, type ResponseEvents} from './http-response-parser.js'
@@ -90,7 +89,7 @@ class SocketRequest implements ResponseEvents {
   }
 
   onHead(status: number, statusText: string, headers: Record<string, string | string[]>): void {
-    if (!this.#ended) this.handler.onResponseStart?.(this.#controller(), status, headers as IncomingHttpHeaders, statusText)
+    if (!this.#ended) this.handler.onResponseStart?.(this.#controller(), status, headers, statusText)
   }
 
   onUpgrade(status: number, headers: Record<string, string | string[]>): void {
@@ -98,7 +97,7 @@ class SocketRequest implements ResponseEvents {
     this.#ended = true
     const socket = this.#socket!
     socket.off('data', onData)
-    this.handler.onRequestUpgrade?.(this.#controller(), status, headers as IncomingHttpHeaders, socket)
+    this.handler.onRequestUpgrade?.(this.#controller(), status, headers, socket)
   }
 
   start(): void {

@@ -11,6 +11,7 @@ export function tcpConnect(host: string, port: number, options: {deadline?: RunD
   const started = performance.now()
   const elapsed = () => Math.round(performance.now() - started)
   return new Promise((resolve) => {
+    // eslint-disable-next-line prefer-const -- assigned after the settle callbacks that read it are made
     let socket: ReturnType<typeof connect> | undefined
     const probe = settleOnce<Connected>(
       resolve,

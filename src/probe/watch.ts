@@ -2,7 +2,7 @@ import {stat} from 'node:fs/promises'
 import {setTimeout as sleep} from 'node:timers/promises'
 import type {Dispatcher} from 'undici'
 
-import {atomicWrite} from '../apply/atomic-write.js'
+import {atomicWrite} from '../system/atomic-write.js'
 import type {Inventory} from '../inventory/schema.js'
 import {probeInventory} from './probe.js'
 import {defaultStateFile} from './state.js'

@@ -1,4 +1,4 @@
-import {relaydKeypair} from '../tls/relayd-keypair.js'
+import {relaydKeypair} from './keypair.js'
 import {addressFamily} from './addresses.js'
 import type {Diagnostic, RelaydConfig} from './model.js'
 
@@ -67,7 +67,7 @@ export function checkJitsiRules(config: RelaydConfig, options: JitsiRuleOptions 
       for (const listen of relay.listens.filter((l) => l.tls)) {
         const names = protocol && protocol.keypairs.length > 0 ? protocol.keypairs : [listen.address]
         for (const name of names) {
-          const files = relaydKeypair(name, listen.port, options.fileExists!)
+          const files = relaydKeypair(name, listen.port, options.fileExists)
           const missing = files.tried.some((path) => options.fileExists!(path)) ? [files.key].filter((path) => !options.fileExists!(path)) : [files.tried.join(' or '), files.key]
           if (missing.length > 0) {
             warn('keypair-files', `keypair "${name}" for the TLS listener on port ${listen.port} not found: relayd reads ${missing.join(' and ')}`, listen)

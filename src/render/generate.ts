@@ -3,9 +3,9 @@ import {rm, stat, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {basename, join, resolve} from 'node:path'
 
-import {atomicWrite} from '../apply/atomic-write.js'
+import {atomicWrite} from '../system/atomic-write.js'
 import {JproxyError} from '../errors.js'
-import {loadInventory} from '../inventory/load.js'
+import {type InventoryLoadHook, loadInventory} from '../inventory/load.js'
 import type {Diagnostic} from '../relayd/model.js'
 import {type CommandRunner, findOnPath, runCommand} from '../system/command.js'
 import {checkRendered} from './check-rendered.js'
@@ -24,12 +24,20 @@ export interface Generated {
   target: TargetName
 }
 
+export interface GenerateOptions {
+  inventory: string
+  onLoad?: InventoryLoadHook
+  out?: string
+  run?: CommandRunner
+  target: TargetName
+}
+
 /**
  * Loads the inventory, renders one target, lints it and, with `out`, writes it atomically.
  * Refuses to write over the target's live config: only `jproxy apply` may, after checking it.
  */
-export async function generate(options: {inventory: string; out?: string; run?: CommandRunner; target: TargetName}): Promise<Generated> {
-  const inventory = await loadInventory(options.inventory)
+export async function generate(options: GenerateOptions): Promise<Generated> {
+  const inventory = await loadInventory(options.inventory, options.onLoad)
   const context = await contextFor(inventory, options.target)
   const config = renderTarget(inventory, options.target, context)
   const live = targetOutputPath(inventory, options.target)

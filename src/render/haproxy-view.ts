@@ -1,9 +1,9 @@
 
 import {JproxyError} from '../errors.js'
 import {formatDuration} from '../inventory/duration.js'
-import type {Inventory, Jvb, Shard} from '../inventory/schema.js'
+import type {Inventory, Shard} from '../inventory/schema.js'
 import {ipVersion} from '../system/ip.js'
-import {SHARD_WEIGHT, shardServerId} from './server-id.js'
+import {colibriServer, serverAddress, SHARD_WEIGHT, shardCheckBackend, shardServerId, SINGLE_PEER_NAME} from '../haproxy/vocabulary.js'
 import {COLIBRI_PREFIXES, JICOFO_PATHS, PROSODY_PATHS, SIGNALING_PATHS} from './signaling.js'
 import {hostPort} from '../inventory/host-port.js'
 import {bareContext, PRIVILEGE_DEFAULTS, type RenderContext} from './context.js'
@@ -58,23 +58,6 @@ export interface HaproxyView {
   user?: string
   webServers: string[]
 }
-
-/** The name of the peers section. */
-export const PEERS_SECTION = 'jproxy'
-
-/** The local peer's name of a single proxy (no proxy.peers) when targets.haproxy.localPeer does not name it. */
-export const SINGLE_PEER_NAME = 'local'
-
-/**
- * The name this HAProxy has in the peers section: targets.haproxy.localPeer, else the single
- * proxy's fixed name, else (peered) the hostname, which is HAProxy's own default.
- */
-export function localPeerName(inventory: Inventory, hostname: string): string {
-  return inventory.targets.haproxy.localPeer ?? (inventory.proxy.peers.length === 0 ? SINGLE_PEER_NAME : hostname)
-}
-
-/** The health-check backend that gives a shard its one verdict. */
-export const shardCheckBackend = (shard: string) => `hc_${shard}`
 
 /** Builds the haproxy.cfg view-model; throws renderFailed for inventories HAProxy cannot serve. */
 export function haproxyView(inventory: Inventory, context: RenderContext = bareContext()): HaproxyView {
@@ -197,21 +180,6 @@ function shardCheckLines(shard: Shard, check: string): string[] {
     'http-check expect status 200',
     `server ${shard.name} ${serverAddress(prosody.address, prosody.port)} ${check}`,
   ]
-}
-
-/**
- * A server's `address:port`. A hostname also gets `init-addr last,libc,none`: HAProxy refuses
- * to start when a server name does not resolve, and one dead DNS name must not take the
- * whole proxy down; such a server starts in maintenance and its health check decides.
- */
-/** A videobridge's colibri-ws server as haproxy.cfg and the runtime API's `add server` both take it: `ID ADDR:PORT check … port REST`. */
-export function colibriServer(jvb: Jvb, inventory: Inventory): string {
-  const {health} = inventory
-  return `${jvb.id} ${serverAddress(jvb.address, jvb.colibriPort)} check inter ${formatDuration(health.interval)} rise ${health.rise} fall ${health.fall} port ${jvb.restPort}`
-}
-
-function serverAddress(address: string, port: number): string {
-  return ipVersion(address) === 0 ? `${hostPort(address, port)} init-addr last,libc,none` : hostPort(address, port)
 }
 
 /**

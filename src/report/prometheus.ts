@@ -1,4 +1,4 @@
-import {atomicWrite} from '../apply/atomic-write.js'
+import {atomicWrite} from '../system/atomic-write.js'
 import {JproxyError} from '../errors.js'
 import type {ProbeReport} from '../probe/probe.js'
 

@@ -1,4 +1,4 @@
-import {atomicWrite} from '../apply/atomic-write.js'
+import {atomicWrite} from '../system/atomic-write.js'
 import {ExitCode, JproxyError} from '../errors.js'
 import {setShardState} from '../haproxy/shard-runtime.js'
 import {editShardState} from '../inventory/edit.js'

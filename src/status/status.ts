@@ -1,6 +1,6 @@
 import {readFile} from 'node:fs/promises'
 
-import {COLIBRI_BACKEND} from '../haproxy/colibri-runtime.js'
+import {COLIBRI_BACKEND} from '../haproxy/vocabulary.js'
 import {parseShowStat} from '../haproxy/runtime.js'
 import {socketCommand} from '../haproxy/socket.js'
 import type {Inventory} from '../inventory/schema.js'

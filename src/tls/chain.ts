@@ -25,10 +25,11 @@ export function checkChain(presented: X509Certificate[], trust: X509Certificate[
   const findings: Finding[] = []
   // The chain as a client builds it from what is presented: the leaf, then each issuer found.
   const path = [0]
-  for (let next = -1; path.length < MAX_DEPTH; path.push(next)) {
+  while (path.length < MAX_DEPTH) {
     const current = presented[path.at(-1)!]
-    next = issued(current, current) ? -1 : presented.findIndex((c, i) => !path.includes(i) && issued(c, current))
+    const next = issued(current, current) ? -1 : presented.findIndex((c, i) => !path.includes(i) && issued(c, current))
     if (next === -1) break
+    path.push(next)
   }
 
   if (path.some((index, position) => index !== position)) {

@@ -2,11 +2,11 @@ import {existsSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {atomicWrite} from '../apply/atomic-write.js'
+import {atomicWrite} from '../system/atomic-write.js'
 import {backUp} from '../apply/backups.js'
 import type {Inventory} from '../inventory/schema.js'
 import type {DeployMaterial} from './deploy-material.js'
-import {relaydKeypair} from './relayd-keypair.js'
+import {relaydKeypair} from '../relayd/keypair.js'
 
 /** One file the proxy loads, what it will hold, and what it holds now (undefined: not there). */
 export interface InstalledFile {

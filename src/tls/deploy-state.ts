@@ -1,7 +1,7 @@
 import {mkdir, readFile} from 'node:fs/promises'
 import {dirname} from 'node:path'
 
-import {atomicWrite} from '../apply/atomic-write.js'
+import {atomicWrite} from '../system/atomic-write.js'
 import * as z from '../inventory/zod.js'
 import type {CertificateSummary} from './certificate.js'
 

@@ -43,7 +43,7 @@ export async function waitForSerial(options: ServedOptions, wanted: {fingerprint
   let results = await Promise.all(addresses.map((a) => once(a)))
   while (!results.every((r) => r.ok) && Date.now() + POLL_MS < deadline) {
     await sleep(POLL_MS)
-    results = await Promise.all(addresses.map((a, i) => (results[i].ok ? results[i] : once(a))))
+    results = await Promise.all(addresses.map((a, i) => (results[i].ok ? Promise.resolve(results[i]) : once(a))))
   }
 
   return results

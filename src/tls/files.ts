@@ -7,7 +7,7 @@ import {chainExpiry, commonName, type ExpiryThresholds, nameFinding, summarize} 
 import {checkChain} from './chain.js'
 import type {CertificateReport, TlsFinding} from './model.js'
 import {readPem} from './pem.js'
-import {relaydKeypair} from './relayd-keypair.js'
+import {relaydKeypair} from '../relayd/keypair.js'
 
 export interface TlsFileOptions {
   inventory: Inventory

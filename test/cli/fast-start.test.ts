@@ -9,7 +9,7 @@ import {tmpdir} from 'node:os'
 import {basename, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {loadWithCodeCache} from '../../src/cli/bundle-loader.js'
+import {loadWithCodeCache} from '../../src/entry/bundle-loader.js'
 
 const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 // Preloaded: says on stderr, at exit, whether oclif was loaded from node_modules.
@@ -148,10 +148,10 @@ describe('start-up: bundles and the oclif-free path', () => {
     // The bundles' code cache is keyed by the hash and size hashes.json records for each bundle.
     const recorded = JSON.parse(await readFile('dist/bundle/hashes.json', 'utf8')) as Record<string, {sha256: string; size: number}>
     const entries: Record<string, string[]> = {
-      'dist/bundle/check.cjs': ['src/cli/check-script.ts'],
-      'dist/bundle/help.cjs': ['src/cli/help.ts'],
-      'dist/bundle/hot.cjs': ['src/cli/hot.ts', 'src/inventory/schema.ts'],
-      'dist/bundle/start.cjs': ['src/cli/bundle-loader.ts'],
+      'dist/bundle/check.cjs': ['src/entry/check-script.ts'],
+      'dist/bundle/help.cjs': ['src/entry/help.ts'],
+      'dist/bundle/hot.cjs': ['src/entry/hot.ts', 'src/inventory/schema.ts'],
+      'dist/bundle/start.cjs': ['src/entry/bundle-loader.ts'],
     }
     expect(Object.keys(record)).to.have.members(Object.keys(entries))
     for (const [bundle, {hash, inputs}] of Object.entries(record)) {

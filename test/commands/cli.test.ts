@@ -28,6 +28,13 @@ describe('jproxy CLI conventions', () => {
     }
   })
 
+  it('an inventory path longer than a file name may be is a plain unreadable-inventory error (exit 3), not a stack trace', async () => {
+    const long = `/tmp/${'x'.repeat(300)}/jproxy.yaml`
+    const {code, stderr} = await runCli(['gen', 'haproxy', '-i', long])
+    expect(code).to.equal(ExitCode.inventoryUnreadable)
+    expect(stderr).to.equal(`jproxy: cannot read inventory ${long}: ENAMETOOLONG\n`)
+  })
+
   it('gen --out - writes to stdout, like no --out', async () => {
     const dash = await runCli(['gen', 'haproxy', '-i', 'examples/two-shards.yaml', '--out', '-'])
     const none = await runCli(['gen', 'haproxy', '-i', 'examples/two-shards.yaml'])

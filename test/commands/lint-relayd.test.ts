@@ -108,7 +108,7 @@ describe('jproxy lint relayd', () => {
     try {
       const child = spawn(process.execPath, [BIN, 'lint', 'relayd', '-', '--no-native'], {env: {...process.env, ...NO_RELAYD}, stdio: [directory.fd, 'pipe', 'pipe']})
       let stderr = ''
-      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk))
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
       const [code] = (await once(child, 'close')) as [number]
       expect(code).to.equal(ExitCode.inputUnreadable)
       expect(stderr).to.equal('jproxy: cannot read <stdin>: EISDIR\n')

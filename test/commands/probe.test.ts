@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {stringify} from 'yaml'
 
-import {runCheckScript} from '../../src/cli/check-script.js'
+import {runCheckScript} from '../../src/entry/check-script.js'
 import {ExitCode} from '../../src/errors.js'
 import {CHECK_SCRIPT_EXIT} from '../../src/probe/check-host.js'
 import {NAGIOS} from '../../src/report/nagios.js'

@@ -244,7 +244,7 @@ describe('DNS: real unbound on loopback', function () {
     it('exits 0 with warnings only, and checkFailed with a critical finding, worst first', async () => {
       const good = await runCli(['validate', 'dns', '-i', await writeInventory('meet.test')])
       expect(good.code).to.equal(ExitCode.ok)
-      expect(good.stdout.split('\n')[0]).to.match(/^WARNING  conference\.meet\.test A @/)
+      expect(good.stdout.split('\n')[0]).to.match(/^WARNING {2}conference\.meet\.test A @/)
       const bad = await runCli(['validate', 'dns', '-i', await writeInventory('two.meet.test')])
       expect(bad.code).to.equal(ExitCode.checkFailed)
       expect(bad.stdout.split('\n')[0]).to.match(/^CRITICAL two\.meet\.test A @127\.0\.0\.1:\d+: 2 A records/)

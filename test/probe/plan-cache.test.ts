@@ -7,7 +7,7 @@ import {fileURLToPath} from 'node:url'
 import {stringify} from 'yaml'
 
 import {loadInventory} from '../../src/inventory/load.js'
-import {probePlan} from '../../src/probe/plan.js'
+import {cacheProbePlan, probePlan} from '../../src/probe/plan.js'
 import {planCacheFile, readPlanCache} from '../../src/probe/plan-cache.js'
 import {type FakeJitsi, startFakeJitsi} from '../support/fake-jitsi.js'
 import {type LoopbackBackend, startBackend} from '../support/loopback-backends.js'
@@ -54,14 +54,14 @@ describe('the probe-plan cache behind probe --host', function () {
     await rm(dir, {force: true, recursive: true})
   })
 
-  it('a full load writes it; it is a hit until the inventory changes, and the next load writes it again', async () => {
+  it('a load with the command layer\'s hook writes it; a hit until the inventory changes, and the next load writes it again', async () => {
     await import('node:fs/promises').then((fs) => fs.mkdir(cache))
-    const inventory = await loadInventory(inventoryFile)
+    const inventory = await loadInventory(inventoryFile, cacheProbePlan)
     expect(readPlanCache(inventoryFile, cache)).to.deep.equal(probePlan(inventory))
 
     await appendFile(inventoryFile, '# edited\n')
     expect(readPlanCache(inventoryFile, cache), 'edited: a miss').to.equal(undefined)
-    await loadInventory(inventoryFile)
+    await loadInventory(inventoryFile, cacheProbePlan)
     expect(readPlanCache(inventoryFile, cache)).to.deep.equal(probePlan(inventory))
 
     // Another jproxy version planned it: a miss too.
@@ -74,8 +74,24 @@ describe('the probe-plan cache behind probe --host', function () {
     expect(readPlanCache(inventoryFile, cache)).to.equal(undefined)
   })
 
-  it('without its folder there is no cache, and loading works as before', async () => {
+  it('a plain load (domain code, tests) writes nothing, even where the cache folder exists', async () => {
+    await import('node:fs/promises').then((fs) => fs.mkdir(cache))
     await loadInventory(inventoryFile)
+    expect(await readdir(cache)).to.deep.equal([])
+  })
+
+  it('a name longer than the file system takes is no key, and the load says why the file cannot be read', async () => {
+    const long = join(dir, 'x'.repeat(300), 'jproxy.yaml')
+    expect(() => cacheProbePlan(long)).not.to.throw()
+    expect(cacheProbePlan(long)).to.equal(undefined)
+    let error: unknown
+    await loadInventory(long, cacheProbePlan).catch((caught: unknown) => (error = caught))
+    expect(error).to.include({code: 'inventoryUnreadable'})
+    expect((error as Error).message).to.match(/^cannot read inventory .*: /)
+  })
+
+  it('without its folder there is no cache, and loading works as before', async () => {
+    await loadInventory(inventoryFile, cacheProbePlan)
     expect(await readdir(dir)).to.have.members(['.keep', 'jproxy.yaml'])
     expect(readPlanCache(inventoryFile, cache)).to.equal(undefined)
   })

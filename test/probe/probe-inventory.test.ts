@@ -133,7 +133,7 @@ describe('probeInventory: role verdicts and rise/fall across runs', () => {
     expect(reports.every((r) => r.warnings.length === 0)).to.equal(true)
     const saved = JSON.parse(await readFile(stateFile, 'utf8'))
     expect(Object.keys(saved.backends).sort()).to.deep.equal(['jicofo/s1', 'jvb/s1/jvb1', 'web/web1'])
-    for (const backend of Object.values(saved.backends) as Array<{successes: number}>) expect(backend.successes).to.equal(10)
+    for (const backend of Object.values<{successes: number}>(saved.backends)) expect(backend.successes).to.equal(10)
   })
 
   it('falls back to undamped verdicts, with a warning, when the state file cannot be written', async () => {

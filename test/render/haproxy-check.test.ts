@@ -22,7 +22,7 @@ async function haproxyCheck(file: string, localPeer?: string): Promise<{code: nu
     return {code: 0, output: stdout + stderr}
   } catch (error) {
     const failure = error as NodeJS.ErrnoException & {code: number | string; stderr?: string; stdout?: string}
-    if (failure.code === 'ENOENT') throw new Error('haproxy not found: install the Debian package haproxy')
+    if (failure.code === 'ENOENT') throw new Error('haproxy not found: install the Debian package haproxy', {cause: error})
     return {code: Number(failure.code), output: `${failure.stdout ?? ''}${failure.stderr ?? ''}`}
   }
 }

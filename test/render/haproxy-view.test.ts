@@ -4,7 +4,7 @@ import {Inventory} from '../../src/inventory/schema.js'
 import {bareContext} from '../../src/render/context.js'
 import {haproxyView} from '../../src/render/haproxy-view.js'
 import {renderTarget} from '../../src/render/targets.js'
-import {MAX_SERVER_ID, shardServerId} from '../../src/render/server-id.js'
+import {MAX_SERVER_ID, shardServerId} from '../../src/haproxy/vocabulary.js'
 import {fullInventory, smallInventory} from '../fixtures/inventories.js'
 
 describe('haproxy view-model', () => {

@@ -129,6 +129,7 @@ describe('scale drain-shard --wait and undrain-shard: counts from jicofo, exit 1
       execFile('script', ['-qec', command, '/dev/null'], {timeout: 60_000}, (error, stdout) => (error ? reject(new Error(`${error.message}\n${stdout}`)) : resolve(stdout)))
     }).finally(() => clearInterval(emptying))
     expect(output).to.match(/\rs2: 1 conferences, 3 participants after \d+ s /)
+    // eslint-disable-next-line no-control-regex -- the terminal's erase-line sequence is what is tested
     expect(output).to.match(/\rs2: 0 conferences, 0 participants after \d+ s \r\u001B\[K/)
     expect(output).to.match(/s2 drained: no conferences left after \d+ s/)
   })

@@ -99,7 +99,7 @@ describe('rooms and shards on real HAProxy: drain, undrain, add and remove keep 
 
   after(async () => {
     closeAgents()
-    await Promise.all([a, b, c].map((slot) => slot?.haproxy?.stop()))
+    await Promise.all([a, b, c].map(async (slot) => slot?.haproxy?.stop()))
     await Promise.all([web, ...shards.flatMap((s) => [s.prosody, s.jicofo])].map((x) => x?.close()))
     await rm(root, {force: true, recursive: true})
   })

@@ -3,8 +3,8 @@ import {type ChildProcess, spawn} from 'node:child_process'
 /** A daemon a test started in the foreground: its output so far, and a stop that waits for exit. */
 export interface Daemon {
   child: ChildProcess
-  output(): string
-  stop(): Promise<void>
+  output: () => string
+  stop: () => Promise<void>
 }
 
 /**

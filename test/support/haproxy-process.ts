@@ -12,10 +12,10 @@ export const UNPRIVILEGED = {chroot: false, group: false, user: false} as const
 
 /** A running `haproxy -W -db` (master-worker, foreground) started by a test. */
 export interface HaproxyProcess {
-  output(): string
+  output: () => string
   /** The master's pid (with -W, the process spawned). */
   pid: number
-  stop(): Promise<void>
+  stop: () => Promise<void>
 }
 
 /**
@@ -52,7 +52,7 @@ export function adminCommand(socket: string, command: string): Promise<string> {
     let answer = ''
     connection.setTimeout(2000, () => connection.destroy(new Error('admin socket timeout')))
     connection.on('connect', () => connection.end(`${command}\n`))
-    connection.on('data', (chunk) => (answer += chunk))
+    connection.on('data', (chunk) => (answer += String(chunk)))
     connection.on('end', () => resolve(answer))
     connection.on('error', reject)
   })

@@ -12,8 +12,8 @@ export interface Pebble {
   directory: string
   /** PEM of the root that signs what pebble issues (new on every start). */
   issuingRoot: string
-  output(): string
-  stop(): Promise<void>
+  output: () => string
+  stop: () => Promise<void>
 }
 
 export interface PebbleOptions {

@@ -6,9 +6,9 @@ import {spawnDaemon} from './daemon.js'
 
 /** A real prosody (Debian package) serving BOSH and XMPP websockets on a loopback port. */
 export interface ProsodyProcess {
-  output(): string
+  output: () => string
   port: number
-  stop(): Promise<void>
+  stop: () => Promise<void>
 }
 
 /**

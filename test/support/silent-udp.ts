@@ -1,7 +1,7 @@
 import {createSocket} from 'node:dgram'
 
 /** A UDP "resolver" on 127.0.0.1 that reads every query and never answers; counts what it got. */
-export async function startSilentUdp(): Promise<{close(): Promise<void>; port: number; received(): number}> {
+export async function startSilentUdp(): Promise<{close: () => Promise<void>; port: number; received: () => number}> {
   const socket = createSocket('udp4')
   let count = 0
   socket.on('message', () => count++)

@@ -2,7 +2,7 @@ import type {AddressInfo, Socket} from 'node:net'
 import {createSecureContext, createServer, type SecureVersion} from 'node:tls'
 
 export interface TlsServer {
-  close(): Promise<void>
+  close: () => Promise<void>
   port: number
   /** The SNI name of every ClientHello that sent one, in order (recorded before the server answers). */
   servernames: string[]

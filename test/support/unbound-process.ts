@@ -7,7 +7,7 @@ import {spawnDaemon} from './daemon.js'
 /** A real unbound (Debian package) answering on a loopback port from the test's own zone data. */
 export interface UnboundProcess {
   port: number
-  stop(): Promise<void>
+  stop: () => Promise<void>
 }
 
 /**

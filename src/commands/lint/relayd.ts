@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {inventoryFlag} from '../../cli/flags.js'
 import {JproxyCommand} from '../../cli/jproxy-command.js'
 import {ExitCode} from '../../errors.js'
-import {loadInventory} from '../../inventory/load.js'
+import {loadCommandInventory} from '../../cli/inventory.js'
 import {lintRelaydFile, readRelaydStdin} from '../../relayd/lint-file.js'
 import {formatDiagnostic} from '../../relayd/lint.js'
 import type {Diagnostic} from '../../relayd/model.js'
@@ -45,7 +45,7 @@ More: docs/lint-relayd.md (in the package and the repository).`
 
   async run(): Promise<Diagnostic[]> {
     const {args, flags} = await this.parse(LintRelayd)
-    const file = args.file ?? targetOutputPath(await loadInventory(flags.inventory), 'relayd')
+    const file = args.file ?? targetOutputPath(await loadCommandInventory(flags.inventory), 'relayd')
     const report = await lintRelaydFile({
       checkFiles: flags['check-files'],
       file,

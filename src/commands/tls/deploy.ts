@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {defaultTarget, duration, inventoryFlag, promFileFlag} from '../../cli/flags.js'
 import {JproxyCommand} from '../../cli/jproxy-command.js'
-import {loadInventory} from '../../inventory/load.js'
+import {loadCommandInventory} from '../../cli/inventory.js'
 import {writeTextfile} from '../../report/prometheus.js'
 import {deploySyslogLine, formatDeployPrometheus, formatDeployReport} from '../../report/tls-deploy.js'
 import {runCommand} from '../../system/command.js'
@@ -60,7 +60,7 @@ More: docs/certificates.md (in the package and the repository).`
   async run(): Promise<DeployReport> {
     const {flags} = await this.parse(TlsDeploy)
     const source = deploySource(flags, process.env)
-    const inventory = await loadInventory(flags.inventory)
+    const inventory = await loadCommandInventory(flags.inventory)
     const report = await deployCertificate({
       defer: flags.defer,
       inventory,

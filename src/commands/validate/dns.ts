@@ -5,7 +5,7 @@ import {JproxyCommand} from '../../cli/jproxy-command.js'
 import type {Resolver} from '../../dns/client.js'
 import {type DnsReport, validateDns} from '../../dns/validate.js'
 import {ExitCode, JproxyError} from '../../errors.js'
-import {loadInventory} from '../../inventory/load.js'
+import {loadCommandInventory} from '../../cli/inventory.js'
 import {resolverAddress} from '../../inventory/schema.js'
 import {formatDnsNagios, formatDnsPrometheus, formatDnsReport} from '../../report/dns.js'
 import {writeTextfile} from '../../report/prometheus.js'
@@ -55,7 +55,7 @@ More: docs/dns.md (in the package and the repository).`
 
   async run(): Promise<DnsReport> {
     const {flags} = await this.parse(ValidateDns)
-    const inventory = await loadInventory(flags.inventory)
+    const inventory = await loadCommandInventory(flags.inventory)
     const internal = flags.internal ?? inventory.dns.internal
     const publicResolvers = flags.public ?? inventory.dns.public
     if (internal.length === 0 && publicResolvers.length === 0) {

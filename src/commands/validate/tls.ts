@@ -4,7 +4,7 @@ import {defaultTarget, duration, formatFlag, inventoryFlag, promFileFlag} from '
 import {JproxyCommand} from '../../cli/jproxy-command.js'
 import {ExitCode, JproxyError} from '../../errors.js'
 import {parseIpPort} from '../../inventory/host-port.js'
-import {loadInventory} from '../../inventory/load.js'
+import {loadCommandInventory} from '../../cli/inventory.js'
 import {writeTextfile} from '../../report/prometheus.js'
 import {formatTlsNagios, formatTlsPrometheus, formatTlsReport} from '../../report/tls.js'
 import {loadTrust} from '../../tls/trust.js'
@@ -64,7 +64,7 @@ More: docs/tls.md (in the package and the repository).`
     const {flags} = await this.parse(ValidateTls)
     if (!flags.files && !flags.live) throw new JproxyError('usage', '--no-files and --no-live leave nothing to check')
     if (flags['crit-days'] > flags['warn-days']) throw new JproxyError('usage', `--crit-days ${flags['crit-days']} is more than --warn-days ${flags['warn-days']}`)
-    const inventory = await loadInventory(flags.inventory)
+    const inventory = await loadCommandInventory(flags.inventory)
     const thresholds = {criticalDays: flags['crit-days'], warningDays: flags['warn-days']}
     const now = new Date()
     const report = await validateTls({

@@ -41,7 +41,7 @@ export async function runCheckScript(argv: string[], env: NodeJS.ProcessEnv = pr
   try {
     const file = values.inventory ?? env.JPROXY_INVENTORY ?? DEFAULT_INVENTORY
     const plan = readPlanCache(file, planCacheDir(env)) ?? (await fullPlan(file))
-    const check = await checkPlannedHost({host: values.host, plan, roles: roles as Role[], timeoutMs})
+    const check = await checkPlannedHost({host: values.host, plan, roles: roles, timeoutMs})
     if (check.up) process.stdout.write(`${values.host} up\n`)
     else process.stderr.write(`jproxy: ${values.host} down: ${check.why}\n`)
     return check.up ? CHECK_SCRIPT_EXIT.up : CHECK_SCRIPT_EXIT.down
@@ -54,6 +54,6 @@ export async function runCheckScript(argv: string[], env: NodeJS.ProcessEnv = pr
 
 /** A plan-cache miss: the full load (yaml, zod, rules), which writes the cache again. */
 async function fullPlan(file: string) {
-  const [{loadInventory}, {probePlan}] = await Promise.all([import('../inventory/load.js'), import('../probe/plan.js')])
-  return probePlan(await loadInventory(file))
+  const [{loadInventory}, {cacheProbePlan, probePlan}] = await Promise.all([import('../inventory/load.js'), import('../probe/plan.js')])
+  return probePlan(await loadInventory(file, cacheProbePlan))
 }

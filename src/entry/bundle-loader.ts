@@ -4,8 +4,8 @@ import {arch, platform, release, tmpdir} from 'node:os'
 import {basename, dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {appliedV8Flags, tuneForShortRun} from '../cli/short-run.js'
 import {stringHash} from '../system/string-hash.js'
-import {appliedV8Flags, tuneForShortRun} from './short-run.js'
 
 const BUNDLES = new URL('../bundle/', import.meta.url)
 /** The start-up bundles npm run build makes (scripts/bundle.mjs): the hot commands, and oclif for help. */

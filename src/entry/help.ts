@@ -14,7 +14,8 @@ export async function runHelp(argv: string[], root: string): Promise<boolean> {
     // jproxy has no plugin installer: no user or dev plugins to look for.
     const config = await Config.load({devPlugins: false, root, userPlugins: false})
     const Help = await loadHelpClass(config)
-    await new Help(config, config.pjson.oclif.helpOptions ?? config.pjson.helpOptions).showHelp(argv)
+    const options = (config.pjson.oclif.helpOptions ?? config.pjson.helpOptions) as ConstructorParameters<typeof Help>[1]
+    await new Help(config, options).showHelp(argv)
     await flush()
   } catch (error) {
     await handle(error as Error)

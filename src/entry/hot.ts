@@ -4,7 +4,7 @@ import GenRelayd from '../commands/gen/relayd.js'
 import LintRelayd from '../commands/lint/relayd.js'
 import Probe from '../commands/probe.js'
 import ValidateConfig from '../commands/validate/config.js'
-import {FallBack} from './oclif-shim.js'
+import {FallBack} from '../cli/oclif-shim.js'
 
 /*
  * Entry of the start-up bundle (dist/bundle/hot.cjs, built by scripts/bundle.mjs with

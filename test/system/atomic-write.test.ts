@@ -4,7 +4,7 @@ import {mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile} from 'node
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {atomicWrite} from '../../src/apply/atomic-write.js'
+import {atomicWrite} from '../../src/system/atomic-write.js'
 import {JproxyError} from '../../src/errors.js'
 import {runCommand} from '../../src/system/command.js'
 
