@@ -57,7 +57,7 @@ const bundles = [
   {...common, entryPoints: ['src/entry/bundle-loader.ts'], outfile: 'dist/bundle/start.cjs'},
   // `probe --host`, relayd's check script when the watcher is stale: node: built-ins only. A plan
   // cache miss imports the full inventory path from dist/ (same depth, so the paths hold).
-  {...common, entryPoints: ['src/entry/check-script.ts'], external: ['../inventory/load.js', '../probe/plan.js'], outfile: 'dist/bundle/check.cjs', plugins: [lazyBuiltins]},
+  {...common, entryPoints: ['src/entry/check-script.ts'], external: ['../inventory/load.js', '../probe/plan.js', '../probe/plan-cache-hook.js'], outfile: 'dist/bundle/check.cjs', plugins: [lazyBuiltins]},
   {...common, alias: {'@oclif/core': './src/cli/oclif-shim.ts'}, entryPoints: ['src/entry/hot.ts'], outfile: 'dist/bundle/hot.cjs', plugins: [lazyBuiltins]},
   // oclif requires typescript only to run .ts sources in development, never here.
   {...common, entryPoints: ['src/entry/help.ts'], external: ['typescript'], outfile: 'dist/bundle/help.cjs'},

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {cacheProbePlan} from '../probe/plan.js'
+import {cacheProbePlan} from '../probe/plan-cache-hook.js'
 import {formatDiagnostic} from '../relayd/lint.js'
 import {type Generated, generate} from '../render/generate.js'
 import type {TargetName} from '../render/targets.js'

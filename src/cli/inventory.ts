@@ -1,6 +1,6 @@
 import {loadInventory} from '../inventory/load.js'
 import type {Inventory} from '../inventory/schema.js'
-import {cacheProbePlan} from '../probe/plan.js'
+import {cacheProbePlan} from '../probe/plan-cache-hook.js'
 
 /**
  * A command's load of the inventory: it also refreshes the probe-plan cache that `probe --host`

@@ -54,6 +54,10 @@ export async function runCheckScript(argv: string[], env: NodeJS.ProcessEnv = pr
 
 /** A plan-cache miss: the full load (yaml, zod, rules), which writes the cache again. */
 async function fullPlan(file: string) {
-  const [{loadInventory}, {cacheProbePlan, probePlan}] = await Promise.all([import('../inventory/load.js'), import('../probe/plan.js')])
+  const [{loadInventory}, {probePlan}, {cacheProbePlan}] = await Promise.all([
+    import('../inventory/load.js'),
+    import('../probe/plan.js'),
+    import('../probe/plan-cache-hook.js'),
+  ])
   return probePlan(await loadInventory(file, cacheProbePlan))
 }

@@ -7,7 +7,7 @@ import type {ProbePlan} from './plan.js'
 /**
  * The probe plan of an inventory, cached so `probe --host` (relayd's check script when the
  * watcher's state is stale) starts with `node:` built-ins only: no yaml, no zod. Every command's
- * load of the inventory writes it (the load hook cacheProbePlan in plan.ts); it is valid only for
+ * load of the inventory writes it (the load hook in plan-cache-hook.ts); it is valid only for
  * the same inventory path, inode, size and mtime and the same jproxy version, so an edit, a
  * `jproxy scale`, or an upgrade makes it a miss, which takes the full path and writes it again.
  * Runtime imports here stay `node:` only, and the I/O is synchronous: every gen and validate pays

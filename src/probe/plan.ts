@@ -1,7 +1,5 @@
-import type {InventoryLoadHook} from '../inventory/load.js'
 import type {Inventory} from '../inventory/schema.js'
 import type {ProbeTarget, Role} from './model.js'
-import {planCacheKey, writePlanCache} from './plan-cache.js'
 
 /** Which backends a run covers; empty lists mean all. */
 export interface ProbeFilter {
@@ -69,14 +67,4 @@ export function filterTargets(targets: ProbeTarget[], filter: ProbeFilter): Prob
       has(filter.ids, t.id) &&
       (filter.host === undefined || t.address.toLowerCase() === filter.host.toLowerCase()),
   )
-}
-
-/**
- * The load hook that keeps the probe-plan cache of `probe --host` fresh: the file's key is taken
- * before it is read (an edit in between leaves a key that no longer matches), the plan written
- * once the inventory is valid. Commands pass it to every load; domain code and tests load without.
- */
-export const cacheProbePlan: InventoryLoadHook = (file) => {
-  const key = planCacheKey(file)
-  return key === undefined ? undefined : (inventory) => void writePlanCache(key, probePlan(inventory))
 }
