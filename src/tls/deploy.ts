@@ -2,10 +2,11 @@ import {createHash, X509Certificate} from 'node:crypto'
 import {mkdir, readFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 
+import {type Finish, type Finished, finisher, type ProxyChange} from '../apply/outcome.js'
 import {applyPaths, defaultApplyDir} from '../apply/paths.js'
 import {appendHistory} from '../apply/record.js'
 import {reloadRelayd, runningSessions} from '../apply/relayd-reload.js'
-import {ExitCode, type ExitCodeName, JproxyError} from '../errors.js'
+import {type ExitCodeName, JproxyError} from '../errors.js'
 import {type HaproxyCli, swapCertificate} from '../haproxy/ssl-cert.js'
 import {socketCommand} from '../haproxy/socket.js'
 import type {Inventory} from '../inventory/schema.js'
@@ -37,20 +38,16 @@ const EXIT: Record<DeployOutcome, ExitCodeName> = {
   unchanged: 'ok',
 }
 
-export interface DeployReport {
+export interface DeployReport extends Finished<DeployOutcome> {
   backups: string[]
   /** The new certificate's leaf, once its files parsed. */
   certificate?: CertificateSummary
   domain: string
-  durationMs: number
-  exitCode: number
   findings: TlsFinding[]
   /** Files written (and kept, unless rolled back). */
   installed: string[]
-  message: string
-  outcome: DeployOutcome
   /** How the proxy took the new certificate: HAProxy's runtime API, relayctl reload, or not yet (--defer). */
-  swap?: {detail: string; method: 'deferred' | 'relayctl reload' | 'runtime API'; ok: boolean}
+  swap?: ProxyChange<'deferred' | 'relayctl reload' | 'runtime API'>
   rollback?: {detail: string; verified: boolean}
   /** relayd: open sessions the reload cut. */
   sessions?: number
@@ -102,14 +99,7 @@ export async function deployCertificate(options: DeployOptions): Promise<DeployR
   const turnNames = inventory.proxy.turn ? [inventory.proxy.turn.sni] : []
   const names = [...new Set([inventory.domain, ...turnNames, ...(options.names ?? [])])]
   const base = {backups: [] as string[], domain: inventory.domain, findings: [] as TlsFinding[], installed: [] as string[], source: options.source, target, verify: [] as ServedCheck[]}
-  const finish = (outcome: DeployOutcome, message: string, extra: Partial<DeployReport> = {}): DeployReport => ({
-    ...base,
-    ...extra,
-    durationMs: Math.round(performance.now() - started),
-    exitCode: ExitCode[EXIT[outcome]],
-    message,
-    outcome,
-  })
+  const finish = finisher<DeployOutcome, DeployReport>(EXIT, base, started)
 
   const checked = await checkNewFiles(options.source, {names, now: now(), thresholds: THRESHOLDS, trust: options.trust.certificates})
   base.findings = checked.findings
@@ -151,7 +141,7 @@ export async function deployCertificate(options: DeployOptions): Promise<DeployR
   return {...report, state}
 }
 
-type Finish = (outcome: DeployOutcome, message: string, extra?: Partial<DeployReport>) => DeployReport
+type DeployFinish = Finish<DeployOutcome, DeployReport>
 
 /**
  * HAProxy 2.6 reads the end of a `set ssl cert` name as the part of a certificate to update
@@ -160,7 +150,7 @@ type Finish = (outcome: DeployOutcome, message: string, extra?: Partial<DeployRe
  */
 const UNSWAPPABLE_NAME = /\.(crt|issuer|key|ocsp|sctl)$/
 
-async function deployLocked(options: DeployOptions, material: DeployMaterial, finish: Finish): Promise<DeployReport> {
+async function deployLocked(options: DeployOptions, material: DeployMaterial, finish: DeployFinish): Promise<DeployReport> {
   const {inventory, target} = options
   const name = inventory.proxy.tls.certificate
   if (target === 'haproxy' && UNSWAPPABLE_NAME.test(name)) {
@@ -234,7 +224,7 @@ async function deployLocked(options: DeployOptions, material: DeployMaterial, fi
   return rolledBack(finish, notServed(served), rollback, {...extra, swap, verify: served})
 }
 
-function rolledBack(finish: Finish, why: string, rollback: {detail: string; verified: boolean}, extra: Partial<DeployReport>): DeployReport {
+function rolledBack(finish: DeployFinish, why: string, rollback: {detail: string; verified: boolean}, extra: Partial<DeployReport>): DeployReport {
   if (rollback.verified) return finish('rolled-back', `the new certificate was not served (${why}); the previous one is back in the files and the proxy (${rollback.detail})`, {...extra, rollback})
   return finish('rollback-failed', `the new certificate was not served (${why}), and putting the previous one back failed too (${rollback.detail})`, {...extra, rollback})
 }
