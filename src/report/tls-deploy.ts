@@ -1,5 +1,5 @@
 import type {DeployReport} from '../tls/deploy.js'
-import {outcomeLine, proxyChangeLine} from './outcome.js'
+import {outcomeLine, proxyChangeLine, rollbackLine} from './outcome.js'
 import {gauge} from './prometheus.js'
 
 /** Human report: the outcome line, then the new certificate, the install, the swap and each listen address. */
@@ -12,7 +12,7 @@ export function formatDeployReport(report: DeployReport): string {
   for (const path of report.backups) lines.push(`  backup: ${path}`)
   if (report.swap) lines.push(proxyChangeLine('swap', report.swap))
   for (const v of report.verify) lines.push(`  handshake ${v.source}: ${v.ok ? 'ok' : 'FAILED'}: ${v.detail}`)
-  if (report.rollback) lines.push(`  rollback: ${report.rollback.verified ? 'ok' : 'FAILED'}: ${report.rollback.detail}`)
+  if (report.rollback) lines.push(rollbackLine(report.rollback))
   return lines.join('\n') + '\n'
 }
 
