@@ -4,7 +4,7 @@ import {hostname, tmpdir} from 'node:os'
 import {basename, dirname, join} from 'node:path'
 import {createTwoFilesPatch} from 'diff'
 
-import {ExitCode, type ExitCodeName} from '../errors.js'
+import type {ExitCodeName} from '../errors.js'
 import {type CheckMessage, runChecker} from '../haproxy/check.js'
 import {checkCommandFor, localPeerProblem} from '../haproxy/local-peer.js'
 import type {Inventory} from '../inventory/schema.js'
@@ -23,6 +23,7 @@ import {backUp} from './backups.js'
 import {type GateVerdict, healthGate} from './health-gate.js'
 import {reloadHaproxy, type ReloadOutcome} from './haproxy-reload.js'
 import {missingFromProxy, saveServerState} from './haproxy-verify.js'
+import {type Finish, type Finished, finisher, type Rollback} from './outcome.js'
 import {type ApplyPaths, applyPaths} from './paths.js'
 import {appendHistory, type Counters, updateCounters} from './record.js'
 import {reloadRelayd, runningSessions} from './relayd-reload.js'
@@ -45,20 +46,16 @@ const EXIT: Record<ApplyOutcome, ExitCodeName> = {
   unchanged: 'ok',
 }
 
-export interface ApplyReport {
+export interface ApplyReport extends Finished<ApplyOutcome> {
   backup?: string
   changed: boolean
   check?: {command: string[]; messages: CheckMessage[]; ok: boolean}
   counters?: Counters
   diff?: string
-  durationMs: number
-  exitCode: number
   gate?: GateVerdict
   live: string
-  message: string
-  outcome: ApplyOutcome
   reload?: ReloadOutcome
-  rollback?: {reload?: ReloadOutcome; restored: string; verified: boolean; problems: string[]}
+  rollback?: Rollback & {reload?: ReloadOutcome}
   /** relayd: sessions a reload cuts. */
   sessions?: number
   sha256: string
@@ -110,14 +107,7 @@ export async function applyTarget(options: ApplyOptions): Promise<ApplyReport> {
   const context = options.context ?? (await contextFor(options.inventory, options.target))
   const config = renderTarget(options.inventory, options.target, context)
   const base = {changed: false, live: paths.live, sha256: sha256(config), target: options.target, warnings: [] as string[]}
-  const finish = (outcome: ApplyOutcome, message: string, extra: Partial<ApplyReport> = {}): ApplyReport => ({
-    ...base,
-    ...extra,
-    durationMs: Math.round(performance.now() - started),
-    exitCode: ExitCode[EXIT[outcome]],
-    message,
-    outcome,
-  })
+  const finish = finisher<ApplyOutcome, ApplyReport>(EXIT, base, started)
 
   let report: ApplyReport
   if (options.dryRun) {
@@ -143,9 +133,9 @@ export async function applyTarget(options: ApplyOptions): Promise<ApplyReport> {
   return report
 }
 
-type Finish = (outcome: ApplyOutcome, message: string, extra?: Partial<ApplyReport>) => ApplyReport
+type ApplyFinish = Finish<ApplyOutcome, ApplyReport>
 
-async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string, finish: Finish, warnings: string[]): Promise<ApplyReport> {
+async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string, finish: ApplyFinish, warnings: string[]): Promise<ApplyReport> {
   const {inventory, target} = options
   const stage = async (name: Stage) => options.onStage?.(name)
 

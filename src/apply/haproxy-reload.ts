@@ -1,13 +1,13 @@
 import {parseShowInfo, parseShowProc, type ProcessList} from '../haproxy/runtime.js'
 import {socketCommand} from '../haproxy/socket.js'
 import type {CommandRunner} from '../system/command.js'
+import type {ProxyChange} from './outcome.js'
 
-export interface ReloadOutcome {
-  /** How: the master CLI's `reload`, the inventory's reload command, or no reload at all (the runtime API). */
-  method: 'command' | 'master CLI' | 'runtime API'
-  ok: boolean
-  /** What happened, for the report: the new worker's pid, or why not. */
-  detail: string
+/**
+ * How: the master CLI's `reload`, the inventory's reload command, or no reload at all (the
+ * runtime API); `detail` names the new worker's pid, or says why not.
+ */
+export interface ReloadOutcome extends ProxyChange<'command' | 'master CLI' | 'runtime API'> {
   workerAfter?: number
   workerBefore?: number
 }

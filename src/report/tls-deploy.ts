@@ -1,17 +1,18 @@
 import type {DeployReport} from '../tls/deploy.js'
+import {outcomeLine, proxyChangeLine, rollbackLine} from './outcome.js'
 import {gauge} from './prometheus.js'
 
 /** Human report: the outcome line, then the new certificate, the install, the swap and each listen address. */
 export function formatDeployReport(report: DeployReport): string {
-  const lines = [`${report.target}: ${report.outcome}: ${report.message}`]
+  const lines = [outcomeLine(report)]
   const c = report.certificate
   if (c) lines.push(`  new certificate: ${c.subject} serial ${c.serial}, ${c.notBefore.slice(0, 10)} to ${c.notAfter.slice(0, 10)} (issuer ${c.issuer}) from ${report.source.certificate}`)
   for (const f of report.findings.filter((f) => f.severity !== 'ok')) lines.push(`  check: ${f.severity}: ${f.source}: ${f.message}`)
   for (const path of report.installed) lines.push(`  installed: ${path}`)
   for (const path of report.backups) lines.push(`  backup: ${path}`)
-  if (report.swap) lines.push(`  swap (${report.swap.method}): ${report.swap.ok ? 'ok' : 'FAILED'}: ${report.swap.detail}`)
+  if (report.swap) lines.push(proxyChangeLine('swap', report.swap))
   for (const v of report.verify) lines.push(`  handshake ${v.source}: ${v.ok ? 'ok' : 'FAILED'}: ${v.detail}`)
-  if (report.rollback) lines.push(`  rollback: ${report.rollback.verified ? 'ok' : 'FAILED'}: ${report.rollback.detail}`)
+  if (report.rollback) lines.push(rollbackLine(report.rollback))
   return lines.join('\n') + '\n'
 }
 

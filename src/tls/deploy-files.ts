@@ -1,3 +1,4 @@
+import {createHash} from 'node:crypto'
 import {existsSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
@@ -55,10 +56,41 @@ export async function installFiles(files: InstalledFile[]): Promise<void> {
   for (const f of files) await atomicWrite(f.path, f.new, f.secret ? 0o600 : 0o644)
 }
 
-/** Puts back what was there (the reverse order of installing); a file that was not there stays as installed. */
-export async function restoreFiles(files: InstalledFile[]): Promise<void> {
-  for (const f of [...files].reverse()) if (f.old !== undefined) await atomicWrite(f.path, f.old)
+/**
+ * Puts back what was there (the reverse order of installing), going on past a file that fails so
+ * that as much as can be is back; returns why each failed file was not written, by path. A file
+ * that was not there stays as installed.
+ */
+export async function restoreFiles(files: InstalledFile[]): Promise<Map<string, string>> {
+  const failed = new Map<string, string>()
+  for (const f of [...files].reverse()) {
+    if (f.old !== undefined) await atomicWrite(f.path, f.old).catch((error: Error) => failed.set(f.path, error.message))
+  }
+
+  return failed
 }
+
+/**
+ * After a restore: each file read back from disk, its sha256 compared with that of the bytes it
+ * held before the install (the ones backed up), so a write that did not land or a change made
+ * since shows. Returns what is not back, and why.
+ */
+export async function filesNotBack(files: InstalledFile[], failed: Map<string, string>): Promise<string[]> {
+  const problems = await Promise.all(
+    files.map(async (f) => {
+      if (f.old === undefined) return `${f.path}: there was no previous file; the new one stays`
+      if (failed.has(f.path)) return `${f.path}: not put back (${failed.get(f.path)})`
+      const now = await readFile(f.path).catch((error: Error) => error)
+      if (now instanceof Error) return `${f.path}: not readable after the restore (${now.message})`
+      const [was, is] = [sha256(f.old), sha256(now)]
+      if (was === is) return undefined
+      return `${f.path}: holds other bytes than before the install (sha256 ${is.slice(0, 12)}…, not ${was.slice(0, 12)}…)`
+    }),
+  )
+  return problems.filter((p) => p !== undefined)
+}
+
+const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex')
 
 /** Where `tls deploy` keeps copies of the replaced pair. */
 export const backupFolder = (applyDir: string) => join(applyDir, 'backups', 'tls')

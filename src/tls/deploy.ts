@@ -2,10 +2,11 @@ import {createHash, X509Certificate} from 'node:crypto'
 import {mkdir, readFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 
+import {type Finish, type Finished, finisher, type ProxyChange, type Rollback} from '../apply/outcome.js'
 import {applyPaths, defaultApplyDir} from '../apply/paths.js'
 import {appendHistory} from '../apply/record.js'
 import {reloadRelayd, runningSessions} from '../apply/relayd-reload.js'
-import {ExitCode, type ExitCodeName, JproxyError} from '../errors.js'
+import {type ExitCodeName, JproxyError} from '../errors.js'
 import {type HaproxyCli, swapCertificate} from '../haproxy/ssl-cert.js'
 import {socketCommand} from '../haproxy/socket.js'
 import type {Inventory} from '../inventory/schema.js'
@@ -16,7 +17,7 @@ import type {CertificateSummary} from './certificate.js'
 import {checkNewFiles, type DeployMaterial} from './deploy-material.js'
 import type {DeploySource} from './deploy-source.js'
 import {type DeployState, recordDeployState} from './deploy-state.js'
-import {backUpFiles, backupFolder, type InstalledFile, installFiles, restoreFiles, targetFiles} from './deploy-files.js'
+import {backUpFiles, backupFolder, filesNotBack, type InstalledFile, installFiles, restoreFiles, targetFiles} from './deploy-files.js'
 import {type ServedCheck, waitForSerial} from './deploy-verify.js'
 import type {Handshake, HandshakeOptions} from './live.js'
 import type {TlsFinding} from './model.js'
@@ -37,21 +38,17 @@ const EXIT: Record<DeployOutcome, ExitCodeName> = {
   unchanged: 'ok',
 }
 
-export interface DeployReport {
+export interface DeployReport extends Finished<DeployOutcome> {
   backups: string[]
   /** The new certificate's leaf, once its files parsed. */
   certificate?: CertificateSummary
   domain: string
-  durationMs: number
-  exitCode: number
   findings: TlsFinding[]
   /** Files written (and kept, unless rolled back). */
   installed: string[]
-  message: string
-  outcome: DeployOutcome
   /** How the proxy took the new certificate: HAProxy's runtime API, relayctl reload, or not yet (--defer). */
-  swap?: {detail: string; method: 'deferred' | 'relayctl reload' | 'runtime API'; ok: boolean}
-  rollback?: {detail: string; verified: boolean}
+  swap?: ProxyChange<'deferred' | 'relayctl reload' | 'runtime API'>
+  rollback?: Rollback
   /** relayd: open sessions the reload cut. */
   sessions?: number
   source: DeploySource
@@ -102,14 +99,7 @@ export async function deployCertificate(options: DeployOptions): Promise<DeployR
   const turnNames = inventory.proxy.turn ? [inventory.proxy.turn.sni] : []
   const names = [...new Set([inventory.domain, ...turnNames, ...(options.names ?? [])])]
   const base = {backups: [] as string[], domain: inventory.domain, findings: [] as TlsFinding[], installed: [] as string[], source: options.source, target, verify: [] as ServedCheck[]}
-  const finish = (outcome: DeployOutcome, message: string, extra: Partial<DeployReport> = {}): DeployReport => ({
-    ...base,
-    ...extra,
-    durationMs: Math.round(performance.now() - started),
-    exitCode: ExitCode[EXIT[outcome]],
-    message,
-    outcome,
-  })
+  const finish = finisher<DeployOutcome, DeployReport>(EXIT, base, started)
 
   const checked = await checkNewFiles(options.source, {names, now: now(), thresholds: THRESHOLDS, trust: options.trust.certificates})
   base.findings = checked.findings
@@ -151,7 +141,7 @@ export async function deployCertificate(options: DeployOptions): Promise<DeployR
   return {...report, state}
 }
 
-type Finish = (outcome: DeployOutcome, message: string, extra?: Partial<DeployReport>) => DeployReport
+type DeployFinish = Finish<DeployOutcome, DeployReport>
 
 /**
  * HAProxy 2.6 reads the end of a `set ssl cert` name as the part of a certificate to update
@@ -160,7 +150,7 @@ type Finish = (outcome: DeployOutcome, message: string, extra?: Partial<DeployRe
  */
 const UNSWAPPABLE_NAME = /\.(crt|issuer|key|ocsp|sctl)$/
 
-async function deployLocked(options: DeployOptions, material: DeployMaterial, finish: Finish): Promise<DeployReport> {
+async function deployLocked(options: DeployOptions, material: DeployMaterial, finish: DeployFinish): Promise<DeployReport> {
   const {inventory, target} = options
   const name = inventory.proxy.tls.certificate
   if (target === 'haproxy' && UNSWAPPABLE_NAME.test(name)) {
@@ -192,8 +182,8 @@ async function deployLocked(options: DeployOptions, material: DeployMaterial, fi
       await installFiles(files)
     } catch (error) {
       // A pair half installed must not wait for the next reload: put back what was there.
-      await restoreFiles(files).catch(() => undefined)
-      return finish('install-failed', `installing the new files failed (${(error as Error).message}); the previous files were put back`, {backups, certificate})
+      const why = `installing the new files failed (${(error as Error).message})`
+      return rolledBack(finish, why, await rollBack(options, files), {backups, certificate}, 'install-failed')
     }
   }
 
@@ -208,9 +198,13 @@ async function deployLocked(options: DeployOptions, material: DeployMaterial, fi
     const served = reload.ok ? await verifyNew() : []
     if (reload.ok && served.every((s) => s.ok)) return finish('deployed', `${certificate.serial} installed; relayd reloaded (${sessions} session(s) cut); served on ${served.map((s) => s.source).join(', ')}`, {...extra, swap, verify: served})
     const why = reload.ok ? notServed(served) : reload.detail
-    await restoreFiles(files)
-    const again = await reloadRelayd(config, {reload: inventory.targets.relayd.reload, run: options.run, timeoutMs: inventory.apply.reloadTimeout})
-    return rolledBack(finish, why, again.ok ? await waitForFiles(options, files) : {detail: `reload failed: ${again.detail}`, verified: false}, {...extra, swap, verify: served})
+    const reloadAgain = async () => {
+      const again = await reloadRelayd(config, {reload: inventory.targets.relayd.reload, run: options.run, timeoutMs: inventory.apply.reloadTimeout})
+      return again.ok ? undefined : `reload failed: ${again.detail}`
+    }
+
+    const rollback = await rollBack(options, files, reloadAgain)
+    return rolledBack(finish, notServedBecause(why), rollback, {...extra, swap, verify: served})
   }
 
   // HAProxy: the certificate is swapped in memory; the files are for the next reload.
@@ -221,22 +215,81 @@ async function deployLocked(options: DeployOptions, material: DeployMaterial, fi
   } catch (error) {
     // HAProxy refused (the transaction was aborted) or its socket did not answer: memory holds
     // the old certificate (a transaction left open is aborted by the next run); put the files back.
-    await restoreFiles(files)
     const swap = {detail: (error as Error).message, method: 'runtime API' as const, ok: false}
-    return rolledBack(finish, (error as Error).message, await waitForFiles(options, files), {...extra, swap})
+    // Nothing to swap back; the handshakes prove memory holds the previous certificate.
+    const rollback = await rollBack(options, files, async () => undefined)
+    return rolledBack(finish, notServedBecause((error as Error).message), rollback, {...extra, swap})
   }
 
   const swap = {detail: `set ssl cert + commit ssl cert ${name}${swapped.abortedStale.length > 0 ? ` (aborted a stale transaction on ${swapped.abortedStale.join(', ')})` : ''}`, method: 'runtime API' as const, ok: true}
   const served = await verifyNew()
   if (served.every((s) => s.ok)) return finish('deployed', `${certificate.serial} installed and swapped in without a reload; served on ${served.map((s) => s.source).join(', ')}`, {...extra, swap, verify: served})
+  const why = notServedBecause(notServed(served))
   const oldPem = previousPem(files)
-  const rollback = oldPem === undefined ? {detail: 'no previous certificate to put back', verified: false} : await swapBack(cli, name, oldPem, options, files)
-  return rolledBack(finish, notServed(served), rollback, {...extra, swap, verify: served})
+  if (oldPem === undefined) {
+    // Without the whole previous pair HAProxy's memory cannot be put back: the new files stay, as in memory.
+    const rollback = {problems: ['no previous certificate to put back'], restored: 'the previous certificate', verified: false}
+    return rolledBack(finish, why, {proof: '', rollback}, {...extra, swap, verify: served})
+  }
+
+  const swapBack = () => swapCertificate(cli, name, oldPem).then(() => undefined, (error: Error) => error.message)
+  return rolledBack(finish, why, await rollBack(options, files, swapBack), {...extra, swap, verify: served})
 }
 
-function rolledBack(finish: Finish, why: string, rollback: {detail: string; verified: boolean}, extra: Partial<DeployReport>): DeployReport {
-  if (rollback.verified) return finish('rolled-back', `the new certificate was not served (${why}); the previous one is back in the files and the proxy (${rollback.detail})`, {...extra, rollback})
-  return finish('rollback-failed', `the new certificate was not served (${why}), and putting the previous one back failed too (${rollback.detail})`, {...extra, rollback})
+/** A rollback's verdict and, when something is back, what proves it (for the message). */
+interface RollbackResult {
+  proof: string
+  rollback: Rollback
+}
+
+/**
+ * The end of a failed deploy: `ok` (rolled-back, install-failed) only when the rollback is
+ * verified, else rollback-failed; the message says what is back and what is not.
+ */
+function rolledBack(
+  finish: DeployFinish,
+  failure: string,
+  {proof, rollback}: RollbackResult,
+  extra: Partial<DeployReport>,
+  ok: DeployOutcome = 'rolled-back',
+): DeployReport {
+  if (rollback.verified) return finish(ok, `${failure}; ${rollback.restored} is back (${proof})`, {...extra, rollback})
+  const back = proof ? `; back as before: ${proof}` : ''
+  const notBack = rollback.problems.join('; ')
+  return finish('rollback-failed', `${failure}, and putting ${rollback.restored} back failed too (${notBack})${back}`, {...extra, rollback})
+}
+
+const notServedBecause = (why: string) => `the new certificate was not served (${why})`
+
+/**
+ * Puts the previous files back, then the proxy (`putBack`: swap back or reload; returns a problem,
+ * if any; not given when the proxy never saw the new files), and proves it: a fresh handshake
+ * gets the previous certificate, and every file holds its backed-up bytes, read back last so that
+ * a change made meanwhile shows.
+ */
+async function rollBack(
+  options: DeployOptions,
+  files: InstalledFile[],
+  putBack?: () => Promise<string | undefined>,
+): Promise<RollbackResult> {
+  const failed = await restoreFiles(files)
+  const previous = previousLeaf(files)
+  const problems: string[] = []
+  const proofs: string[] = []
+  const problem = await putBack?.()
+  if (problem) problems.push(problem)
+  else if (putBack && previous) {
+    const served = await waitForSerial(options, {fingerprint256: previous.fingerprint256, serial: previous.serialNumber})
+    const where = served.map((s) => s.source).join(', ')
+    if (served.every((s) => s.ok)) proofs.push(`${previous.serialNumber} served again on ${where}`)
+    else problems.push(notServed(served))
+  } else if (putBack) problems.push('no previous certificate to put back')
+
+  const notBack = await filesNotBack(files, failed)
+  if (notBack.length === 0) proofs.unshift(`${files.map((f) => f.path).join(', ')}: same sha256 as before the install`)
+  problems.push(...notBack)
+  const restored = previous ? `the previous certificate ${previous.serialNumber}` : 'the previous certificate'
+  return {proof: proofs.join('; '), rollback: {problems, restored, verified: problems.length === 0}}
 }
 
 /** HAProxy's previous certificate and key as one PEM (from the combined file, or `crt` + `.key`). */
@@ -249,27 +302,11 @@ function previousPem(files: InstalledFile[]): string | undefined {
     .join('')
 }
 
-async function swapBack(cli: HaproxyCli, name: string, pem: string, options: DeployOptions, files: InstalledFile[]): Promise<{detail: string; verified: boolean}> {
-  await restoreFiles(files)
-  try {
-    await swapCertificate(cli, name, pem)
-  } catch (error) {
-    return {detail: `files restored, but ${(error as Error).message}`, verified: false}
-  }
-
-  return waitForFiles(options, files)
-}
-
-/** After a restore: the proxy serves the certificate the restored files hold. */
-async function waitForFiles(options: DeployOptions, files: InstalledFile[]): Promise<{detail: string; verified: boolean}> {
+/** The leaf of the certificate the files held before the install, if they held one. */
+function previousLeaf(files: InstalledFile[]): X509Certificate | undefined {
   const text = files.map((f) => f.old ?? '').join('')
   const first = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(text)
-  if (!first) return {detail: 'no previous certificate to put back', verified: false}
-  const previous = new X509Certificate(first[0])
-  const served = await waitForSerial(options, {fingerprint256: previous.fingerprint256, serial: previous.serialNumber})
-  return served.every((s) => s.ok)
-    ? {detail: `${previous.serialNumber} served again on ${served.map((s) => s.source).join(', ')}`, verified: true}
-    : {detail: notServed(served), verified: false}
+  return first ? new X509Certificate(first[0]) : undefined
 }
 
 const notServed = (served: ServedCheck[]) =>

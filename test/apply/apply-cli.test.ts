@@ -124,7 +124,7 @@ describe('jproxy apply (CLI) against real HAProxy', function () {
     const run = await jproxy(['apply', 'haproxy', '-i', await writeInventory(stage, 'failing-reload', data), '--ca', stage.pem, '--prom-file', prom])
     expect(run.code, run.stderr).to.equal(ExitCode.rolledBack)
     expect(run.stderr).to.include('reload (command): FAILED').and.include('reload refused by the test')
-    expect(run.stderr).to.include('rollback to the previous live config: reloaded and verified')
+    expect(run.stderr).to.include('rollback to the previous live config: verified')
     expect(await readFile(stage.live, 'utf8')).to.equal(old)
     expect((await through(stage)).status).to.equal(200)
     const metrics = await readFile(prom, 'utf8')

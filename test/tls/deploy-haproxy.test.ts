@@ -7,10 +7,12 @@ import {createServer, type Server} from 'node:tls'
 
 import {ExitCode} from '../../src/errors.js'
 import {socketCommand} from '../../src/haproxy/socket.js'
+import type {HaproxyCli} from '../../src/haproxy/ssl-cert.js'
 import {Inventory} from '../../src/inventory/schema.js'
+import {formatDeployReport} from '../../src/report/tls-deploy.js'
 import {runCommand} from '../../src/system/command.js'
 import {type DeployOptions, deployCertificate} from '../../src/tls/deploy.js'
-import {handshake} from '../../src/tls/live.js'
+import {handshake, type HandshakeOptions} from '../../src/tls/live.js'
 import {docsCommand, jproxyOnPath, shell} from '../support/docs-commands.js'
 import {DOMAIN, openWebsocket, reloadToNewWorker, type Stage, startStage, workers, writeInventory} from '../support/haproxy-stage.js'
 import {TestPki} from '../support/pki.js'
@@ -69,6 +71,19 @@ describe('tls deploy: HAProxy hot swap through the runtime API', function () {
       trust: {certificates: [new X509Certificate(pki.root.pem)], pems: [pki.root.pem], source: 'the test root'},
       ...extra,
     })
+
+  /**
+   * The stats socket with a stranger's key in place of the payload's: the real HAProxy takes the
+   * set and refuses the commit. `beforeCommit` runs just before the commit is sent.
+   */
+  async function refusingCommit(beforeCommit?: () => Promise<void>): Promise<HaproxyCli> {
+    const stranger = await pki.leaf('stranger.example.test', {altNames: ['DNS:stranger.example.test']})
+    const strangerKey = await readFile(stranger.key, 'utf8')
+    return async (command: string, payload?: string) => {
+      if (command.startsWith('commit ssl cert')) await beforeCommit?.()
+      return socketCommand(stage.socket, command, 5000, payload?.replace(/-----BEGIN PRIVATE KEY-----[\s\S]*$/, strangerKey.trim()))
+    }
+  }
 
   const history = async () =>
     (await readFile(join(dir, 'jproxy', 'apply-history.jsonl'), 'utf8'))
@@ -136,21 +151,61 @@ describe('tls deploy: HAProxy hot swap through the runtime API', function () {
     expect((await history()).map((h) => h.outcome)).to.deep.equal(['check-failed', 'check-failed', 'check-failed', 'check-failed'])
   })
 
-  it('when HAProxy refuses the commit, the transaction is aborted and the files restored (exit 12)', async () => {
+  it('when HAProxy refuses the commit, the transaction is aborted and the files restored, proven by bytes and handshake (exit 12)', async () => {
     const old = await readFile(stage.pem, 'utf8')
     const oldSerial = await servedSerial(stage)
     const files = await renewal()
-    const stranger = await pki.leaf('stranger.example.test', {altNames: ['DNS:stranger.example.test']})
-    const strangerKey = await readFile(stranger.key, 'utf8')
-    // The payload reaches the real HAProxy with another key: it takes the set and refuses the commit.
-    const cli = (command: string, payload?: string) =>
-      socketCommand(stage.socket, command, 5000, payload?.replace(/-----BEGIN PRIVATE KEY-----[\s\S]*$/, strangerKey.trim()))
-    const report = await deploy(files, {cli})
+    const report = await deploy(files, {cli: await refusingCommit()})
     expect(report.exitCode, report.message).to.equal(ExitCode.rolledBack)
     expect(report.swap?.detail).to.match(/refused commit ssl cert .*inconsistencies between private key and certificate/)
+    expect(report.rollback).to.deep.equal({problems: [], restored: `the previous certificate ${oldSerial}`, verified: true})
+    const port = stage.data.proxy.listen.httpsPort
+    expect(report.message).to.include(`is back (${stage.pem}: same sha256 as before the install; ${oldSerial} served again on 127.0.0.1:${port})`)
+    expect(formatDeployReport(report)).to.include(`  rollback to the previous certificate ${oldSerial}: verified\n`)
     expect(await readFile(stage.pem, 'utf8')).to.equal(old)
     expect(await servedSerial(stage)).to.equal(oldSerial)
     expect(await socketCommand(stage.socket, 'show ssl cert')).to.not.include('# transaction')
+  })
+
+  it('a previous file that cannot be written back: the deploy does not claim it is back, says what is, and exits 13', async () => {
+    const oldSerial = await servedSerial(stage)
+    // While HAProxy refuses the commit, the file's path turns into a folder: no write can put the
+    // previous bytes back there (as a read-only or full file system would refuse them).
+    const blockFile = async () => {
+      await rm(stage.pem)
+      await mkdir(stage.pem)
+    }
+
+    const report = await deploy(await renewal(), {cli: await refusingCommit(blockFile)})
+    expect(report.exitCode, report.message).to.equal(ExitCode.rollbackFailed)
+    expect(report.outcome).to.equal('rollback-failed')
+    expect(report.rollback?.verified).to.equal(false)
+    expect(report.rollback?.problems).to.have.length(1)
+    expect(report.rollback?.problems[0]).to.match(new RegExp(`^${stage.pem}: not put back \\(.*is a folder`))
+    expect(report.message).to.not.match(/ is back \(|were put back|back in the files/)
+    // What is back is said too: HAProxy never took the new certificate.
+    expect(report.message).to.match(new RegExp(`putting the previous certificate ${oldSerial} back failed too \\(.*; back as before: ${oldSerial} served again on `))
+    expect(formatDeployReport(report)).to.include(`  rollback to the previous certificate ${oldSerial}: FAILED: ${stage.pem}: not put back (`)
+    expect(await servedSerial(stage)).to.equal(oldSerial)
+    expect((await history()).at(-1)).to.deep.include({exitCode: ExitCode.rollbackFailed, outcome: 'rollback-failed'})
+  })
+
+  it('a file changed after it was put back (another hand wrote it meanwhile): not claimed back, exit 13', async () => {
+    const oldSerial = await servedSerial(stage)
+    const other = await renewal()
+    const otherPem = (await readFile(other.cert, 'utf8')) + (await readFile(other.key, 'utf8'))
+    // The rollback's handshakes come after the files went back: each one finds the file rewritten.
+    const rewriting = async (options: HandshakeOptions) => {
+      await writeFile(stage.pem, otherPem)
+      return handshake(options)
+    }
+
+    const report = await deploy(await renewal(), {cli: await refusingCommit(), handshake: rewriting})
+    expect(report.exitCode, report.message).to.equal(ExitCode.rollbackFailed)
+    expect(report.rollback?.problems).to.have.length(1)
+    expect(report.rollback?.problems[0]).to.match(new RegExp(`^${stage.pem}: holds other bytes than before the install \\(sha256 `))
+    expect(report.message).to.include(`; back as before: ${oldSerial} served again on 127.0.0.1:${stage.data.proxy.listen.httpsPort}`)
+    expect(report.message).to.not.include(' is back (')
   })
 
   it('a listen address that still shows the old serial: the previous certificate goes back into HAProxy and the file (exit 12)', async () => {
@@ -161,6 +216,7 @@ describe('tls deploy: HAProxy hot swap through the runtime API', function () {
     try {
       stage.data.proxy.listen.ipv6 = '::1'
       const oldSerial = await servedSerial(stage)
+      const port = stage.data.proxy.listen.httpsPort
       // The new serial gets two seconds to show on every address.
       const report = await deploy(await renewal(), {timeoutMs: 2000})
       expect(report.exitCode, report.message).to.equal(ExitCode.rolledBack)
@@ -168,7 +224,9 @@ describe('tls deploy: HAProxy hot swap through the runtime API', function () {
         [`127.0.0.1:${stage.data.proxy.listen.httpsPort}`, true],
         [`[::1]:${stage.data.proxy.listen.httpsPort}`, false],
       ])
-      expect(report.rollback?.verified).to.equal(true)
+      // Swapped back through the runtime API and proven on both addresses, the file by its bytes.
+      expect(report.rollback).to.deep.include({problems: [], verified: true})
+      expect(report.message).to.include(`${oldSerial} served again on 127.0.0.1:${port}, [::1]:${port}`)
       expect(await readFile(stage.pem, 'utf8')).to.equal(old)
       expect(await servedSerial(stage)).to.equal(oldSerial)
     } finally {

@@ -142,7 +142,9 @@ describe('tls deploy: relayd keypair, reload behind the session guard', function
     const report = await deploy(await renewal())
     expect(report.exitCode, report.message).to.equal(ExitCode.rolledBack)
     expect(report.verify.map((v) => v.ok)).to.deep.equal([false])
-    expect(report.rollback?.verified).to.equal(true)
+    expect(report.rollback).to.deep.include({problems: [], verified: true})
+    const keypair = `${join(sslDir, 'private', `${DOMAIN}.key`)}, ${join(sslDir, `${DOMAIN}.crt`)}`
+    expect(report.message).to.include(`${keypair}: same sha256 as before the install; ${before} served again on`)
     expect(await files()).to.deep.equal([oldCert, oldKey])
     expect(relayd.reloads()).to.equal(2)
     expect(await served()).to.equal(before)
