@@ -1,13 +1,13 @@
 import {createHash} from 'node:crypto'
 import {existsSync} from 'node:fs'
-import {readFile} from 'node:fs/promises'
+import {readFile, rm} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {atomicWrite} from '../system/atomic-write.js'
 import {backUp} from '../apply/backups.js'
 import type {Inventory} from '../inventory/schema.js'
-import type {DeployMaterial} from './deploy-material.js'
 import {relaydKeypair} from '../relayd/keypair.js'
+import {atomicWrite} from '../system/atomic-write.js'
+import type {DeployMaterial} from './deploy-material.js'
 
 /** One file the proxy loads, what it will hold, and what it holds now (undefined: not there). */
 export interface InstalledFile {
@@ -59,12 +59,13 @@ export async function installFiles(files: InstalledFile[]): Promise<void> {
 /**
  * Puts back what was there (the reverse order of installing), going on past a file that fails so
  * that as much as can be is back; returns why each failed file was not written, by path. A file
- * that was not there stays as installed.
+ * that was not there before is removed again.
  */
 export async function restoreFiles(files: InstalledFile[]): Promise<Map<string, string>> {
   const failed = new Map<string, string>()
   for (const f of [...files].reverse()) {
-    if (f.old !== undefined) await atomicWrite(f.path, f.old).catch((error: Error) => failed.set(f.path, error.message))
+    const restore = f.old === undefined ? rm(f.path, {force: true}) : atomicWrite(f.path, f.old)
+    await restore.catch((error: Error) => failed.set(f.path, error.message))
   }
 
   return failed
@@ -78,9 +79,9 @@ export async function restoreFiles(files: InstalledFile[]): Promise<Map<string, 
 export async function filesNotBack(files: InstalledFile[], failed: Map<string, string>): Promise<string[]> {
   const problems = await Promise.all(
     files.map(async (f) => {
-      if (f.old === undefined) return `${f.path}: there was no previous file; the new one stays`
       if (failed.has(f.path)) return `${f.path}: not put back (${failed.get(f.path)})`
-      const now = await readFile(f.path).catch((error: Error) => error)
+      const now = await readFile(f.path).catch((error: NodeJS.ErrnoException) => error)
+      if (f.old === undefined) return now instanceof Error && now.code === 'ENOENT' ? undefined : `${f.path}: was not there before, and is now`
       if (now instanceof Error) return `${f.path}: not readable after the restore (${now.message})`
       const [was, is] = [sha256(f.old), sha256(now)]
       if (was === is) return undefined
