@@ -36,6 +36,8 @@ export const ExitCode = {
   runtimeFailed: 14,
   /** `status` could not read the running proxy's view (stats socket or relayctl unreachable). */
   proxyUnreachable: 15,
+  /** Ctrl-C at a question: 128 + SIGINT, what a shell reports for a run a SIGINT ended. */
+  interrupted: 130,
 } as const
 
 export type ExitCodeName = keyof typeof ExitCode

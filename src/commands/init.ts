@@ -4,6 +4,7 @@ import {defaultTarget, targetFlag} from '../cli/flags.js'
 import {askAll} from '../cli/prompt.js'
 import {JproxyCommand} from '../cli/jproxy-command.js'
 import {JproxyError} from '../errors.js'
+import {answerProblem, refuseExisting} from '../init/answers.js'
 import {type InitReport, writeStarter} from '../init/init.js'
 import {paperAnswers, parseEndpoint, type StarterAnswers} from '../init/starter.js'
 import {installedSchemaPath} from '../inventory/json-schema.js'
@@ -20,9 +21,12 @@ const QUESTIONS = [
 export default class Init extends JproxyCommand {
   static override description = `Writes a commented starter inventory (one web node, one shard with prosody, jicofo on the
 prosody host and a videobridge) from flags, asking on the terminal for what the flags leave out.
-The first line points editors with the YAML language server at jproxy's JSON Schema, so they
-complete and check fields. The text is validated like \`validate config\` before anything is
-written, and an existing file is replaced only with --force.
+An existing file is refused before the first question (replaced only with --force); each answer
+is checked when given, with the inventory's own rules, and asked again until it passes. Ctrl-C
+(exit 130) or Ctrl-D (exit 2) stops without writing. A mixed-case domain is lower-cased in the
+certificate file names. The first line points editors with the YAML language server at jproxy's
+JSON Schema, so they complete and check fields. The text is validated like \`validate config\`
+before anything is written.
 
 More: docs/inventory.md (in the package and the repository).`
 
@@ -50,6 +54,8 @@ More: docs/inventory.md (in the package and the repository).`
 
   async run(): Promise<InitReport> {
     const {flags} = await this.parse(Init)
+    // Before any question: nobody should answer them all to be told the file is there.
+    await refuseExisting(flags.inventory, flags.force)
     const values: Partial<Record<(typeof QUESTIONS)[number]['flag'], string>> = {...flags}
     const needed = QUESTIONS.filter((q) => !(flags['from-paper'] && ['jvb', 'prosody', 'web'].includes(q.flag)))
     const missing = needed.filter((q) => values[q.flag] === undefined && q.flag !== 'jvb')
@@ -59,7 +65,7 @@ More: docs/inventory.md (in the package and the repository).`
 
     if (missing.length > 0) {
       const unasked = needed.filter((q) => values[q.flag] === undefined)
-      const answers = await askAll(unasked)
+      const answers = await askAll(unasked.map((q) => ({check: (answer: string) => answerProblem(q.flag, answer), question: q.question})))
       for (const [i, q] of unasked.entries()) values[q.flag] = answers[i]
     }
 

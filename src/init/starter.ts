@@ -24,11 +24,13 @@ export function paperAnswers(domain: string, listen: string): StarterAnswers {
 
 /** Where each proxy reads the certificate: HAProxy one PEM holding the key; relayd its keypair files. */
 function tlsPaths(answers: StarterAnswers): {certificate: string; key: string; note: string} {
+  // DNS names ignore case, file names do not: Meet.Example.org's files are meet.example.org's.
+  const name = answers.domain.toLowerCase()
   if (answers.target === 'relayd') {
-    return {certificate: `/etc/ssl/${answers.domain}.crt`, key: `/etc/ssl/private/${answers.domain}.key`, note: "relayd's keypair for the domain"}
+    return {certificate: `/etc/ssl/${name}.crt`, key: `/etc/ssl/private/${name}.key`, note: "relayd's keypair for the domain"}
   }
 
-  const pem = `/etc/haproxy/certs/${answers.domain}.pem`
+  const pem = `/etc/haproxy/certs/${name}.pem`
   return {certificate: pem, key: pem, note: 'certificate chain and key in one PEM'}
 }
 
