@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {mkdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {readFile, rm} from 'node:fs/promises'
 import {hostname, tmpdir} from 'node:os'
 import {basename, dirname, join} from 'node:path'
 import {createTwoFilesPatch} from 'diff'
@@ -19,6 +19,7 @@ import {renderTarget, TARGETS, type TargetName} from '../render/targets.js'
 import {type CommandRunner, findOnPath} from '../system/command.js'
 import {LockBusyError, withFileLock} from '../system/file-lock.js'
 import {atomicWrite, promote, writeSynced} from '../system/atomic-write.js'
+import {ensurePrivateDir, writePrivate} from '../system/private-files.js'
 import {backUp} from './backups.js'
 import {type GateVerdict, healthGate} from './health-gate.js'
 import {reloadHaproxy, type ReloadOutcome} from './haproxy-reload.js'
@@ -113,7 +114,7 @@ export async function applyTarget(options: ApplyOptions): Promise<ApplyReport> {
   if (options.dryRun) {
     report = await pipeline({...options, context}, paths, config, finish, base.warnings)
   } else {
-    await mkdir(dirname(paths.lock), {recursive: true, mode: 0o700})
+    await ensurePrivateDir(dirname(paths.lock))
     await options.onStage?.('lock')
     try {
       report = await withFileLock(paths.lock, {waitMs: options.inventory.apply.lockWait}, () => pipeline({...options, context}, paths, config, finish, base.warnings))
@@ -212,7 +213,7 @@ async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string
 
     // 7. Install: the checked staged file itself is renamed over the live one.
     await stage('install')
-    await writeFile(paths.pending, `${sha256(config)}\n`)
+    await writePrivate(paths.pending, `${sha256(config)}\n`)
     await promote(staged, paths.live)
 
     // 8-9. Reload (unless the runtime API made the change) and verify.
@@ -222,7 +223,7 @@ async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string
     const verify = {problems: reload.ok ? await verifyTarget(options, config) : [`reload failed: ${reload.detail}`]}
     const extra = {backup, changed: true, check, diff, gate, reload, sessions, verify}
     if (verify.problems.length === 0) {
-      await atomicWrite(paths.lkg, config)
+      await writePrivate(paths.lkg, config)
       await rm(paths.pending, {force: true})
       return finish('applied', `${paths.live} installed; ${reload.detail}; verified`, extra)
     }

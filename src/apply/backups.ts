@@ -1,7 +1,7 @@
 import {mkdir, readdir, rm} from 'node:fs/promises'
 import {basename, join} from 'node:path'
 
-import {atomicWrite} from '../system/atomic-write.js'
+import {writePrivate} from '../system/private-files.js'
 
 /** `2026-11-26T10-55-03.123Z`: sorts by time, safe in a file name. */
 const stamp = (now: Date) => now.toISOString().replaceAll(':', '-')
@@ -15,7 +15,7 @@ export async function backUp(live: string, liveText: string | undefined, folder:
   if (liveText === undefined || keep === 0) return undefined
   await mkdir(folder, {recursive: true, mode: 0o700})
   const copy = join(folder, `${basename(live)}.${stamp(now)}`)
-  await atomicWrite(copy, liveText, mode)
+  await writePrivate(copy, liveText, mode)
   const prefix = `${basename(live)}.`
   const copies = (await readdir(folder)).filter((f) => f.startsWith(prefix) && !f.endsWith('.tmp')).sort()
   await Promise.all(copies.slice(0, Math.max(0, copies.length - keep)).map((f) => rm(join(folder, f), {force: true})))

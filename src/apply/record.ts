@@ -1,8 +1,8 @@
-import {appendFile, mkdir, readFile} from 'node:fs/promises'
+import {readFile} from 'node:fs/promises'
 import {dirname} from 'node:path'
 
 import * as z from '../inventory/zod.js'
-import {atomicWrite} from '../system/atomic-write.js'
+import {appendPrivate, ensurePrivateDir, writePrivate} from '../system/private-files.js'
 
 /** What survives between runs for the metrics: the reload count and the last success. */
 const Counters = z.object({
@@ -31,9 +31,9 @@ export interface HistoryEntry {
 }
 
 export async function appendHistory(path: string, entry: HistoryEntry): Promise<void> {
-  await mkdir(dirname(path), {recursive: true, mode: 0o700})
+  await ensurePrivateDir(dirname(path))
   // One write of one line with O_APPEND: concurrent runs of other targets never interleave within it.
-  await appendFile(path, `${JSON.stringify(entry)}\n`)
+  await appendPrivate(path, `${JSON.stringify(entry)}\n`)
 }
 
 /** Reads the counters (missing or unreadable: start at zero), applies this run, writes them back. */
@@ -52,7 +52,7 @@ export async function updateCounters(path: string, run: {at: Date; reloads: numb
     lastSuccessAt: run.success ? run.at.toISOString() : previous.lastSuccessAt,
     reloads: previous.reloads + run.reloads,
   }
-  await mkdir(dirname(path), {recursive: true, mode: 0o700})
-  await atomicWrite(path, `${JSON.stringify(counters)}\n`)
+  await ensurePrivateDir(dirname(path))
+  await writePrivate(path, `${JSON.stringify(counters)}\n`, 0o644)
   return counters
 }

@@ -213,7 +213,7 @@ const probe = z.strictObject({
   relaydChecks: z._default(z.boolean(), false),
   /** Where `jproxy apply` installs the check scripts (`relayd-check-prosody`, `-jicofo`, `-jvb`). */
   relaydCheckDir: z._default(absolutePath, '/usr/local/libexec/jproxy'),
-  /** Where rise/fall counts survive between runs (default /var/db/jproxy on OpenBSD, /var/lib/jproxy elsewhere). */
+  /** Where rise/fall counts survive between runs (default /var/lib/jproxy/probe/probe-state.json, /var/db/… on OpenBSD). */
   stateFile: z.optional(absolutePath),
   webPath: z._default(urlPath, '/'),
 })

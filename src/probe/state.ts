@@ -1,14 +1,15 @@
 import {mkdir, readFile} from 'node:fs/promises'
 import {dirname} from 'node:path'
 
-import {atomicWrite} from '../system/atomic-write.js'
 import * as z from '../inventory/zod.js'
 import {withFileLock} from '../system/file-lock.js'
+import {writePrivate} from '../system/private-files.js'
 import type {Health} from './model.js'
 
 /** Where rise/fall counts live when the inventory does not say. */
 export function defaultStateFile(platform: NodeJS.Platform = process.platform): string {
-  return platform === 'openbsd' ? '/var/db/jproxy/probe-state.json' : '/var/lib/jproxy/probe-state.json'
+  // A folder of the watcher's own inside root's apply.dir: the watcher never gets a folder root writes in.
+  return platform === 'openbsd' ? '/var/db/jproxy/probe/probe-state.json' : '/var/lib/jproxy/probe/probe-state.json'
 }
 
 const BackendState = z.object({
@@ -56,7 +57,8 @@ export async function updateStateFile<T>(path: string, warn: (message: string) =
   await mkdir(dirname(path), {recursive: true})
   return withFileLock(`${path}.lock`, {staleMs: 120_000, waitMs: 10_000}, async () => {
     const {result, state} = update(await readProbeState(path, warn))
-    await atomicWrite(path, `${JSON.stringify(state, null, 1)}\n`)
+    // Root's probe and apply runs write here too, in the watcher's folder: never through a link.
+    await writePrivate(path, `${JSON.stringify(state, null, 1)}\n`, 0o644)
     return result
   })
 }

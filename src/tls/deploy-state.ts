@@ -1,7 +1,7 @@
-import {mkdir, readFile} from 'node:fs/promises'
+import {readFile} from 'node:fs/promises'
 import {dirname} from 'node:path'
 
-import {atomicWrite} from '../system/atomic-write.js'
+import {ensurePrivateDir, writePrivate} from '../system/private-files.js'
 import * as z from '../inventory/zod.js'
 import type {CertificateSummary} from './certificate.js'
 
@@ -33,7 +33,7 @@ export async function recordDeployState(path: string, run: {at: Date; certificat
     notAfter: run.success ? run.certificate?.notAfter : previous.notAfter,
     serial: run.success ? run.certificate?.serial : previous.serial,
   }
-  await mkdir(dirname(path), {recursive: true, mode: 0o700})
-  await atomicWrite(path, `${JSON.stringify(state)}\n`)
+  await ensurePrivateDir(dirname(path))
+  await writePrivate(path, `${JSON.stringify(state)}\n`, 0o644)
   return state
 }

@@ -1,5 +1,5 @@
 import {createHash, X509Certificate} from 'node:crypto'
-import {mkdir, readFile} from 'node:fs/promises'
+import {readFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 
 import {type Finish, type Finished, finisher, type ProxyChange, type Rollback} from '../apply/outcome.js'
@@ -13,6 +13,7 @@ import type {Inventory} from '../inventory/schema.js'
 import {renderTarget, targetOutputPath} from '../render/targets.js'
 import type {CommandRunner} from '../system/command.js'
 import {LockBusyError, withFileLock} from '../system/file-lock.js'
+import {ensurePrivateDir} from '../system/private-files.js'
 import type {CertificateSummary} from './certificate.js'
 import {checkNewFiles, type DeployMaterial} from './deploy-material.js'
 import type {DeploySource} from './deploy-source.js'
@@ -110,7 +111,7 @@ export async function deployCertificate(options: DeployOptions): Promise<DeployR
   } else {
     const paths = applyPaths(inventory, target)
     const material = checked.material
-    await mkdir(dirname(paths.lock), {recursive: true, mode: 0o700})
+    await ensurePrivateDir(dirname(paths.lock))
     try {
       report = await withFileLock(paths.lock, {waitMs: inventory.apply.lockWait}, () => deployLocked(options, material, finish))
     } catch (error) {
