@@ -26,7 +26,8 @@ describe('the watcher service files under contrib/', function () {
     const unit = await readFile(UNIT, 'utf8')
     expect(unit).to.match(/^ExecStart=\/usr\/bin\/env jproxy probe --watch$/m)
     expect(unit).to.match(/^Restart=on-failure$/m)
-    expect(unit).to.match(/^StateDirectory=jproxy$/m)
+    // A folder of its own, not root's apply.dir (/var/lib/jproxy): systemd gives only the innermost one to User=.
+    expect(unit).to.match(/^StateDirectory=jproxy\/probe$/m)
   })
 
   it('the OpenBSD rc.d script is valid sh for ksh-like shells and starts the watcher in the background', async () => {
