@@ -1,8 +1,9 @@
 import {expect} from 'chai'
 import {execFile} from 'node:child_process'
-import {mkdtemp, readFile, rm} from 'node:fs/promises'
+import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {parse, stringify} from 'yaml'
 
 import {ExitCode} from '../../src/errors.js'
 import {shardServerState} from '../../src/haproxy/shard-runtime.js'
@@ -75,6 +76,29 @@ describe('scale drain-shard --wait and undrain-shard: counts from jicofo, exit 1
     expect(report.message).to.match(/^s2 still has 3 conferences and 7 participants after \d+ s \(it stays draining\)$/)
     expect((await shardServerState(slot.socket, 's2'))!.admin & 0x08).to.equal(0x08)
     expect(await readFile(slot.file, 'utf8')).to.include('state: drain')
+  })
+
+  it('a JSON inventory and a flow-style YAML one: drain and undrain change the shard\'s state entry and nothing else', async () => {
+    const data = JSON.parse(JSON.stringify(slot.data)) as {shards: Array<{name: string; state?: string}>}
+    const drainedData = structuredClone(data)
+    drainedData.shards.find((s) => s.name === 's2')!.state = 'drain'
+    const layouts: Array<[string, string, string | undefined]> = [
+      ['inventory.json', `${JSON.stringify(data, null, 2)}\n`, `${JSON.stringify(drainedData, null, 2)}\n`],
+      ['inventory-flow.yaml', stringify(data, {collectionStyle: 'flow'}), undefined],
+    ]
+    for (const [name, text, drainedText] of layouts) {
+      const file = join(root, name)
+      await writeFile(file, text)
+      const drained = await drainShard({...base, file, name: 's2'})
+      expect(drained.exitCode, `${name}: ${drained.message}`).to.equal(ExitCode.ok)
+      const after = await readFile(file, 'utf8')
+      expect(parse(after), name).to.deep.equal(drainedData)
+      if (drainedText) expect(after, name).to.equal(drainedText)
+      expect((await shardServerState(slot.socket, 's2'))!.admin & 0x08, name).to.equal(0x08)
+      expect((await drainShard({...base, file, name: 's2', off: true})).exitCode).to.equal(ExitCode.ok)
+      expect(await readFile(file, 'utf8'), name).to.equal(text)
+      expect(await shardServerState(slot.socket, 's2'), name).to.deep.include({admin: 0, weight: 256})
+    }
   })
 
   it('refuses to drain the last shard taking rooms, and names the shards for an unknown one', async () => {
