@@ -36,6 +36,8 @@ export const ExitCode = {
   runtimeFailed: 14,
   /** `status` could not read the running proxy's view (stats socket or relayctl unreachable). */
   proxyUnreachable: 15,
+  /** The inventory is valid, but the part a `scale` command changes cannot be changed in place (an alias); nothing was written. */
+  inventoryNotEditable: 16,
 } as const
 
 export type ExitCodeName = keyof typeof ExitCode

@@ -1,7 +1,8 @@
 import {expect} from 'chai'
-import {mkdtemp, readFile, rm} from 'node:fs/promises'
+import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {parse, stringify} from 'yaml'
 
 import {ExitCode} from '../../src/errors.js'
 import {ADMIN_DRAIN, colibriServerState} from '../../src/haproxy/colibri-runtime.js'
@@ -92,6 +93,35 @@ describe('scale on real HAProxy: videobridges added, drained and removed at run 
     expect(ws1.socket.write('still here')).to.equal(true)
     expect(await readFile(file, 'utf8')).to.equal(original)
     ws1.socket.destroy()
+  })
+
+  it('a JSON inventory and a flow-style YAML one: add-jvb and remove-jvb change the bridge\'s entry and nothing else, at run time', async () => {
+    const data = JSON.parse(JSON.stringify(stage.data)) as {shards: Array<{jvbs: Array<Record<string, unknown>>}>}
+    const withJvb4 = structuredClone(data)
+    withJvb4.shards[0].jvbs.push({id: 'jvb4', address: '127.0.0.1', restPort: rest.port, colibriPort: colibri.port})
+    const before = await workers(stage)
+    const layouts: Array<[string, string, string | undefined]> = [
+      ['inventory.json', `${JSON.stringify(data, null, 2)}\n`, `${JSON.stringify(withJvb4, null, 2)}\n`],
+      ['inventory-flow.yaml', stringify(data, {collectionStyle: 'flow'}), undefined],
+    ]
+    for (const [name, text, addedText] of layouts) {
+      const path = join(dir, name)
+      await writeFile(path, text)
+      const added = await addBridge({...base(), file: path, jvb: jvb4()})
+      expect(added.exitCode, `${name}: ${added.message}`).to.equal(ExitCode.ok)
+      const after = await readFile(path, 'utf8')
+      expect(parse(after), name).to.deep.equal(withJvb4)
+      if (addedText) expect(after, name).to.equal(addedText)
+      const ws = await openWebsocket(stage, '/colibri-ws/jvb4/conference/endpoint?pwd=x')
+      expect(ws, name).to.deep.include({backend: 'jvb4-colibri', status: 101})
+      ws.socket.destroy()
+      const removed = await removeBridge({...base(), file: path, id: 'jvb4', requestTimeoutMs: 2000})
+      expect(removed.exitCode, `${name}: ${removed.message}`).to.equal(ExitCode.ok)
+      expect(await readFile(path, 'utf8'), name).to.equal(text)
+      expect(await colibriServerState(stage.socket, 'jvb4'), name).to.equal(undefined)
+    }
+
+    expect(await workers(stage), 'no reload happened').to.deep.equal(before)
   })
 
   it('a bridge added at run time is still there after a later reload, because the file has it', async () => {
