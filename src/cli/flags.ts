@@ -55,7 +55,7 @@ export function targetFromArgs(flag: string | undefined, positional: string | un
  * `--ca FILE`: the CA certificates to trust instead of the system's, for requests through the
  * proxy (probe, apply, scale) and for chains and handshakes (validate tls, tls deploy).
  */
-export const caFlag = Flags.string({description: "CA certificate(s) to trust instead of the system's (a private or test CA)", helpValue: 'FILE'})
+export const caFlag = Flags.string({description: "CA certificate(s) to trust instead of the system's (a private or test CA); overrides proxy.tls.ca", helpValue: 'FILE'})
 
 /** `--max-sessions N`: relayd's reload cuts every open session, so a command that reloads it can be told how many it may cut. */
 export const maxSessionsFlag = Flags.integer({description: 'relayd: refuse, changing nothing, when a reload would cut more open sessions than this', min: 0})

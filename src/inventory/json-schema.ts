@@ -50,6 +50,8 @@ export const DESCRIPTIONS: Record<string, string> = {
   'proxy.listen.httpPort': 'Plain-HTTP port: redirects to https, and ACME challenges for the web nodes.',
   'proxy.listen.ipv4': 'IPv4 address the proxy listens on.',
   'proxy.peers': 'Other HAProxy boxes sharing the room stick table; names are their hostnames.',
+  'proxy.tls.ca':
+    'A private CA (PEM) that jproxy trusts for its own requests through the proxy (apply, probe, validate tls, scale, tls deploy); --ca overrides it.',
   'proxy.tls.certificate': 'PEM certificate chain; for HAProxy it holds the key too, or the key is at <certificate>.key.',
   shards: 'One prosody, one jicofo and their videobridges each; every room stays on one shard.',
   'shards.[].jicofo': 'Defaults to the prosody host, port 8888.',

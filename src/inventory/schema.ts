@@ -372,6 +372,8 @@ const proxy = z.strictObject({
   /** Rooms the stick table holds at most (about 300 bytes each); the oldest go first when it is full. */
   stickSize: z._default(whole(1000, 100_000_000), 200_000),
   tls: z.strictObject({
+    /** A private CA (PEM) that every jproxy request through the proxy trusts; `--ca` overrides it. */
+    ca: z.optional(absolutePath),
     certificate: absolutePath,
     key: absolutePath,
   }),

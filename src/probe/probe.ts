@@ -1,5 +1,6 @@
 import type {Dispatcher} from 'undici'
 
+import {proxyCaPem} from '../system/proxy-ca.js'
 import {hostPort} from '../inventory/host-port.js'
 import type {Inventory} from '../inventory/schema.js'
 import type {ProbeResult} from './model.js'
@@ -40,6 +41,7 @@ export interface ProbeOptions {
   /** Path of the rise/fall state; `null` probes without damping (every verdict is final). */
   stateFile?: null | string
   timeoutMs?: number
+  /** The `--ca` PEM; without it, the file proxy.tls.ca names (read on every run: the watcher reloads the inventory). */
   tlsCa?: string
 }
 
@@ -57,7 +59,7 @@ export async function probeInventory(options: ProbeOptions): Promise<ProbeReport
     jvbStats: inventory.probe.jvbStats,
     onProgress: options.onProgress,
     timeoutMs: options.timeoutMs ?? inventory.health.timeout,
-    tlsCa: options.tlsCa,
+    tlsCa: await proxyCaPem(options.tlsCa, inventory.proxy.tls.ca),
     webPath: inventory.probe.webPath,
   })
 

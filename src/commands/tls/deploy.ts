@@ -8,7 +8,7 @@ import {deploySyslogLine, formatDeployPrometheus, formatDeployReport} from '../.
 import {runCommand} from '../../system/command.js'
 import {type DeployReport, deployCertificate} from '../../tls/deploy.js'
 import {deploySource} from '../../tls/deploy-source.js'
-import {loadTrust} from '../../tls/trust.js'
+import {proxyTrust} from '../../tls/trust.js'
 
 const DEFAULT_TIMEOUT_MS = 5000
 
@@ -71,7 +71,7 @@ More: docs/certificates.md (in the package and the repository).`
       sslDir: flags['ssl-dir'],
       target: defaultTarget(flags.target),
       timeoutMs: flags.timeout ?? DEFAULT_TIMEOUT_MS,
-      trust: await loadTrust(flags.ca),
+      trust: await proxyTrust(flags.ca, inventory),
     })
     if (flags['prom-file']) await writeTextfile(flags['prom-file'], formatDeployPrometheus(report))
     process.exitCode = report.exitCode

@@ -7,7 +7,7 @@ import {parseIpPort} from '../../inventory/host-port.js'
 import {loadCommandInventory} from '../../cli/inventory.js'
 import {writeTextfile} from '../../report/prometheus.js'
 import {formatTlsNagios, formatTlsPrometheus, formatTlsReport} from '../../report/tls.js'
-import {loadTrust} from '../../tls/trust.js'
+import {proxyTrust} from '../../tls/trust.js'
 import {type TlsReport, validateTls} from '../../tls/validate.js'
 
 const DEFAULT_TIMEOUT_MS = 5000
@@ -30,9 +30,9 @@ wildcard stands for exactly one left-most label; the CN is ignored), each certif
 followed by its issuer and the chain reaches a trusted root, every certificate is within its
 validity (warning and critical days before the end), and the key is not readable by every user.
 Live: a TLS handshake with SNI = the public name on every listen address (or --connect),
-reporting the protocol, cipher, ALPN and presented chain, verified against the system CAs
-($SSL_CERT_FILE when set) or --ca, with the same name and expiry checks. Exit 6 when a check is
-critical.
+reporting the protocol, cipher, ALPN and presented chain, verified against --ca, proxy.tls.ca or
+the system CAs ($SSL_CERT_FILE when set), with the same name and expiry checks. Exit 6 when a check
+is critical.
 
 More: docs/tls.md (in the package and the repository).`
 
@@ -79,8 +79,8 @@ More: docs/tls.md (in the package and the repository).`
       target: defaultTarget(flags.target),
       thresholds,
       timeoutMs: flags.timeout ?? DEFAULT_TIMEOUT_MS,
-      // SSL_CERT_FILE, as OpenSSL reads it: the bundle to trust when --ca is not given.
-      trust: await loadTrust(flags.ca ?? process.env.SSL_CERT_FILE),
+      // SSL_CERT_FILE, as OpenSSL reads it: the bundle to trust when neither --ca nor proxy.tls.ca is given.
+      trust: await proxyTrust(flags.ca, inventory, process.env.SSL_CERT_FILE),
     })
     if (flags['prom-file']) await writeTextfile(flags['prom-file'], formatTlsPrometheus(report, now))
     if (flags.format === 'nagios' && !this.jsonEnabled()) {
