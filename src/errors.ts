@@ -36,6 +36,8 @@ export const ExitCode = {
   runtimeFailed: 14,
   /** `status` could not read the running proxy's view (stats socket or relayctl unreachable). */
   proxyUnreachable: 15,
+  /** The new config failed after install and nothing earlier was live to restore (a first apply): it stays, unverified. */
+  noRollback: 16,
 } as const
 
 export type ExitCodeName = keyof typeof ExitCode
