@@ -18,19 +18,22 @@ export interface Preflight {
 
 const FIRST_APPLY = 'see "First apply" in docs/apply.md'
 
-const answers = (socket: string, command: string, parse: (text: string) => unknown) =>
+/** `denied`: the socket is there but not ours to use (an unprivileged dry run); that says nothing about HAProxy. */
+const answers = (socket: string, command: string, parse: (text: string) => unknown): Promise<'denied' | boolean> =>
   socketCommand(socket, command, 2000).then(
     (text) => {
       parse(text)
       return true
     },
-    () => false,
+    (error: Error) => (/EACCES|EPERM/.test(error.message) ? 'denied' : false),
   )
 
 /** The reload can happen: the master CLI answers, or the reload command exists and a running HAProxy answers on its stats socket. */
-async function reloadPathProblems(inventory: Inventory, live: string): Promise<string[]> {
+async function reloadPathProblems(inventory: Inventory, live: string, warnings: string[]): Promise<string[]> {
   const {masterSocket, reload, socket} = inventory.targets.haproxy
-  if (await answers(masterSocket, 'show proc', parseShowProc)) return []
+  const master = await answers(masterSocket, 'show proc', parseShowProc)
+  if (master === 'denied') warnings.push(`could not ask HAProxy's master CLI at ${masterSocket} (permission denied): run as root to check the reload path`)
+  if (master) return []
   if (!reload) {
     return [`HAProxy's master CLI at ${masterSocket} does not answer and targets.haproxy.reload is not set, so nothing could reload HAProxy: start it in master-worker mode with that master socket (haproxy -W -S ${masterSocket} -f ${live}) or set targets.haproxy.reload; ${FIRST_APPLY}`]
   }
@@ -39,7 +42,7 @@ async function reloadPathProblems(inventory: Inventory, live: string): Promise<s
   const found = isAbsolute(program) ? await access(program, constants.X_OK).then(() => program, () => undefined) : findOnPath(program)
   if (!found) return [`targets.haproxy.reload: ${program} is not an executable file${isAbsolute(program) ? '' : ' on PATH'}, and the master CLI at ${masterSocket} does not answer; ${FIRST_APPLY}`]
   // The command path proves the reload by a new worker pid on the stats socket: no HAProxy there, no proof.
-  if (!(await answers(socket, 'show info', parseShowInfo))) return [`HAProxy is not running: neither its master CLI (${masterSocket}) nor its stats socket (${socket}) answers; start HAProxy first; ${FIRST_APPLY}`]
+  if ((await answers(socket, 'show info', parseShowInfo)) === false) return [`HAProxy is not running: neither its master CLI (${masterSocket}) nor its stats socket (${socket}) answers; start HAProxy first; ${FIRST_APPLY}`]
   return []
 }
 
@@ -105,7 +108,8 @@ export async function certificateProblems(inventory: Inventory): Promise<Preflig
  * the running HAProxy may have loaded (their ports are its own).
  */
 export async function reloadPreflight(inventory: Inventory, live: string, config: string, running: readonly (string | undefined)[], localPeer: string): Promise<Preflight> {
-  const reload = await reloadPathProblems(inventory, live)
+  const warnings: string[] = []
+  const reload = await reloadPathProblems(inventory, live, warnings)
   const ports = await portProblems(configBinds(config, localPeer), running, localPeer)
-  return {problems: [...reload, ...ports.problems], warnings: ports.warnings}
+  return {problems: [...reload, ...ports.problems], warnings: [...warnings, ...ports.warnings]}
 }
