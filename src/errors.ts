@@ -38,6 +38,8 @@ export const ExitCode = {
   proxyUnreachable: 15,
   /** The inventory is valid, but the part a `scale` command changes cannot be changed in place (an alias); nothing was written. */
   inventoryNotEditable: 16,
+  /** The new config failed after install and nothing earlier was live to restore (a first apply): it stays, unverified. */
+  noRollback: 17,
 } as const
 
 export type ExitCodeName = keyof typeof ExitCode

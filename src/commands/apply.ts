@@ -37,7 +37,9 @@ A dry run shows the diff, also when the health gate would refuse (and says so); 
 it exits 1 when the config would change, like \`git diff --exit-code\`.
 
 Exit 0 applied or unchanged, 1 would change (--dry-run --exit-code), 6 checker refused, 10
-another apply is running, 11 refused by a gate, 12 rolled back, 13 rollback failed.
+another apply is running, 11 refused by a gate or because the reload could not happen (HAProxy
+not running in master-worker mode, a port held by another process, a certificate that does not
+load), 12 rolled back, 13 rollback failed, 17 failed with nothing earlier to restore.
 
 More: docs/apply.md (in the package and the repository).`
 
