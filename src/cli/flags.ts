@@ -73,3 +73,6 @@ export async function readCa(file?: string): Promise<string | undefined> {
     throw new JproxyError('inputUnreadable', `--ca ${file}: ${error.message}`)
   })
 }
+
+/** `--strict`: the check's warnings (each command's help says which) fail it as errors do. */
+export const strictFlag = Flags.boolean({description: 'treat warnings as errors'})

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {stringify} from 'yaml'
 
-import {inventoryFlag} from '../../cli/flags.js'
+import {inventoryFlag, strictFlag} from '../../cli/flags.js'
 import {JproxyCommand} from '../../cli/jproxy-command.js'
 import {ExitCode} from '../../errors.js'
 import {formatProblem, type InventoryProblem} from '../../inventory/problem.js'
@@ -35,7 +35,7 @@ More: docs/inventory.md (in the package and the repository).`
       description: 'run `haproxy -c` on the rendered haproxy.cfg (default: when the inventory lists snippets); needs the certificate files in place',
     }),
     inventory: inventoryFlag,
-    strict: Flags.boolean({description: 'treat warnings (missing files, a shard without videobridges, ...) as errors'}),
+    strict: strictFlag,
     target: Flags.option({description: 'check only this target (repeatable; default: all)', multiple: true, options: ['haproxy', 'pf', 'relayd'] as const})(),
   }
   static override summary = 'Validate the inventory'
