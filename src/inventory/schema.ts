@@ -296,8 +296,8 @@ const haproxyTarget = z.strictObject({
   localPeer: z.optional(name),
   /** Without proxy.peers, the local-only peer listens on 127.0.0.1 at this port so a reload hands the room table over. */
   localPeerPort: z._default(port, 10_000),
-  /** syslog target: a unix socket path or `address:port`. */
   logFacility: z._default(z.enum(SYSLOG_FACILITIES), 'local0'),
+  /** syslog target: a unix socket path or `address:port`. */
   logTarget: z._default(
     text().check(
       z.refine((v) => (v.startsWith('/') && SAFE_PATH_CHARS.test(v)) || isHostPort(v), 'must be an absolute socket path or address:port'),
@@ -382,8 +382,8 @@ export const Inventory = z.strictObject({
   apply: z.prefault(apply, {}),
   /** Route `/colibri-ws/<server-id>/` to each JVB; needed when SCTP is off (OpenBSD packages). */
   colibriWs: z._default(z.boolean(), true),
-  /** The public name clients use: TLS certificate, relayd keypair, `domain` of each JVB's websockets. */
   dns: z.prefault(dns, {}),
+  /** The public name clients use: TLS certificate, relayd keypair, `domain` of each JVB's websockets. */
   domain,
   health: z.prefault(health, {}),
   probe: z.prefault(probe, {}),
