@@ -3,7 +3,6 @@ import {type ChildProcess, spawn} from 'node:child_process'
 import {mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {stringify} from 'yaml'
 
 import {Inventory} from '../../src/inventory/schema.js'
@@ -12,13 +11,13 @@ import {relaydCheckScript} from '../../src/probe/relayd-check-script.js'
 import {readProbeState} from '../../src/probe/state.js'
 import {parseVerdicts, type Verdicts, verdictsFile} from '../../src/probe/verdicts.js'
 import {watchProbes, type WatchRound} from '../../src/probe/watch.js'
+import {BIN} from '../support/cli.js'
 import {type FakeJitsi, startFakeJitsi} from '../support/fake-jitsi.js'
 import {type RawServer, startHostile} from '../support/hostile-servers.js'
 import {freePorts, type LoopbackBackend, startBackend} from '../support/loopback-backends.js'
 import {type ProsodyProcess, startProsody} from '../support/prosody-process.js'
 import {runShellScript, SHELLS} from '../support/shell.js'
 
-const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 const DOMAIN = 'meet.example.org'
 
 const readVerdicts = async (file: string): Promise<undefined | Verdicts> => parseVerdicts(await readFile(file, 'utf8').catch(() => ''))
