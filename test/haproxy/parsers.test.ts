@@ -1,13 +1,9 @@
 import {expect} from 'chai'
 import {readFile} from 'node:fs/promises'
 
-import {declaredServers} from '../../src/apply/haproxy-verify.js'
 import {configBinds, reloadReasons} from '../../src/haproxy/binds.js'
 import {parseHaproxyCheck} from '../../src/haproxy/check.js'
 import {parseShowInfo, parseShowProc, parseShowStat} from '../../src/haproxy/runtime.js'
-import {Inventory} from '../../src/inventory/schema.js'
-import {renderTarget} from '../../src/render/targets.js'
-import {fullInventory} from '../fixtures/inventories.js'
 
 describe('HAProxy output parsers (as HAProxy 2.6 prints them)', () => {
   it('haproxy -c: level, file, line and message of each alert and warning', () => {
@@ -48,14 +44,6 @@ describe('HAProxy output parsers (as HAProxy 2.6 prints them)', () => {
       {checkStatus: 'L7OK', proxy: 'be_web', server: 'web1', sessions: 2, status: 'UP'},
       {checkStatus: '', proxy: 'be_web', server: 'BACKEND', sessions: 2, status: 'UP'},
     ])
-  })
-
-  it('declaredServers finds every backend and server of a rendered haproxy.cfg', () => {
-    const inventory = Inventory.parse(fullInventory())
-    const servers = declaredServers(renderTarget(inventory, 'haproxy'))
-    expect(servers.get('be_web')).to.deep.equal(inventory.web.map((w) => w.name))
-    expect(servers.get('be_prosody')).to.deep.equal(inventory.shards.map((s) => s.name))
-    expect(servers.get('be_colibri')).to.deep.equal(inventory.shards.flatMap((s) => s.jvbs.map((j) => j.id)))
   })
 
   it('configBinds: bind lines (TLS marked) and the local peer; reloadReasons: HAProxy 2.7+\'s reload answer in plain words first', async () => {
