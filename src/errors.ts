@@ -36,6 +36,10 @@ export const ExitCode = {
   runtimeFailed: 14,
   /** `status` could not read the running proxy's view (stats socket or relayctl unreachable). */
   proxyUnreachable: 15,
+  /** The inventory is valid, but the part a `scale` command changes cannot be changed in place (an alias); nothing was written. */
+  inventoryNotEditable: 16,
+  /** The new config failed after install and nothing earlier was live to restore (a first apply): it stays, unverified. */
+  noRollback: 17,
   /** Ctrl-C at a question: 128 + SIGINT, what a shell reports for a run a SIGINT ended. */
   interrupted: 130,
 } as const

@@ -5,6 +5,7 @@ import {basename, dirname, join} from 'node:path'
 import {createTwoFilesPatch} from 'diff'
 
 import type {ExitCodeName} from '../errors.js'
+import {bindKey, configBinds} from '../haproxy/binds.js'
 import {type CheckMessage, runChecker} from '../haproxy/check.js'
 import {checkCommandFor, localPeerProblem} from '../haproxy/local-peer.js'
 import type {Inventory} from '../inventory/schema.js'
@@ -17,11 +18,13 @@ import {contextFor, includedText, type RenderContext} from '../render/context.js
 import {placeInSnippets} from '../render/snippets.js'
 import {renderTarget, TARGETS, type TargetName} from '../render/targets.js'
 import {type CommandRunner, findOnPath} from '../system/command.js'
+import {tryBind} from '../system/port.js'
 import {LockBusyError, withFileLock} from '../system/file-lock.js'
 import {atomicWrite, promote, writeSynced} from '../system/atomic-write.js'
 import {ensurePrivateDir, writePrivate} from '../system/private-files.js'
 import {backUp} from './backups.js'
 import {type GateVerdict, healthGate} from './health-gate.js'
+import {certificateProblems, type Preflight, reloadPreflight} from './haproxy-preflight.js'
 import {reloadHaproxy, type ReloadOutcome} from './haproxy-reload.js'
 import {missingFromProxy, saveServerState} from './haproxy-verify.js'
 import {type Finish, type Finished, finisher, type Rollback} from './outcome.js'
@@ -33,13 +36,14 @@ import {reloadRelayd, runningSessions} from './relayd-reload.js'
 export const STAGES = ['lock', 'render', 'check', 'gate', 'diff', 'backup', 'install', 'reload', 'verify', 'rollback'] as const
 export type Stage = (typeof STAGES)[number]
 
-export type ApplyOutcome = 'applied' | 'busy' | 'check-failed' | 'dry-run' | 'refused' | 'rollback-failed' | 'rolled-back' | 'runtime-failed' | 'unchanged'
+export type ApplyOutcome = 'applied' | 'busy' | 'check-failed' | 'dry-run' | 'no-rollback' | 'refused' | 'rollback-failed' | 'rolled-back' | 'runtime-failed' | 'unchanged'
 
 const EXIT: Record<ApplyOutcome, ExitCodeName> = {
   applied: 'ok',
   busy: 'busy',
   'check-failed': 'checkFailed',
   'dry-run': 'ok',
+  'no-rollback': 'noRollback',
   refused: 'refused',
   'rollback-failed': 'rollbackFailed',
   'rolled-back': 'rolledBack',
@@ -55,6 +59,8 @@ export interface ApplyReport extends Finished<ApplyOutcome> {
   diff?: string
   gate?: GateVerdict
   live: string
+  /** HAProxy: whether the reload would be possible (master CLI or reload command, ports, certificate). */
+  preflight?: Preflight
   reload?: ReloadOutcome
   rollback?: Rollback & {reload?: ReloadOutcome}
   /** relayd: sessions a reload cuts. */
@@ -147,6 +153,10 @@ async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string
   if (target === 'haproxy') {
     const problem = localPeerProblem(inventory, options.hostname ?? hostname())
     if (problem) return finish('refused', `${problem}; the live file is untouched`)
+    // Named by the inventory's field here, rather than by a staged file's line in haproxy -c's alert.
+    const certificates = await certificateProblems(inventory)
+    warnings.push(...certificates.warnings)
+    if (certificates.problems.length > 0) return finish('refused', `${certificates.problems.join('; ')}; the live file is untouched`, {preflight: certificates})
   }
 
   const staged = options.dryRun ? join(tmpdir(), `jproxy-dry-run-${process.pid}-${basename(paths.live)}`) : paths.staged
@@ -179,6 +189,16 @@ async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string
     const pending = await readText(paths.pending)
     const changed = live !== config
     const diff = changed ? createTwoFilesPatch(paths.live, `${paths.live} (new)`, live ?? '', config, undefined, undefined, {context: 3}) : ''
+    const saved = await readText(paths.lkg)
+    // A reload is coming (unless the runtime API makes the change): prove it can happen before anything is installed.
+    if (target === 'haproxy' && !options.runtime && (changed || pending !== undefined)) {
+      const preflight = await reloadPreflight(inventory, paths.live, config, [live, saved], localPeerName(options))
+      warnings.push(...preflight.warnings)
+      if (preflight.problems.length > 0) {
+        return finish('refused', `the reload would fail: ${preflight.problems.join('; ')}; nothing was installed${options.dryRun ? ' (--dry-run)' : ''}`, {changed, check, diff, gate, preflight})
+      }
+    }
+
     if (options.dryRun && !gate.ok && !options.force) {
       return finish('refused', `${refusal}, so applying would stop here; ${changed ? `the new config differs from ${paths.live}` : `${paths.live} is up to date`} (--dry-run)`, {changed, check, diff, gate})
     }
@@ -198,7 +218,6 @@ async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string
     // 5-6. (Locked since the start.) Back up what is live now.
     await stage('backup')
     const backup = await backUp(paths.live, live, paths.backups, inventory.apply.backups, options.now?.() ?? new Date())
-    const saved = await readText(paths.lkg)
     const fallback = saved === undefined ? {name: 'the previous live config', text: live} : {name: paths.lkg, text: saved}
 
     // A change the runtime API can make goes in before the file, so a refusal leaves both as they were.
@@ -219,6 +238,9 @@ async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string
     // 8-9. Reload (unless the runtime API made the change) and verify.
     await stage('reload')
     const reload = runtime ?? (await reloadTarget(options, config, warnings))
+    if (!reload.ok && target === 'haproxy' && !reload.reasons?.length) reload.reasons = await bindTrouble(config, live, localPeerName(options))
+    // HAProxy's own reason goes first, in plain words; jproxy's account of the run follows.
+    const said = reload.reasons?.length ? `${reload.reasons.join('; ')}: ` : ''
     await stage('verify')
     const verify = {problems: reload.ok ? await verifyTarget(options, config) : [`reload failed: ${reload.detail}`]}
     const extra = {backup, changed: true, check, diff, gate, reload, sessions, verify}
@@ -238,21 +260,22 @@ async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string
         () => undefined,
         (error: Error) => error.message,
       )
-      const problems = undone ? [`undo: ${undone}`] : await verifyTarget(options, live)
+      const problems = undone ? [`undo: ${undone}`] : await verifyTarget(options, live, servingInventory(inventory, live))
       const rollback = {problems, restored: 'the previous live config', verified: problems.length === 0}
       if (problems.length > 0) return finish('rollback-failed', `the change failed (${verify.problems.join('; ')}), and so did undoing it (${problems.join('; ')})`, {...extra, rollback})
       await rm(paths.pending, {force: true})
       return finish('rolled-back', `the change failed (${verify.problems.join('; ')}); undone at run time and the previous live config restored`, {...extra, rollback})
     }
 
-    if (fallback.text === undefined) return finish('rollback-failed', `the new config failed (${verify.problems.join('; ')}) and there is nothing to roll back to`, extra)
+    if (fallback.text === undefined) return finish('no-rollback', `${said}the new config failed (${verify.problems.join('; ')}) and there is nothing to roll back to: no earlier config was live; it stays installed, unverified`, extra)
     await atomicWrite(paths.live, fallback.text)
     const again = await reloadTarget(options, fallback.text, warnings)
-    const problems = again.ok ? await verifyTarget(options, fallback.text) : [`reload failed: ${again.detail}`]
+    // The restored config is proven on the addresses and ports it binds itself, not the rejected inventory's.
+    const problems = again.ok ? await verifyTarget(options, fallback.text, servingInventory(inventory, fallback.text)) : [`reload failed: ${again.detail}`]
     const rollback = {problems, reload: again, restored: fallback.name, verified: problems.length === 0}
-    if (problems.length > 0) return finish('rollback-failed', `the new config failed (${verify.problems.join('; ')}), and so did the rollback (${problems.join('; ')})`, {...extra, rollback})
+    if (problems.length > 0) return finish('rollback-failed', `${said}the new config failed (${verify.problems.join('; ')}), and so did the rollback (${problems.join('; ')})`, {...extra, rollback})
     await rm(paths.pending, {force: true})
-    return finish('rolled-back', `the new config failed (${verify.problems.join('; ')}); ${rollback.restored} restored, reloaded and verified`, {...extra, rollback})
+    return finish('rolled-back', `${said}the new config failed (${verify.problems.join('; ')}); ${rollback.restored} restored, reloaded and verified`, {...extra, rollback})
   } finally {
     await rm(staged, {force: true})
   }
@@ -282,9 +305,39 @@ async function reloadTarget(options: ApplyOptions, config: string, warnings: str
   return reloadHaproxy({masterSocket: haproxy.masterSocket, reload: haproxy.reload, run: options.run, statsSocket: haproxy.socket, timeoutMs: apply.reloadTimeout})
 }
 
+/** The name HAProxy binds its local peer under: targets.haproxy.localPeer, else `-L` with this host's name. */
+const localPeerName = (options: ApplyOptions) => options.inventory.targets.haproxy.localPeer ?? options.hostname ?? hostname()
+
+/**
+ * HAProxy 2.6's master CLI counts a failed reload but keeps its start-up messages to itself, so
+ * the usual cause is found again the way HAProxy met it: binding the new config's ports that the
+ * running config (`live`) did not hold. Worded as HAProxy words it, after the plain words.
+ */
+async function bindTrouble(config: string, live: string | undefined, localPeer: string): Promise<string[]> {
+  const own = new Set(live === undefined ? [] : configBinds(live, localPeer).map(bindKey))
+  const reasons: string[] = []
+  for (const bind of configBinds(config, localPeer).filter((b) => !own.has(bindKey(b)))) {
+    if ((await tryBind(bind.address, bind.port)) !== 'in-use') continue
+    reasons.push(`port ${bind.port} on ${bind.address} is in use by another process (HAProxy: cannot bind socket (Address already in use) for [${bindKey(bind)}])`)
+  }
+
+  return reasons
+}
+
+/**
+ * The inventory as a restored config serves it: its own TLS listeners' addresses and port (the
+ * rejected inventory may have moved them), everything else as given.
+ */
+function servingInventory(inventory: Inventory, config: string): Inventory {
+  const tls = configBinds(config).filter((b) => b.ssl)
+  if (tls.length === 0) return inventory
+  const ipv4 = tls.find((b) => !b.address.includes(':'))?.address
+  const ipv6 = tls.find((b) => b.address.includes(':'))?.address
+  return {...inventory, proxy: {...inventory.proxy, listen: {...inventory.proxy.listen, httpsPort: tls[0].port, ipv4: ipv4 ?? inventory.proxy.listen.ipv4, ipv6}}}
+}
+
 /** After a reload: the proxy's own view holds every backend and server, and a request through it succeeds. */
-async function verifyTarget(options: ApplyOptions, config: string): Promise<string[]> {
-  const {inventory} = options
+async function verifyTarget(options: ApplyOptions, config: string, inventory: Inventory = options.inventory): Promise<string[]> {
   const problems: string[] = []
   if (options.target === 'haproxy') {
     const missing = await missingFromProxy(inventory.targets.haproxy.socket, config).catch((error: Error) => [`stats socket: ${error.message}`])

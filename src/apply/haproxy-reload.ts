@@ -1,3 +1,4 @@
+import {reloadReasons} from '../haproxy/binds.js'
 import {parseShowInfo, parseShowProc, type ProcessList} from '../haproxy/runtime.js'
 import {socketCommand} from '../haproxy/socket.js'
 import type {CommandRunner} from '../system/command.js'
@@ -8,6 +9,8 @@ import type {ProxyChange} from './outcome.js'
  * runtime API); `detail` names the new worker's pid, or says why not.
  */
 export interface ReloadOutcome extends ProxyChange<'command' | 'master CLI' | 'runtime API'> {
+  /** Why HAProxy refused the reload, in its own words (plain words first), when it said. */
+  reasons?: string[]
   workerAfter?: number
   workerBefore?: number
 }
@@ -56,7 +59,8 @@ export async function reloadHaproxy(options: HaproxyReloadOptions): Promise<Relo
     const known = new Set(before.workers.map((w) => w.pid))
     const answer = await socketCommand(options.masterSocket, 'reload', options.timeoutMs).catch((error: Error) => `error: ${error.message}`)
     const success = /Success=([01])/.exec(answer)
-    if (success?.[1] === '0') return {detail: `master CLI: Success=0: ${answer.split('\n').slice(1, 6).join(' / ')}`, method: 'master CLI', ok: false, workerBefore: current}
+    // 2.7+ answers the master's start-up messages for this reload after `Success=0`.
+    if (success?.[1] === '0') return {detail: `master CLI: Success=0: ${answer.split('\n').slice(1, 6).join(' / ')}`, method: 'master CLI', ok: false, reasons: reloadReasons(answer), workerBefore: current}
     while (Date.now() < deadline) {
       const after = await showProc(options.masterSocket)
       if (after && after.master.reloads > before.master.reloads) {
@@ -78,7 +82,8 @@ export async function reloadHaproxy(options: HaproxyReloadOptions): Promise<Relo
   const previous = await statsPid(options.statsSocket)
   const result = await options.run(options.reload, {timeoutMs: options.timeoutMs})
   if (result.code !== 0) {
-    return {detail: `${options.reload.join(' ')} exited ${result.code}: ${`${result.stderr}${result.stdout}`.trim().split('\n').slice(-3).join(' / ')}`, method: 'command', ok: false, workerBefore: previous}
+    const said = `${result.stderr}${result.stdout}`
+    return {detail: `${options.reload.join(' ')} exited ${result.code}: ${said.trim().split('\n').slice(-3).join(' / ')}`, method: 'command', ok: false, reasons: reloadReasons(said), workerBefore: previous}
   }
 
   while (Date.now() < deadline) {

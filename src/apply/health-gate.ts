@@ -1,5 +1,5 @@
 import type {Inventory} from '../inventory/schema.js'
-import type {BackendReport, ProbeReport} from '../probe/probe.js'
+import {type BackendReport, type ProbeReport, stateReason} from '../probe/probe.js'
 
 export interface GateVerdict {
   ok: boolean
@@ -9,7 +9,10 @@ export interface GateVerdict {
   warnings: string[]
 }
 
-const why = (b: BackendReport) => `${b.key} ${b.state}${b.reason ? ` (${b.reason})` : ''}`
+const why = (b: BackendReport) => {
+  const reason = stateReason(b)
+  return `${b.key} ${b.state}${reason ? ` (${reason})` : ''}`
+}
 
 /**
  * Required pools must each have a member that is up after rise/fall damping: the web nodes,

@@ -36,7 +36,7 @@ export function defaultTarget(target?: string): 'haproxy' | 'relayd' {
 }
 
 /** `--target haproxy|relayd`: how every command that acts on a running proxy is told which one. */
-export const targetFlag = Flags.option({description: 'which proxy (default: relayd on OpenBSD, else haproxy)', helpValue: 'haproxy|relayd', options: ['haproxy', 'relayd'] as const})
+export const targetFlag = Flags.option({description: 'which proxy (default: relayd on OpenBSD, else haproxy)', helpValue: 'haproxy|relayd', options: ['haproxy', 'relayd'] as const})()
 
 /**
  * The target given the old way, as a positional argument (`jproxy apply haproxy`), still works but
@@ -51,8 +51,20 @@ export function targetFromArgs(flag: string | undefined, positional: string | un
   return defaultTarget(flag ?? positional)
 }
 
-/** `--ca FILE`: a private CA for requests through the proxy (probe, apply, scale). */
-export const caFlag = Flags.string({description: 'CA certificate(s) to trust for requests through the proxy (a private CA)', helpValue: 'FILE'})
+/**
+ * `--ca FILE`: the CA certificates to trust instead of the system's, for requests through the
+ * proxy (probe, apply, scale) and for chains and handshakes (validate tls, tls deploy).
+ */
+export const caFlag = Flags.string({description: "CA certificate(s) to trust instead of the system's (a private or test CA); overrides proxy.tls.ca", helpValue: 'FILE'})
+
+/** `--max-sessions N`: relayd's reload cuts every open session, so a command that reloads it can be told how many it may cut. */
+export const maxSessionsFlag = Flags.integer({description: 'relayd: refuse, changing nothing, when a reload would cut more open sessions than this', min: 0})
+
+/** `--name`: validate tls and tls deploy check that the certificate covers it besides the public name. */
+export const certificateNameFlag = Flags.string({description: 'another name the certificate must cover (repeatable), e.g. a TURN name sharing port 443', multiple: true})
+
+/** `--ssl-dir`: relayd's keypair folder, as validate tls and tls deploy look for it. */
+export const sslDirFlag = Flags.string({default: '/etc/ssl', description: 'where relayd reads keypairs (--target relayd)', helpValue: 'DIR'})
 
 /** The PEM text of a `--ca FILE`; an unreadable file is an error naming it. */
 export async function readCa(file?: string): Promise<string | undefined> {
@@ -61,3 +73,6 @@ export async function readCa(file?: string): Promise<string | undefined> {
     throw new JproxyError('inputUnreadable', `--ca ${file}: ${error.message}`)
   })
 }
+
+/** `--strict`: the check's warnings (each command's help says which) fail it as errors do. */
+export const strictFlag = Flags.boolean({description: 'treat warnings as errors'})

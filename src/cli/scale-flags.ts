@@ -1,14 +1,23 @@
 import {Args, Flags} from '@oclif/core'
 
-import {inventoryFlag, targetFlag} from './flags.js'
+import {caFlag, duration, inventoryFlag, maxSessionsFlag, targetFlag} from './flags.js'
 
 /** Flags every `scale` command shares. */
 export const scaleFlags = {
-  ca: Flags.string({description: 'CA certificate for the request through the proxy after the change (a private CA)', helpValue: 'FILE'}),
+  ca: caFlag,
   force: Flags.boolean({description: 'go ahead although the bridge is down or still has participants'}),
   inventory: inventoryFlag,
-  'max-sessions': Flags.integer({description: 'relayd: refuse when the reload would cut more open sessions than this', min: 0}),
-  target: targetFlag(),
+  'max-sessions': maxSessionsFlag,
+  target: targetFlag,
 }
+
+/**
+ * `--deadline` of `drain-jvb --wait` and `drain-shard --wait`: `--timeout` bounds one request
+ * everywhere else, a bound on the whole wait is a deadline; the old `--timeout` still parses, with a warning.
+ */
+export const waitDeadlineFlag = duration({aliases: ['timeout'], deprecateAliases: true, description: 'how long --wait waits in all (default 1h)'})
+
+/** `--interval` of `drain-jvb --wait` and `drain-shard --wait`. */
+export const waitIntervalFlag = duration({description: 'how often --wait asks for the counts (default 10s)'})
 
 export const bridgeIdArg = {id: Args.string({description: "the bridge's server-id (shards[].jvbs[].id)", required: true})}

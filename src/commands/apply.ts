@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {resolve} from 'node:path'
 
 import {type ApplyReport, applyTarget, STAGES, type Stage} from '../apply/apply.js'
-import {inventoryFlag, promFileFlag, readCa, targetFlag, targetFromArgs} from '../cli/flags.js'
+import {caFlag, inventoryFlag, maxSessionsFlag, promFileFlag, readCa, targetFlag, targetFromArgs} from '../cli/flags.js'
 import {JproxyCommand} from '../cli/jproxy-command.js'
 import {ExitCode} from '../errors.js'
 import {loadCommandInventory} from '../cli/inventory.js'
@@ -37,7 +37,9 @@ A dry run shows the diff, also when the health gate would refuse (and says so); 
 it exits 1 when the config would change, like \`git diff --exit-code\`.
 
 Exit 0 applied or unchanged, 1 would change (--dry-run --exit-code), 6 checker refused, 10
-another apply is running, 11 refused by a gate, 12 rolled back, 13 rollback failed.
+another apply is running, 11 refused by a gate or because the reload could not happen (HAProxy
+not running in master-worker mode, a port held by another process, a certificate that does not
+load), 12 rolled back, 13 rollback failed, 17 failed with nothing earlier to restore.
 
 More: docs/apply.md (in the package and the repository).`
 
@@ -49,15 +51,15 @@ More: docs/apply.md (in the package and the repository).`
   ]
 
   static override flags = {
-    ca: Flags.string({description: 'CA certificate for the request through the proxy (a private CA)', helpValue: 'FILE'}),
+    ca: caFlag,
     'dry-run': Flags.boolean({description: 'check, probe and print the diff; install nothing'}),
     'exit-code': Flags.boolean({dependsOn: ['dry-run'], description: 'with --dry-run: exit 1 when the config would change'}),
     force: Flags.boolean({description: 'install although the health gate or the session guard refuses'}),
     inventory: inventoryFlag,
-    'max-sessions': Flags.integer({description: 'relayd: refuse when a reload would cut more open sessions than this', min: 0}),
+    'max-sessions': maxSessionsFlag,
     'prom-file': promFileFlag,
     quiet: Flags.boolean({char: 'q', description: 'print nothing when nothing changed (cron mails only changes and failures)'}),
-    target: targetFlag(),
+    target: targetFlag,
   }
 
   static override summary = 'Install a new proxy config only if it is valid and healthy, and prove it'

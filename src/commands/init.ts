@@ -46,7 +46,7 @@ More: docs/inventory.md (in the package and the repository).`
     prosody: Flags.string({description: "the shard's prosody address[:port] (default port 5280)", helpValue: 'ADDRESS'}),
     schema: Flags.string({description: 'JSON Schema location for the editor line (default: the one installed with jproxy)', helpValue: 'URL|PATH'}),
     // Decides where the certificate files are looked for (HAProxy's one PEM, or relayd's keypair).
-    target: targetFlag(),
+    target: targetFlag,
     web: Flags.string({description: 'the web node\'s address[:port] (default port 80)', helpValue: 'ADDRESS'}),
   }
 

@@ -76,7 +76,8 @@ More: docs/probing.md and docs/relayd-checks.md (in the package and the reposito
 
   async run(): Promise<HostCheck | ProbeReport | {rounds: number}> {
     const {flags} = await this.parse(Probe)
-    if (flags.watch) return this.watch(flags.inventory, flags['state-file'])
+    // --ca is read before the watcher starts: it overrides proxy.tls.ca in every round.
+    if (flags.watch) return this.watch(flags.inventory, flags['state-file'], await readCa(flags.ca))
     const inventory = await loadCommandInventory(flags.inventory)
 
     if (flags.host !== undefined) {
@@ -117,7 +118,7 @@ More: docs/probing.md and docs/relayd-checks.md (in the package and the reposito
     return report
   }
 
-  private async watch(inventoryFile: string, stateFile?: string): Promise<{rounds: number}> {
+  private async watch(inventoryFile: string, stateFile?: string, tlsCa?: string): Promise<{rounds: number}> {
     const log = (line: string) => this.logToStderr(line)
     const inventory = reloadingInventory(inventoryFile, loadCommandInventory, log)
     await inventory() // an inventory that does not load stops the service at once, with its problems
@@ -126,7 +127,7 @@ More: docs/probing.md and docs/relayd-checks.md (in the package and the reposito
     process.once('SIGTERM', onSignal).once('SIGINT', onSignal)
     log(`jproxy: watching the backends of ${inventoryFile}`)
     try {
-      return await watchProbes({inventory, log, signal: stop.signal, stateFile})
+      return await watchProbes({inventory, log, signal: stop.signal, stateFile, tlsCa})
     } finally {
       process.off('SIGTERM', onSignal).off('SIGINT', onSignal)
       log('jproxy: watcher stopped')

@@ -24,7 +24,7 @@ More: docs/status.md (in the package and the repository).`
 
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --target relayd --json']
 
-  static override flags = {inventory: inventoryFlag, target: targetFlag()}
+  static override flags = {inventory: inventoryFlag, target: targetFlag}
 
   static override summary = 'Show the proxy\'s view of each backend beside the last probe'
 

@@ -32,6 +32,8 @@ const YAML_ERRORS_SHOWN = 5
 export interface InventoryReport {
   file: string
   inventory?: Inventory
+  /** With a valid inventory: the line a field path is written on (warnings about a value name it). */
+  lineOf?: (path: ReadonlyArray<PropertyKey>) => number | undefined
   problems: InventoryProblem[]
   /** The text is not YAML jproxy reads (syntax, several documents, past a size, depth or alias bound): no schema check ran. */
   unreadable?: boolean
@@ -82,7 +84,7 @@ export function parseInventory(text: string, file: string): InventoryReport {
   }
 
   const problems = checkRules(parsed.data).map((v) => ({line: lineOf(v.path), message: v.message, path: formatPath(v.path)}))
-  return problems.length > 0 ? {file, problems} : {file, inventory: parsed.data, problems}
+  return problems.length > 0 ? {file, problems} : {file, inventory: parsed.data, lineOf, problems}
 }
 
 const YAML_OPTIONS = {prettyErrors: true, uniqueKeys: true} as const

@@ -2,6 +2,7 @@ import type {IncomingHttpHeaders} from 'node:http'
 import type {Duplex} from 'node:stream'
 import type {Dispatcher} from 'undici'
 
+import {caHint} from '../system/proxy-ca.js'
 import type {RunDeadline} from '../system/run-deadline.js'
 import {type Limit, settleOnce, type Settling} from '../system/settle-once.js'
 
@@ -172,6 +173,9 @@ export function describeError(error: Error): string {
 
     default: {
       if (error.name === 'HTTPParserError') return `not an HTTP answer (${error.message})`
+      // A private CA the run does not trust: say how to trust it, not only OpenSSL's words.
+      const hint = caHint(code)
+      if (hint) return `${hint} (${code})`
       return code ? `${code}: ${error.message}` : error.message
     }
   }

@@ -1,16 +1,20 @@
 import type {Dispatcher} from 'undici'
 
+import {proxyCaPem} from '../system/proxy-ca.js'
 import {hostPort} from '../inventory/host-port.js'
 import type {Inventory} from '../inventory/schema.js'
 import type {ProbeResult} from './model.js'
 import {type ProbeFilter, planProbes} from './plan.js'
 import {runProbes} from './run.js'
-import {type BackendState, damp, defaultStateFile, type ProbeState, updateStateFile} from './state.js'
+import {damp, defaultStateFile, pendingFlip, updateStateFile} from './state.js'
+import type {BackendState, PendingFlip, ProbeState} from './state.js'
 
 /** One backend in a report: what this run saw, and the damped state traffic decisions use. */
 export interface BackendReport extends ProbeResult {
   failures?: number
   flipped: boolean
+  /** Set while the damped state and the last checks disagree: how far it is from flipping. */
+  pending?: PendingFlip
   /** Damped state; `unknown` when the backend has no history and this run could not tell. */
   state: 'down' | 'unknown' | 'up'
   successes?: number
@@ -37,6 +41,7 @@ export interface ProbeOptions {
   /** Path of the rise/fall state; `null` probes without damping (every verdict is final). */
   stateFile?: null | string
   timeoutMs?: number
+  /** The `--ca` PEM; without it, the file proxy.tls.ca names (read on every run: the watcher reloads the inventory). */
   tlsCa?: string
 }
 
@@ -54,7 +59,7 @@ export async function probeInventory(options: ProbeOptions): Promise<ProbeReport
     jvbStats: inventory.probe.jvbStats,
     onProgress: options.onProgress,
     timeoutMs: options.timeoutMs ?? inventory.health.timeout,
-    tlsCa: options.tlsCa,
+    tlsCa: await proxyCaPem(options.tlsCa, inventory.proxy.tls.ca),
     webPath: inventory.probe.webPath,
   })
 
@@ -71,7 +76,9 @@ export async function probeInventory(options: ProbeOptions): Promise<ProbeReport
       if (!after) return undamped(r)
       const {flipped, ...kept} = after
       next[r.key] = kept
-      return {...r, failures: after.failures, flipped, state: after.state, successes: after.successes}
+      const pending = pendingFlip(after, limits)
+      const damping = {failures: after.failures, flipped, ...(pending ? {pending} : {}), state: after.state, successes: after.successes}
+      return {...r, ...damping}
     })
     return {result: reports, state: {backends: next, version: 1 as const}}
   }
@@ -96,6 +103,21 @@ export async function probeInventory(options: ProbeOptions): Promise<ProbeReport
     startedAt: started.toISOString(),
     warnings,
   }
+}
+
+/** A pending flip in words: `1 of 2 good checks needed to come back up`. */
+export function pendingText(pending: PendingFlip): string {
+  return pending.toward === 'up'
+    ? `${pending.checks} of ${pending.needed} good checks needed to come back up`
+    : `${pending.checks} of ${pending.needed} failed checks before going down`
+}
+
+/**
+ * Why a backend is in its damped state, for any report: the last check's reason, or, while the
+ * state waits to flip, how far it is first, so "down" beside an HTTP 200 reads as what it is.
+ */
+export function stateReason(backend: BackendReport): string {
+  return backend.pending ? `${pendingText(backend.pending)}; last check: ${backend.reason}` : backend.reason
 }
 
 /** A flip as one syslog-friendly line. */

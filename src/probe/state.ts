@@ -48,6 +48,23 @@ export function damp(previous: BackendState | undefined, health: Health, limits:
 }
 
 /**
+ * A damped state on its way to flipping: `checks` of the `needed` checks in a row that flip it
+ * `toward` the other state have been seen (down with good checks coming in, or up and failing).
+ */
+export interface PendingFlip {
+  checks: number
+  needed: number
+  toward: 'down' | 'up'
+}
+
+/** How far a backend is from flipping, or undefined when its last check agreed with its state. */
+export function pendingFlip(state: BackendState, limits: {fall: number; rise: number}): PendingFlip | undefined {
+  if (state.state === 'down' && state.successes > 0) return {checks: state.successes, needed: limits.rise, toward: 'up'}
+  if (state.state === 'up' && state.failures > 0) return {checks: state.failures, needed: limits.fall, toward: 'down'}
+  return undefined
+}
+
+/**
  * Reads the state, lets `update` compute the next one and writes it back atomically, all under a
  * lock so concurrent runs (cron overlapping a manual run) apply their observations one after the
  * other. A missing file is an empty state; an unreadable or corrupt one is reported through

@@ -111,7 +111,7 @@ export class RelaydParser {
     for (const error of this.lexer.errors) this.diagnostics.push({...error, rule: 'syntax', severity: 'error'})
   }
 
-  // --- top level -------------------------------------------------------------------------
+  // --- tokens, blocks, errors; globals, include, macro ---------------------------------------
 
   private advance(): void {
     if (this.pending) {
@@ -314,7 +314,7 @@ export class RelaydParser {
     this.config.firstSection ??= {file: this.lexer.file, line: this.token.line}
   }
 
-  // --- tables --------------------------------------------------------------------------------
+  // --- ports, protocols and their options, redirects -------------------------------------------
 
   /** `port http | port NAME | port N | port A:B`; returns the first port and whether it is a range. */
   private port(): {range: boolean; value: number} {
@@ -476,7 +476,7 @@ export class RelaydParser {
     if (backup && backup.port !== table.port) this.error(`redirection ${name} uses two different ports for its table and backup table`)
   }
 
-  // --- protocols ----------------------------------------------------------------------------
+  // --- relays, retry, routers, session timeout; line recovery, the top-level statement ---------
 
   private relay(): void {
     this.markSection()
@@ -703,7 +703,7 @@ export class RelaydParser {
     return this.error('syntax error')
   }
 
-  // --- relays, redirects, routers -------------------------------------------------------------
+  // --- tables, hosts and checks; tcp, http, style and tls options; timeouts -------------------
 
   private tableDefinition(): void {
     this.markSection()
@@ -1023,7 +1023,7 @@ export class RelaydParser {
     return ms
   }
 
-  // --- filter rules -----------------------------------------------------------------------------
+  // --- filter rules, forward modes, small optional words, lookahead ----------------------------
 
   private addressPrefix(): 4 | 6 | undefined {
     const address = this.expectString()

@@ -1,5 +1,5 @@
 import {rm, mkdtemp, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {hostname, tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {JproxyError} from '../errors.js'
@@ -10,6 +10,7 @@ import type {Inventory} from '../inventory/schema.js'
 import type {InventoryProblem} from '../inventory/problem.js'
 import {type CommandRunner, runCommand} from '../system/command.js'
 import {checkRendered} from './check-rendered.js'
+import {configWarnings} from './config-warnings.js'
 import {contextFor, includedText} from './context.js'
 import {placeInSnippets} from './snippets.js'
 import {renderTarget, TARGETS, type TargetName} from './targets.js'
@@ -23,6 +24,8 @@ export interface ConfigReport {
   haproxyCheck?: {command: string[]; messages: CheckMessage[]; ok: boolean}
   ok: boolean
   problems: InventoryProblem[]
+  /** What is valid but will not work on this host (a missing file, a shard without bridges); errors with `strict`. */
+  warnings?: InventoryProblem[]
   /** Counts of what the inventory describes, when it is valid. */
   summary?: {jvbs: number; shards: number; web: number}
   /** The file is not YAML jproxy reads (syntax, several documents, a size, depth or alias bound). */
@@ -39,9 +42,13 @@ export interface ValidateConfigOptions {
    * snippets (the lines jproxy cannot vouch for); it needs the certificate files in place.
    */
   haproxyCheck?: boolean
+  /** This host's name, for the peers warning; default os.hostname(). */
+  hostname?: string
   /** Check only these targets (a relayd-only site need not satisfy HAProxy's key rule); default all. */
   only?: TargetName[]
   run?: CommandRunner
+  /** Warnings are problems: the inventory is not valid while any remains. */
+  strict?: boolean
 }
 
 /** Schema, cross-field rules, whether each target renders to a config that passes jproxy's linter, and `haproxy -c`. */
@@ -66,16 +73,20 @@ export async function validateConfig(file: string, options: ValidateConfigOption
     }
   }
 
+  const found = await configWarnings(inventory, {hostname: options.hostname ?? hostname(), lineOf: report.lineOf ?? (() => undefined), targets: checked})
+  const all = options.strict ? [...problems, ...found] : problems
+  const warnings = options.strict ? [] : found
   const snippets = Object.values(inventory.targets.haproxy.snippets).some((files) => files.length > 0)
   const haproxyCheck = haproxyText !== undefined && (options.haproxyCheck ?? snippets) ? await checkHaproxy(inventory, haproxyText, options.run ?? runCommand) : undefined
   return {
     ...(options.effective ? {effective: effectiveInventory(inventory)} : {}),
     file,
     haproxyCheck,
-    ok: Object.values(targets).every((t) => t === null) && haproxyCheck?.ok !== false,
-    problems,
+    ok: all.length === 0 && Object.values(targets).every((t) => t === null) && haproxyCheck?.ok !== false,
+    problems: all,
     summary: {jvbs: inventory.shards.reduce((n, s) => n + s.jvbs.length, 0), shards: inventory.shards.length, web: inventory.web.length},
     targets,
+    warnings,
   }
 }
 

@@ -1,5 +1,5 @@
 import {hostPort} from '../inventory/host-port.js'
-import type {BackendReport, ProbeReport} from '../probe/probe.js'
+import {type BackendReport, pendingText, type ProbeReport, stateReason} from '../probe/probe.js'
 
 /** The Nagios plugin API's states and exit codes. */
 export const NAGIOS = {CRITICAL: 2, OK: 0, UNKNOWN: 3, WARNING: 1} as const
@@ -9,7 +9,7 @@ export type NagiosState = keyof typeof NAGIOS
 function concern(b: BackendReport): string | undefined {
   if (b.state === 'unknown' || b.health === 'unknown') return `${b.key} not probed to the end`
   if (b.health === 'transitional') return `${b.key} transitional`
-  if (b.health === 'down') return `${b.key} failing (${b.failures ?? 1} of fall)`
+  if (b.pending?.toward === 'down') return `${b.key} failing (${pendingText(b.pending)})`
   if (b.drain) return `${b.key} draining`
   return undefined
 }
@@ -34,7 +34,7 @@ export function formatNagios(report: ProbeReport): {exitCode: number; text: stri
         : `${up} of ${total} backends up`
   const slowest = Math.max(0, ...backends.map((b) => b.latencyMs)) / 1000
   const perfdata = `'up'=${up};;;0;${total} 'down'=${down.length};;;0;${total} 'slowest'=${slowest.toFixed(3)}s;;;0 'time'=${(report.durationMs / 1000).toFixed(3)}s;;;0`
-  const details = [...down.map((b) => `${b.key} (${hostPort(b.address, b.port)}) DOWN: ${b.reason}`), ...concerns]
+  const details = [...down.map((b) => `${b.key} (${hostPort(b.address, b.port)}) DOWN: ${stateReason(b)}`), ...concerns]
   return {exitCode: NAGIOS[state], text: [`JPROXY ${state} - ${summary} | ${perfdata}`, ...details].join('\n') + '\n'}
 }
 

@@ -1,5 +1,12 @@
 import {hostPort} from '../inventory/host-port.js'
-import type {ProbeReport} from '../probe/probe.js'
+import {type BackendReport, type ProbeReport, stateReason} from '../probe/probe.js'
+
+/** What the STATE column adds to the damped state: on its way to flipping (DETAIL says how far), unprobed, draining. */
+function stateNote(b: BackendReport): string {
+  if (b.pending) return b.pending.toward === 'down' ? ' (failing)' : ' (recovering)'
+  if (b.state === 'up' && b.health !== 'up') return ` (${b.health})`
+  return b.drain ? ' (draining)' : ''
+}
 
 /** The human view of a run: one line per backend, aligned, worst first then inventory order. */
 export function formatProbeTable(report: ProbeReport): string {
@@ -8,9 +15,9 @@ export function formatProbeTable(report: ProbeReport): string {
     .map((b, order) => ({b, order}))
     .sort((x, y) => rank[x.b.state] - rank[y.b.state] || x.order - y.order)
     .map(({b}) => {
-      const note = b.state === 'up' && b.health !== 'up' ? ` (${b.health}, ${b.failures ?? 0} failed)` : b.drain ? ' (draining)' : ''
       const participants = b.participants === undefined ? '' : `, ${b.participants} participants`
-      return [b.state.toUpperCase() + note, b.key, hostPort(b.address, b.port), `${b.latencyMs} ms`, b.reason + participants]
+      const detail = stateReason(b) + participants
+      return [b.state.toUpperCase() + stateNote(b), b.key, hostPort(b.address, b.port), `${b.latencyMs} ms`, detail]
     })
   const header = ['STATE', 'BACKEND', 'ADDRESS', 'TIME', 'DETAIL']
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))

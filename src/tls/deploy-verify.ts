@@ -15,6 +15,8 @@ export interface ServedOptions {
   handshake?: (options: HandshakeOptions) => Promise<Handshake>
   inventory: Inventory
   timeoutMs: number
+  /** The CAs the run trusts (--ca or proxy.tls.ca): the served chain is described against them. */
+  trust?: {pems: string[]}
 }
 
 const POLL_MS = 100
@@ -32,7 +34,7 @@ export async function waitForSerial(options: ServedOptions, wanted: {fingerprint
   const shake = options.handshake ?? handshake
   const deadline = Date.now() + options.timeoutMs
   const once = (address: string): Promise<ServedCheck> =>
-    shake({address, ca: [], port: listen.httpsPort, servername: options.inventory.domain, timeoutMs: Math.max(500, deadline - Date.now())}).then((result) => {
+    shake({address, ca: options.trust?.pems ?? [], port: listen.httpsPort, servername: options.inventory.domain, timeoutMs: Math.max(500, deadline - Date.now())}).then((result) => {
       const source = hostPort(address, listen.httpsPort)
       const [leaf] = result.chain
       if (result.outcome !== 'ok' || !leaf) return {detail: `handshake ${result.outcome}${result.reason ? `: ${result.reason}` : ''}`, ok: false, source}

@@ -3,6 +3,8 @@ import {readFile} from 'node:fs/promises'
 import {rootCertificates} from 'node:tls'
 
 import {JproxyError} from '../errors.js'
+import type {Inventory} from '../inventory/schema.js'
+import {proxyCaFile} from '../system/proxy-ca.js'
 import {pemBlocks} from './pem.js'
 
 /** CA certificates to verify against, as PEM (for node:tls) and parsed (for chain building). */
@@ -20,13 +22,13 @@ export const SYSTEM_BUNDLES = ['/etc/ssl/cert.pem', '/etc/ssl/certs/ca-certifica
  * The CAs a check trusts: `caFile` when given (a missing or certificate-free file is an error,
  * never a silent fall-back), else the first system bundle found, else node's bundled roots.
  */
-export async function loadTrust(caFile?: string, bundles: string[] = SYSTEM_BUNDLES): Promise<TrustStore> {
+export async function loadTrust(caFile?: string, bundles: string[] = SYSTEM_BUNDLES, label = 'CA file'): Promise<TrustStore> {
   if (caFile !== undefined) {
     const text = await readFile(caFile, 'utf8').catch((error: Error) => {
-      throw new JproxyError('inputUnreadable', `CA file ${caFile}: ${error.message}`)
+      throw new JproxyError('inputUnreadable', `${label} ${caFile}: ${error.message}`)
     })
     const store = fromPem(text, caFile)
-    if (store.certificates.length === 0) throw new JproxyError('inputUnreadable', `CA file ${caFile}: no usable CERTIFICATE block`)
+    if (store.certificates.length === 0) throw new JproxyError('inputUnreadable', `${label} ${caFile}: no usable CERTIFICATE block`)
     return store
   }
 
@@ -36,6 +38,16 @@ export async function loadTrust(caFile?: string, bundles: string[] = SYSTEM_BUND
   }
 
   return {certificates: rootCertificates.map((pem) => new X509Certificate(pem)), pems: [...rootCertificates], source: "node's bundled roots"}
+}
+
+/**
+ * The CAs a check of the proxy's own certificate trusts: `--ca` (`flag`), else the inventory's
+ * proxy.tls.ca (the rule of proxyCaFile), else `fallback` or the system's bundle.
+ */
+export async function proxyTrust(flag: string | undefined, inventory: Inventory, fallback?: string): Promise<TrustStore> {
+  const chosen = proxyCaFile(flag, inventory.proxy.tls.ca)
+  if (!chosen) return loadTrust(fallback)
+  return loadTrust(chosen.file, SYSTEM_BUNDLES, chosen.source === '--ca' ? 'CA file' : chosen.source)
 }
 
 function fromPem(text: string, source: string): TrustStore {

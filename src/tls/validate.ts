@@ -2,6 +2,7 @@ import type {X509Certificate} from 'node:crypto'
 
 import {hostPort} from '../inventory/host-port.js'
 import type {Inventory} from '../inventory/schema.js'
+import {CA_FIX, caWouldFix} from '../system/proxy-ca.js'
 import {chainExpiry, commonName, type ExpiryThresholds, nameFinding, summarize} from './certificate.js'
 import {checkTlsFiles} from './files.js'
 import {type Handshake, handshake, type HandshakeOptions} from './live.js'
@@ -57,6 +58,12 @@ const VERIFY_HINTS: Record<string, string> = {
   UNABLE_TO_GET_ISSUER_CERT: 'the issuer of a certificate is missing',
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the chain is incomplete or its CA is not trusted',
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the server sends no intermediate for its certificate, or its CA is not trusted',
+}
+
+/** What a verification code means, and for one a private CA would fix, how to trust it. */
+function verifyHint(code: string): string {
+  const meaning = VERIFY_HINTS[code] ? `, ${VERIFY_HINTS[code]}` : ''
+  return caWouldFix(code) ? `${meaning}: ${CA_FIX}` : meaning
 }
 
 const MODERN_PROTOCOLS = new Set(['TLSv1.2', 'TLSv1.3'])
@@ -117,7 +124,7 @@ function liveFindings(result: Handshake, names: string[], options: TlsOptions): 
   )
   findings.push(
     result.authorizationError
-      ? {message: `chain not trusted (${options.trust.source}): ${result.authorizationError}${VERIFY_HINTS[result.authorizationError] ? `, ${VERIFY_HINTS[result.authorizationError]}` : ''}`, severity: 'critical'}
+      ? {message: `chain not trusted (${options.trust.source}): ${result.authorizationError}${verifyHint(result.authorizationError)}`, severity: 'critical'}
       : {message: `chain verified against ${options.trust.source}`, severity: 'ok'},
   )
   const [leaf] = result.chain

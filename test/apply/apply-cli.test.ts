@@ -3,7 +3,6 @@ import {execFile} from 'node:child_process'
 import {chmod, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
 
 import {STAGES} from '../../src/apply/apply.js'
 import {applyPaths} from '../../src/apply/paths.js'
@@ -11,9 +10,8 @@ import {ExitCode} from '../../src/errors.js'
 import {Inventory} from '../../src/inventory/schema.js'
 import {renderTarget} from '../../src/render/targets.js'
 import {runCommand} from '../../src/system/command.js'
+import {BIN} from '../support/cli.js'
 import {type Stage, startStage, through, withWeb2, workers, writeInventory} from '../support/haproxy-stage.js'
-
-const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 
 /** The built CLI, as cron runs it; resolves with its exit code (or the signal that ended it). */
 function jproxy(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<{code: null | number; signal: null | string; stderr: string; stdout: string}> {

@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {chmod, mkdtemp, readdir, readFile, rm, stat} from 'node:fs/promises'
+import {chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile} from 'node:fs/promises'
 import {createServer, type Server} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -10,6 +10,8 @@ import {ExitCode} from '../../src/errors.js'
 import {Inventory} from '../../src/inventory/schema.js'
 import {renderTarget} from '../../src/render/targets.js'
 import {runCommand} from '../../src/system/command.js'
+import {selfSignedPem} from '../support/certs.js'
+import {freePorts} from '../support/loopback-backends.js'
 import {type Stage, startStage, through, withWeb2, workers} from '../support/haproxy-stage.js'
 
 describe('apply: real HAProxy in master-worker mode on loopback', function () {
@@ -96,12 +98,18 @@ describe('apply: real HAProxy in master-worker mode on loopback', function () {
     const old = await readFile(stage.live, 'utf8')
     const before = await workers(stage)
     const data = withWeb2(stage)
-    data.proxy.tls = {certificate: join(dir, 'missing.pem'), key: join(dir, 'missing.pem')}
+    // A certificate and a key that each load but do not belong together: only HAProxy's checker sees it.
+    await mkdir(join(dir, 'other'))
+    const other = await readFile(await selfSignedPem(join(dir, 'other'), 'other.example.org'), 'utf8')
+    const certificate = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n/.exec(await readFile(stage.pem, 'utf8'))![0]
+    const key = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----\n/.exec(other)![0]
+    await writeFile(join(dir, 'mismatch.pem'), certificate + key)
+    data.proxy.tls = {certificate: join(dir, 'mismatch.pem'), key: join(dir, 'mismatch.pem')}
     const report = await apply(data)
-    expect(report).to.deep.include({exitCode: ExitCode.checkFailed, outcome: 'check-failed'})
+    expect(report, report.message).to.deep.include({exitCode: ExitCode.checkFailed, outcome: 'check-failed'})
     const alert = report.check!.messages.find((m) => m.level === 'alert' && m.line !== undefined)!
     expect(alert.file).to.match(/\.haproxy\.cfg\.jproxy-staged$/)
-    expect(alert.message).to.include('missing.pem')
+    expect(alert.message).to.include('mismatch.pem')
     expect(await readFile(stage.live, 'utf8')).to.equal(old)
     expect(await workers(stage)).to.deep.equal(before)
     expect((await readdir(dir)).filter((f) => f.includes('jproxy-staged'))).to.deep.equal([])
@@ -125,16 +133,18 @@ describe('apply: real HAProxy in master-worker mode on loopback', function () {
     expect(await readFile(stage.live, 'utf8')).to.equal(renderTarget(Inventory.parse(data), 'haproxy'))
   })
 
-  it('rolls back when HAProxy accepts the config with -c but cannot start it (port taken), and service continues', async () => {
+  it('rolls back when HAProxy accepts the config with -c but cannot start it (port taken after the pre-install check), and service continues', async () => {
     const blocker: Server = createServer()
-    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+    const [port] = await freePorts(1)
     try {
       await apply(withWeb2(stage)) // a verified config becomes the last-known-good one
       const good = await readFile(stage.live, 'utf8')
       const before = await workers(stage)
       const data = withWeb2(stage)
-      data.proxy.listen.httpPort = (blocker.address() as {port: number}).port
-      const report = await apply(data)
+      data.proxy.listen.httpPort = port
+      // Taken once the check before the install has passed (taken earlier, apply refuses: apply-reload-path.test.ts).
+      const onStage = (name: string) => (name === 'install' ? new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve)) : undefined)
+      const report = await apply(data, {onStage})
       expect(report, report.message).to.deep.include({exitCode: ExitCode.rolledBack, outcome: 'rolled-back'})
       expect(report.reload!.ok).to.equal(false)
       expect(report.rollback).to.deep.include({restored: applyPaths(Inventory.parse(data), 'haproxy').lkg, verified: true})

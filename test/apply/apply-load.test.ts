@@ -5,10 +5,12 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {applyTarget} from '../../src/apply/apply.js'
+import {parseShowInfo} from '../../src/haproxy/runtime.js'
 import {socketCommand} from '../../src/haproxy/socket.js'
 import {Inventory} from '../../src/inventory/schema.js'
 import {runCommand} from '../../src/system/command.js'
-import {type Stage, startStage, withWeb2, workers} from '../support/haproxy-stage.js'
+import {reloadToNewWorker, type Stage, startStage, withWeb2, workers} from '../support/haproxy-stage.js'
+import {waitFor} from '../support/wait.js'
 
 /**
  * Runs wrk (Debian package) against `url` for `seconds`; a missing wrk fails the test. Each
@@ -25,6 +27,13 @@ function wrk(url: string, seconds: number, keepAlive = false): Promise<string> {
       resolve(stdout)
     })
   })
+}
+
+/** Waits until HAProxy has answered `count` more requests than when called: wrk's load is flowing. */
+async function loadFlowing(stage: Stage, count = 16): Promise<void> {
+  const answered = async () => Number(parseShowInfo(await socketCommand(stage.socket, 'show info')).CumReq)
+  const before = await answered()
+  await waitFor(`${count} requests from wrk through HAProxy`, answered, (n) => n >= before + count, {timeoutMs: 30_000})
 }
 
 describe('apply under load: wrk through HAProxy while configs change', function () {
@@ -47,7 +56,7 @@ describe('apply under load: wrk through HAProxy while configs change', function 
     const variants = [withWeb2(stage), stage.data]
     const before = await workers(stage)
     const load = wrk(`https://127.0.0.1:${stage.data.proxy.listen.httpsPort}/`, 12)
-    await new Promise((resolve) => setTimeout(resolve, 1000))
+    await loadFlowing(stage)
     const outcomes: string[] = []
     for (let i = 0; i < 20; i++) {
       const report = await applyTarget({inventory: Inventory.parse(variants[i % 2]), run: runCommand, target: 'haproxy', tlsCa: ca})
@@ -68,22 +77,9 @@ describe('apply under load: wrk through HAProxy while configs change', function 
     expect(await readFile(stage.live, 'utf8')).to.include('    option idle-close-on-response\n')
     const before = await workers(stage)
     const load = wrk(`https://127.0.0.1:${stage.data.proxy.listen.httpsPort}/`, 10, true)
-    await new Promise((resolve) => setTimeout(resolve, 1000))
-    let previous = before.worker
-    for (let i = 0; i < 6; i++) {
-      await socketCommand(stage.masterSocket, 'reload')
-      // Bounded: the next reload only once this one has a new worker (the master CLI is away while it re-executes).
-      for (let tries = 0; ; tries++) {
-        const now = (await workers(stage).catch(() => undefined))?.worker
-        if (now !== undefined && !Number.isNaN(now) && now !== previous) {
-          previous = now
-          break
-        }
-
-        if (tries > 200) throw new Error('no new worker after a reload')
-        await new Promise((resolve) => setTimeout(resolve, 50))
-      }
-    }
+    await loadFlowing(stage)
+    // The next reload only once this one has a new worker (the master CLI is away while it re-executes).
+    for (let i = 0; i < 6; i++) await reloadToNewWorker(stage, 10_000)
 
     const output = await load
     expect((await workers(stage)).reloads).to.equal(before.reloads + 6)

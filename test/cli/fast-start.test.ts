@@ -7,11 +7,10 @@ import {createServer} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import {basename, join} from 'node:path'
-import {fileURLToPath} from 'node:url'
 
 import {loadWithCodeCache} from '../../src/entry/bundle-loader.js'
+import {BIN, runProgram} from '../support/cli.js'
 
-const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 // Preloaded: says on stderr, at exit, whether oclif was loaded from node_modules.
 const REPORT_OCLIF = "process.on('exit', () => process.stderr.write(`\\nOCLIF ${Object.keys(require.cache).some((k) => k.includes('/node_modules/@oclif/core/'))}\\n`))"
 
@@ -23,14 +22,14 @@ interface Run {
 }
 
 /** bin/run.js with `args`, through the bundles or (JPROXY_NO_BUNDLE) through oclif alone. */
-function run(args: string[], env: NodeJS.ProcessEnv = {}, input = ''): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, ['--require', preload, BIN, ...args], {env: {...process.env, JPROXY_INVENTORY: undefined, JPROXY_NO_BUNDLE: undefined, ...env}, timeout: 30_000}, (error, stdout, stderr) => {
-      const oclif = /\nOCLIF (true|false)\n$/.exec(stderr)
-      resolve({code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, oclif: oclif?.[1] === 'true', stderr: stderr.slice(0, oclif?.index), stdout})
-    })
-    child.stdin?.end(input)
+async function run(args: string[], env: NodeJS.ProcessEnv = {}, input = ''): Promise<Run> {
+  const {code, stderr, stdout} = await runProgram(process.execPath, ['--require', preload, BIN, ...args], {
+    env: {...process.env, JPROXY_INVENTORY: undefined, JPROXY_NO_BUNDLE: undefined, ...env},
+    input,
+    timeoutMs: 30_000,
   })
+  const oclif = /\nOCLIF (true|false)\n$/.exec(stderr)
+  return {code, oclif: oclif?.[1] === 'true', stderr: stderr.slice(0, oclif?.index), stdout}
 }
 
 let preload: string

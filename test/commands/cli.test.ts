@@ -42,16 +42,21 @@ describe('jproxy CLI conventions', () => {
     expect(dash.stdout).to.include('backend be_web').and.equal(none.stdout)
   })
 
-  it('--timeout bounds one request everywhere; drain-jvb\'s whole wait is --deadline, and its old --timeout still parses with a warning', async () => {
-    const help = await runCli(['scale', 'drain-jvb', '--help'])
-    expect(help.stdout).to.include('--deadline=DURATION').and.not.include('--timeout')
+  it('--timeout bounds one request everywhere; the drains\' whole wait is --deadline, and their old --timeout still parses with a warning', async () => {
+    for (const command of ['drain-jvb', 'drain-shard']) {
+      const help = await runCli(['scale', command, '--help'])
+      expect(help.stdout, command).to.include('--deadline=DURATION').and.not.include('--timeout')
+    }
+
     for (const command of [['probe'], ['validate', 'tls']]) {
       expect((await runCli([...command, '--help'])).stdout, command.join(' ')).to.match(/--timeout=DURATION\s+per-/)
     }
 
-    const old = await runCli(['scale', 'drain-jvb', 'jvb1', '--wait', '--timeout', '1s', '-i', '/nonexistent.yaml'])
-    expect(old.code).to.equal(ExitCode.inventoryUnreadable)
-    expect(old.stderr).to.match(/"--timeout" flag has been deprecated\. Use "--deadline"/)
+    for (const [command, id] of [['drain-jvb', 'jvb1'], ['drain-shard', 's1']]) {
+      const old = await runCli(['scale', command, id, '--wait', '--timeout', '1s', '-i', '/nonexistent.yaml'])
+      expect(old.code, command).to.equal(ExitCode.inventoryUnreadable)
+      expect(old.stderr, command).to.match(/"--timeout" flag has been deprecated\. Use "--deadline"/)
+    }
   })
 })
 

@@ -25,6 +25,13 @@ describe('jproxy gen', () => {
     expect(stdout).to.equal(await readFile('test/fixtures/golden/two-shards.haproxy.cfg', 'utf8'))
   })
 
+  it('gen never reads stdin: a run given more than a pipe holds ends once, with the config', async () => {
+    // The write fails with EPIPE when gen exits; heard by runCli, it is no uncaught error failing this test.
+    const {code, stdout} = await runCli(['gen', 'haproxy', '-i', 'examples/two-shards.yaml'], {}, 'x'.repeat(4 * 1024 * 1024))
+    expect(code).to.equal(0)
+    expect(stdout).to.equal(await readFile('test/fixtures/golden/two-shards.haproxy.cfg', 'utf8'))
+  })
+
   it('gen relayd reads the inventory named by JPROXY_INVENTORY', async () => {
     const {code, stdout} = await runCli(['gen', 'relayd'], {JPROXY_INVENTORY: 'examples/single-host-vmm.yaml'})
     expect(code).to.equal(0)

@@ -1,15 +1,12 @@
 import {expect} from 'chai'
-import {execFile} from 'node:child_process'
 import {mkdtemp, readFile, rm, stat, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
 
 import {ExitCode} from '../../src/errors.js'
 import {installedSchemaPath} from '../../src/inventory/json-schema.js'
-import {runCli} from '../support/cli.js'
+import {BIN, runCli, runProgram} from '../support/cli.js'
 
-const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 const ANSWERS = ['--domain', 'meet.example.org', '--listen', '192.0.2.10', '--web', '10.0.0.2', '--prosody', '10.0.0.10:5281', '--jvb', '10.0.0.21']
 
 describe('jproxy init', () => {
@@ -83,10 +80,8 @@ describe('jproxy init', () => {
     const file = join(dir, 'asked.yaml')
     // script(1) gives jproxy a pseudo-terminal; the answers are typed ahead, all at once.
     const command = `${process.execPath} ${BIN} init -i ${file} --domain meet.example.org`
-    const output = await new Promise<string>((resolve) => {
-      const child = execFile('script', ['-qec', command, '/dev/null'], {env: {...process.env, JPROXY_INVENTORY: ''}, timeout: 30_000}, (_error, stdout) => resolve(stdout))
-      child.stdin!.end('192.0.2.10\n10.0.0.2:8080\n10.0.0.10\n\n')
-    })
+    const input = '192.0.2.10\n10.0.0.2:8080\n10.0.0.10\n\n'
+    const {stdout: output} = await runProgram('script', ['-qec', command, '/dev/null'], {env: {...process.env, JPROXY_INVENTORY: ''}, input, timeoutMs: 30_000})
     expect(output).to.include('IPv4 address the proxy listens on').and.include(`wrote ${file}: 1 web node, 1 shard, 0 videobridge; valid`)
     const text = await readFile(file, 'utf8')
     expect(text).to.match(/^ {4}ipv4: 192\.0\.2\.10 /m).and.match(/^ {4}port: 8080 /m).and.match(/^ {4}jvbs: \[\]/m)

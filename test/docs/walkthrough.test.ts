@@ -6,13 +6,13 @@ import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parseDocument} from 'yaml'
 
+import {BIN} from '../support/cli.js'
 import {freePorts} from '../support/loopback-backends.js'
 import {TestPki} from '../support/pki.js'
 import {DOMAIN, type Stage, startStage} from '../support/haproxy-stage.js'
 import {startUnbound, type UnboundProcess} from '../support/unbound-process.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const BIN = join(ROOT, 'bin/run.js')
 const INSTALLED = '/usr/local/bin/jproxy'
 
 /** The fenced block that follows `marker` in a Markdown text, as lines. */

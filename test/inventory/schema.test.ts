@@ -5,7 +5,8 @@ import {parse, stringify} from 'yaml'
 import {z} from 'zod'
 
 import {paperAnswers, starterInventory} from '../../src/init/starter.js'
-import {DESCRIPTIONS, inventoryJsonSchema, JSON_SCHEMA_FILE, nodeAt} from '../../src/inventory/json-schema.js'
+import {inventoryFields} from '../../src/inventory/fields.js'
+import {inventoryJsonSchema, JSON_SCHEMA_FILE, nodeAt} from '../../src/inventory/json-schema.js'
 import {parseInventory} from '../../src/inventory/load.js'
 import {Inventory} from '../../src/inventory/schema.js'
 import {fullInventory, getPath, INVENTORY_VARIANTS, setPath, smallInventory} from '../fixtures/inventories.js'
@@ -104,9 +105,16 @@ describe('inventory schema', () => {
   }
 
   describe('the shipped JSON Schema', () => {
-    it('describes fields for editors, and every described path is a field of the schema', async () => {
+    it('describes every field for editors, with the text schema.ts gives it (one text per field)', async () => {
       const schema = JSON.parse(await readFile(JSON_SCHEMA_FILE, 'utf8'))
-      for (const [path, description] of Object.entries(DESCRIPTIONS)) expect(nodeAt(schema, path.split('.'))?.description, path).to.equal(description)
+      const fields = inventoryFields()
+      for (const {description, path} of fields) {
+        expect(nodeAt(schema, path.replaceAll('[]', '.[]').split('.'))?.description, path).to.equal(description).and.not.equal('')
+      }
+
+      // A description given to a shared schema (`address`, `port`) would show on every field built from it.
+      const descriptions = fields.map((f) => f.description)
+      expect(descriptions.filter((d, i) => descriptions.indexOf(d) !== i)).to.deep.equal([])
     })
 
     it('is the one the zod schema gives today (npm run build writes it)', async () => {

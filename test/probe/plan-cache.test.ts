@@ -3,18 +3,16 @@ import {execFile} from 'node:child_process'
 import {appendFile, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {stringify} from 'yaml'
 
 import {loadInventory} from '../../src/inventory/load.js'
 import {probePlan} from '../../src/probe/plan.js'
 import {cacheProbePlan} from '../../src/probe/plan-cache-hook.js'
 import {planCacheFile, readPlanCache} from '../../src/probe/plan-cache.js'
+import {BIN} from '../support/cli.js'
 import {type FakeJitsi, startFakeJitsi} from '../support/fake-jitsi.js'
 import {type LoopbackBackend, startBackend} from '../support/loopback-backends.js'
 import {smallInventory} from '../fixtures/inventories.js'
-
-const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 
 /** A module hook that names every non-`node:` module the process loads, on stderr. */
 const HOOKS = `export async function resolve(specifier, context, next) {

@@ -3,8 +3,11 @@ import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {healthGate} from '../../src/apply/health-gate.js'
 import {Inventory} from '../../src/inventory/schema.js'
-import {probeInventory} from '../../src/probe/probe.js'
+import {probeInventory, stateReason} from '../../src/probe/probe.js'
+import {formatNagios} from '../../src/report/nagios.js'
+import {formatProbeTable} from '../../src/report/probe-table.js'
 import {type FakeJitsi, startFakeJitsi} from '../support/fake-jitsi.js'
 import {freePorts, type LoopbackBackend, type SeenRequest, startBackend} from '../support/loopback-backends.js'
 
@@ -118,6 +121,36 @@ describe('probeInventory: role verdicts and rise/fall across runs', () => {
     ])
     const saved = JSON.parse(await readFile(stateFile, 'utf8'))
     expect(saved.backends['jvb/s1/jvb1']).to.include({failures: 0, state: 'up', successes: 3})
+  })
+
+  it('says what a damped state waits for, never "down" beside an HTTP 200 alone: table, Nagios and the apply gate', async () => {
+    const stateFile = join(dir, 'state.json')
+    const inv = inventory()
+    const reasons: string[] = []
+    let recovering: Awaited<ReturnType<typeof probeInventory>> | undefined
+    for (const health of [200, 500, 500, 200, 200]) {
+      jicofo.state.health = health
+      const report = await probeInventory({filter: {roles: ['jicofo']}, inventory: inv, stateFile})
+      const [backend] = report.backends
+      reasons.push(`${backend.state} (${stateReason(backend)})`)
+      if (backend.state === 'down' && backend.health === 'up') recovering = report
+    }
+
+    expect(reasons).to.deep.equal([
+      'up (health HTTP 200)',
+      'up (1 of 2 failed checks before going down; last check: health: HTTP 500, expected 200)',
+      'down (health: HTTP 500, expected 200)',
+      'down (1 of 2 good checks needed to come back up; last check: health HTTP 200)',
+      'up (health HTTP 200)',
+    ])
+    const row = formatProbeTable(recovering!).split('\n')[1]
+    expect(row).to.match(/^DOWN \(recovering\) {2}jicofo\/s1 .* 1 of 2 good checks needed to come back up; last check: health HTTP 200$/)
+    expect(formatNagios(recovering!).text.split('\n')[1]).to.equal(
+      `jicofo/s1 (127.0.0.1:${jicofo.port}) DOWN: 1 of 2 good checks needed to come back up; last check: health HTTP 200`,
+    )
+    expect(healthGate(inv, recovering!).warnings).to.deep.equal([
+      "jicofo/s1 down (1 of 2 good checks needed to come back up; last check: health HTTP 200): kept in the config; the proxy's health checks keep it out of rotation",
+    ])
   })
 
   it('reports a backend seen down on its first run as a change', async () => {

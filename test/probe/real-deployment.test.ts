@@ -11,6 +11,7 @@ import {type FakeJitsi, startFakeJitsi} from '../support/fake-jitsi.js'
 import {adminCommand, type HaproxyProcess, startHaproxy, UNPRIVILEGED} from '../support/haproxy-process.js'
 import {freePorts, type LoopbackBackend, startBackend} from '../support/loopback-backends.js'
 import {type ProsodyProcess, startProsody} from '../support/prosody-process.js'
+import {waitFor} from '../support/wait.js'
 
 const DOMAIN = 'meet.example.org'
 
@@ -88,10 +89,9 @@ describe('probe against real prosody and a real proxy on loopback', function () 
   it('finds prosody down once it is stopped, and the proxy with it', async () => {
     await prosody.stop()
     // Until HAProxy's own check marks prosody down, it queues and retries a request; after, 503 at once.
-    for (let tries = 0; !/^be_prosody,[^,]+,(?:[^,]*,){15}DOWN/m.test(await adminCommand(join(dir, 'admin.sock'), 'show stat')); tries++) {
-      if (tries > 100) throw new Error('HAProxy did not mark prosody down within 10 s')
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
+    const prosodyDown = (stat: string) => /^be_prosody,[^,]+,(?:[^,]*,){15}DOWN/m.test(stat)
+    const stat = () => adminCommand(join(dir, 'admin.sock'), 'show stat')
+    await waitFor('HAProxy to mark prosody down', stat, prosodyDown, {timeoutMs: 10_000})
 
     const seen = await probe(ca)
     expect(seen['prosody/s1'].health).to.equal('down')

@@ -2,19 +2,17 @@ import {expect} from 'chai'
 import {chmod, mkdtemp, readFile, rm, stat, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {stringify} from 'yaml'
 
 import {Inventory} from '../../src/inventory/schema.js'
 import {CHECK_SCRIPT_EXIT} from '../../src/probe/check-host.js'
 import {installRelaydCheckScripts, relaydCheckScript, type RelaydCheckRole} from '../../src/probe/relayd-check-script.js'
 import {formatVerdicts, type HostVerdict} from '../../src/probe/verdicts.js'
+import {BIN} from '../support/cli.js'
 import {type FakeJitsi, startFakeJitsi} from '../support/fake-jitsi.js'
 import {freePorts, type LoopbackBackend, startBackend} from '../support/loopback-backends.js'
 import {runShellScript, SHELLS} from '../support/shell.js'
 import {smallInventory} from '../fixtures/inventories.js'
-
-const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 
 describe("relayd's check script (POSIX sh) reading the watcher's verdicts", function () {
   this.timeout(60_000)

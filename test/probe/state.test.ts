@@ -3,7 +3,7 @@ import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {damp, type ProbeState, updateStateFile} from '../../src/probe/state.js'
+import {damp, pendingFlip, type ProbeState, updateStateFile} from '../../src/probe/state.js'
 
 const limits = {fall: 3, rise: 2}
 const at = new Date('2026-11-26T00:00:00Z')
@@ -18,6 +18,24 @@ describe('probe state: rise/fall damping across runs', () => {
     }
 
     expect(seen).to.deep.equal(['up', 'up', 'down!', 'down', 'up!', 'up'])
+  })
+
+  it('says how far a state is from flipping while the checks disagree with it', () => {
+    let state = damp(undefined, 'up', limits, at)!
+    const pending: unknown[] = []
+    for (const health of ['down', 'down', 'down', 'up', 'up', 'transitional']) {
+      state = damp(state, health as 'down' | 'transitional' | 'up', limits, at)!
+      pending.push(pendingFlip(state, limits))
+    }
+
+    expect(pending).to.deep.equal([
+      {checks: 1, needed: 3, toward: 'down'},
+      {checks: 2, needed: 3, toward: 'down'},
+      undefined,
+      {checks: 1, needed: 2, toward: 'up'},
+      undefined,
+      {checks: 1, needed: 3, toward: 'down'},
+    ])
   })
 
   it('lets unknown change nothing', () => {

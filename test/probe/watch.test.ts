@@ -3,7 +3,6 @@ import {type ChildProcess, spawn} from 'node:child_process'
 import {mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {stringify} from 'yaml'
 
 import {Inventory} from '../../src/inventory/schema.js'
@@ -12,26 +11,18 @@ import {relaydCheckScript} from '../../src/probe/relayd-check-script.js'
 import {readProbeState} from '../../src/probe/state.js'
 import {parseVerdicts, type Verdicts, verdictsFile} from '../../src/probe/verdicts.js'
 import {watchProbes, type WatchRound} from '../../src/probe/watch.js'
+import {BIN} from '../support/cli.js'
 import {type FakeJitsi, startFakeJitsi} from '../support/fake-jitsi.js'
 import {type RawServer, startHostile} from '../support/hostile-servers.js'
 import {freePorts, type LoopbackBackend, startBackend} from '../support/loopback-backends.js'
 import {type ProsodyProcess, startProsody} from '../support/prosody-process.js'
 import {runShellScript, SHELLS} from '../support/shell.js'
+import {waitFor} from '../support/wait.js'
 
-const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 const DOMAIN = 'meet.example.org'
 
 const readVerdicts = async (file: string): Promise<undefined | Verdicts> => parseVerdicts(await readFile(file, 'utf8').catch(() => ''))
 const table = (verdicts?: Verdicts) => Object.fromEntries((verdicts?.hosts ?? []).map((h) => [`${h.role} ${h.address}`, h.verdict]))
-
-/** Polls `condition` every 50 ms until it holds, failing after `limitMs`. */
-async function until(what: string, limitMs: number, condition: () => Promise<boolean>): Promise<void> {
-  const end = Date.now() + limitMs
-  while (!(await condition())) {
-    if (Date.now() > end) throw new Error(`timed out after ${limitMs} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
 
 /**
  * The watcher against real prosody, fake jicofo/JVB REST servers and a videobridge whose REST
@@ -170,7 +161,8 @@ describe('probe --watch', function () {
     it('SIGTERM stops it after the round in progress, leaving complete state files', async () => {
       const watcher = await startWatcher()
       const interval = Inventory.parse(data).health.interval
-      await until('the first verdicts', 20_000, async () => (await readVerdicts(verdictsFile(cliState()))) !== undefined)
+      const first = () => readVerdicts(verdictsFile(cliState()))
+      await waitFor('the first verdicts', first, (found) => found !== undefined, {intervalMs: 50, timeoutMs: 20_000})
       watcher.kill('SIGTERM')
       const code = await Promise.race([exited(watcher), new Promise((resolve) => setTimeout(() => resolve('still running'), 2 * interval + 5000))])
       expect(code, stderr).to.equal(0)
@@ -184,7 +176,8 @@ describe('probe --watch', function () {
       const watcher = await startWatcher()
       const text = verdictsFile(cliState())
       const before = (await readVerdicts(text))?.written.getTime() ?? 0
-      await until('a fresh round', 20_000, async () => ((await readVerdicts(text))?.written.getTime() ?? 0) > before)
+      const written = async () => (await readVerdicts(text))?.written.getTime() ?? 0
+      await waitFor('a fresh round', written, (time) => time > before, {intervalMs: 50, timeoutMs: 20_000})
       watcher.kill('SIGKILL')
       await exited(watcher)
 
@@ -198,7 +191,10 @@ describe('probe --watch', function () {
       expect(healthChecks(), 'nobody probed').to.equal(asked)
 
       const {expires} = (await readVerdicts(text))!
-      await until('the verdicts to go stale', expires.getTime() - Date.now() + 5000, async () => Date.now() > expires.getTime() + 1000)
+      // Staleness is the clock passing `expires`: what is polled is the time.
+      const stale = (now: number) => now > expires.getTime() + 1000
+      const timeoutMs = expires.getTime() - Date.now() + 5000
+      await waitFor('the verdicts to go stale', async () => Date.now(), stale, {intervalMs: 50, timeoutMs})
       asked = healthChecks()
       expect((await runShellScript(shell, script, ['127.0.0.2'])).code, 'stale: probed').to.equal(CHECK_SCRIPT_EXIT.up)
       expect(healthChecks()).to.equal(asked + 1)

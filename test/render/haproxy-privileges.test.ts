@@ -10,6 +10,7 @@ import {Inventory} from '../../src/inventory/schema.js'
 import {bareContext} from '../../src/render/context.js'
 import {renderTarget} from '../../src/render/targets.js'
 import {selfSignedPem} from '../support/certs.js'
+import {BIN} from '../support/cli.js'
 import {type HaproxyProcess, startHaproxy} from '../support/haproxy-process.js'
 import {type LoopbackBackend, type SeenRequest, freePorts, startBackend} from '../support/loopback-backends.js'
 
@@ -42,7 +43,7 @@ describe('secure defaults on real HAProxy: unprivileged worker, admin socket for
     if (process.getuid?.() !== 0) throw new Error('this test starts HAProxy as root so it can drop to the haproxy user: run it as root')
     dir = await mkdtemp(join(tmpdir(), 'jproxy-privileges-'))
     await chmod(dir, 0o755)
-    // `nobody` runs bin/run.js from this checkout: a clone under a private folder (mktemp -d is
+    // `nobody` runs BIN (bin/run.js) from this checkout: a clone under a private folder (mktemp -d is
     // 0700) needs passing through (o+x only, no listing), given back in after().
     for (let path = process.cwd(); path !== dirname(path); path = dirname(path)) {
       const {mode} = await stat(path)
@@ -100,7 +101,7 @@ describe('secure defaults on real HAProxy: unprivileged worker, admin socket for
   it('lets a non-root member of the group read `jproxy status`, and refuses one outside it', async () => {
     const gid = await accountId('group', 'haproxy')
     const status = (groups: string) =>
-      run('setpriv', ['--reuid=nobody', '--regid=nogroup', `--groups=${groups}`, process.execPath, 'bin/run.js', 'status', 'haproxy', '-i', inventoryFile, '--json'], {env: {...process.env, HOME: dir}})
+      run('setpriv', ['--reuid=nobody', '--regid=nogroup', `--groups=${groups}`, process.execPath, BIN, 'status', 'haproxy', '-i', inventoryFile, '--json'], {env: {...process.env, HOME: dir}})
         .then(({stdout}) => JSON.parse(stdout))
         .catch((error: {stderr?: string; stdout?: string}) => {
           if (!error.stdout) throw new Error(`jproxy status as nobody: ${error.stderr}`)

@@ -3,21 +3,19 @@ import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {parseShowStat} from '../../src/haproxy/runtime.js'
+import {parseShowStat, type StatRow} from '../../src/haproxy/runtime.js'
 import {socketCommand} from '../../src/haproxy/socket.js'
 import type {LoopbackBackend, SeenRequest} from '../support/loopback-backends.js'
 import {startBackend} from '../support/loopback-backends.js'
 import {closeAgents, type LoopbackShard, type ProxySlot, proxySlot, roomShards, selfSigned, startNamedShard, startSlot} from '../support/room-deployment.js'
+import {waitFor} from '../support/wait.js'
 
 /** Waits (bounded) until the shard's servers in be_prosody and be_jicofo both report `status`. */
 async function shardStatus(slot: ProxySlot, shard: string, status: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const rows = parseShowStat(await socketCommand(slot.socket, 'show stat')).filter((r) => r.server === shard && (r.proxy === 'be_prosody' || r.proxy === 'be_jicofo'))
-    if (rows.length === 2 && rows.every((r) => r.status.startsWith(status))) return
-    if (Date.now() > deadline) throw new Error(`${shard} not ${status} within ${timeoutMs} ms: ${JSON.stringify(rows)}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+  const ofShard = (r: StatRow) => r.server === shard && (r.proxy === 'be_prosody' || r.proxy === 'be_jicofo')
+  const rows = async () => parseShowStat(await socketCommand(slot.socket, 'show stat')).filter(ofShard)
+  const both = (found: StatRow[]) => found.length === 2 && found.every((r) => r.status.startsWith(status))
+  await waitFor(`${shard} ${status} in be_prosody and be_jicofo`, rows, both, {timeoutMs})
 }
 
 describe('one health verdict per shard on real HAProxy: no room splits when one role fails', function () {

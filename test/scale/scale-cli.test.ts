@@ -4,6 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {ExitCode} from '../../src/errors.js'
+import {editShardState} from '../../src/inventory/edit.js'
 import {runCli} from '../support/cli.js'
 
 describe('jproxy scale and gen pf (CLI)', function () {
@@ -46,6 +47,22 @@ describe('jproxy scale and gen pf (CLI)', function () {
     }
 
     expect(await readFile(file, 'utf8')).to.equal(original)
+  })
+
+  it('a shard state that is a YAML alias: exit 16 saying so and how to write the file out, which then edits', async () => {
+    const text = original.replace('  - name: shard-eu1\n', '  - name: shard-eu1\n    state: &drained drain\n').replace('  - name: shard-eu2\n', '  - name: shard-eu2\n    state: *drained\n')
+    const aliased = join(dir, 'aliased.yaml')
+    await writeFile(aliased, text)
+    // relayd: the edit comes before any relayctl, so nothing runs.
+    const run = await runCli(['scale', 'undrain-shard', 'shard-eu2', '--target', 'relayd', '-i', aliased])
+    expect(run.code, run.stderr).to.equal(ExitCode.inventoryNotEditable)
+    expect(run.stderr).to.match(/shards\[1\]\.state \(line \d+\) is an alias \(\*drained\) of a part used elsewhere too, so jproxy cannot change it in place and nothing changed/)
+    expect(run.stderr).to.include('jproxy validate config --effective -i FILE')
+    expect(await readFile(aliased, 'utf8')).to.equal(text)
+    const written = await runCli(['validate', 'config', '--effective', '-i', aliased])
+    expect(written.code, written.stderr).to.equal(ExitCode.ok)
+    const undrained = editShardState(written.stdout, 'shard-eu2', 'ready')
+    expect(undrained.inventory.shards.map((s) => [s.name, s.state])).to.deep.equal([['shard-eu1', 'drain'], ['shard-eu2', 'ready']])
   })
 
   it('gen pf renders the anchor with one media redirect per bridge; pfctl is not on this machine, so nothing else checks it', async () => {

@@ -1,18 +1,20 @@
 import {expect} from 'chai'
-import {mkdtemp, readFile, rm} from 'node:fs/promises'
+import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {parse, stringify} from 'yaml'
 
 import {ExitCode} from '../../src/errors.js'
 import {ADMIN_DRAIN, colibriServerState} from '../../src/haproxy/colibri-runtime.js'
+import {COLIBRI_BACKEND} from '../../src/haproxy/vocabulary.js'
+import {parseShowStat, type StatRow} from '../../src/haproxy/runtime.js'
 import {socketCommand} from '../../src/haproxy/socket.js'
 import {addBridge, drainBridge, removeBridge} from '../../src/scale/scale.js'
 import {runCommand} from '../../src/system/command.js'
 import {type Stage, openWebsocket, reloadToNewWorker, startStage, workers, writeInventory} from '../support/haproxy-stage.js'
 import {type FakeJitsi, startFakeJitsi} from '../support/fake-jitsi.js'
 import {type LoopbackBackend, startBackend} from '../support/loopback-backends.js'
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+import {waitFor} from '../support/wait.js'
 
 describe('scale on real HAProxy: videobridges added, drained and removed at run time', function () {
   this.timeout(120_000)
@@ -58,13 +60,15 @@ describe('scale on real HAProxy: videobridges added, drained and removed at run 
     expect(await readFile(stage.live, 'utf8')).to.match(/^\s+server jvb4 127\.0\.0\.1:\d+ check/m)
     expect(await readFile(file, 'utf8')).to.include('id: jvb4')
 
-    // Drain: participants go 2, 1, 0 while --wait polls.
+    // Drain: participants go 2, 1, 0 while --wait polls, one step after each of its reads.
+    const statsReads = async () => rest.requests.filter((r) => r === 'GET /colibri/stats').length
     rest.state.participants = 2
     const emptying = (async () => {
-      await sleep(300)
-      rest.state.participants = 1
-      await sleep(300)
-      rest.state.participants = 0
+      for (const participants of [1, 0]) {
+        const before = await statsReads()
+        await waitFor('a read by drain --wait', statsReads, (n) => n > before, {intervalMs: 20, timeoutMs: 10_000})
+        rest.state.participants = participants
+      }
     })()
     const drained = await drainBridge({...base(), id: 'jvb4', requestTimeoutMs: 2000, wait: {intervalMs: 100, timeoutMs: 10_000}})
     await emptying
@@ -78,7 +82,10 @@ describe('scale on real HAProxy: videobridges added, drained and removed at run 
     expect(late.status).to.equal(101)
     ws4.socket.destroy()
     late.socket.destroy()
-    await sleep(100)
+    // Removed once HAProxy has let go of both websockets: it deletes no server with connections.
+    const ofJvb4 = (row: StatRow) => row.proxy === COLIBRI_BACKEND && row.server === 'jvb4'
+    const sessions = async () => parseShowStat(await socketCommand(stage.socket, 'show stat')).find(ofJvb4)?.sessions
+    await waitFor("jvb4's websockets to close in HAProxy", sessions, (n) => n === 0, {timeoutMs: 10_000})
 
     const removed = await removeBridge({...base(), id: 'jvb4', requestTimeoutMs: 2000})
     expect(removed.exitCode, removed.message).to.equal(ExitCode.ok)
@@ -92,6 +99,35 @@ describe('scale on real HAProxy: videobridges added, drained and removed at run 
     expect(ws1.socket.write('still here')).to.equal(true)
     expect(await readFile(file, 'utf8')).to.equal(original)
     ws1.socket.destroy()
+  })
+
+  it('a JSON inventory and a flow-style YAML one: add-jvb and remove-jvb change the bridge\'s entry and nothing else, at run time', async () => {
+    const data = JSON.parse(JSON.stringify(stage.data)) as {shards: Array<{jvbs: Array<Record<string, unknown>>}>}
+    const withJvb4 = structuredClone(data)
+    withJvb4.shards[0].jvbs.push({id: 'jvb4', address: '127.0.0.1', restPort: rest.port, colibriPort: colibri.port})
+    const before = await workers(stage)
+    const layouts: Array<[string, string, string | undefined]> = [
+      ['inventory.json', `${JSON.stringify(data, null, 2)}\n`, `${JSON.stringify(withJvb4, null, 2)}\n`],
+      ['inventory-flow.yaml', stringify(data, {collectionStyle: 'flow'}), undefined],
+    ]
+    for (const [name, text, addedText] of layouts) {
+      const path = join(dir, name)
+      await writeFile(path, text)
+      const added = await addBridge({...base(), file: path, jvb: jvb4()})
+      expect(added.exitCode, `${name}: ${added.message}`).to.equal(ExitCode.ok)
+      const after = await readFile(path, 'utf8')
+      expect(parse(after), name).to.deep.equal(withJvb4)
+      if (addedText) expect(after, name).to.equal(addedText)
+      const ws = await openWebsocket(stage, '/colibri-ws/jvb4/conference/endpoint?pwd=x')
+      expect(ws, name).to.deep.include({backend: 'jvb4-colibri', status: 101})
+      ws.socket.destroy()
+      const removed = await removeBridge({...base(), file: path, id: 'jvb4', requestTimeoutMs: 2000})
+      expect(removed.exitCode, `${name}: ${removed.message}`).to.equal(ExitCode.ok)
+      expect(await readFile(path, 'utf8'), name).to.equal(text)
+      expect(await colibriServerState(stage.socket, 'jvb4'), name).to.equal(undefined)
+    }
+
+    expect(await workers(stage), 'no reload happened').to.deep.equal(before)
   })
 
   it('a bridge added at run time is still there after a later reload, because the file has it', async () => {

@@ -1,8 +1,9 @@
 import {expect} from 'chai'
 import {execFile} from 'node:child_process'
-import {mkdtemp, readFile, rm} from 'node:fs/promises'
+import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {parse, stringify} from 'yaml'
 
 import {ExitCode} from '../../src/errors.js'
 import {shardServerState} from '../../src/haproxy/shard-runtime.js'
@@ -14,7 +15,7 @@ import type {FakeJitsi} from '../support/fake-jitsi.js'
 import {type LoopbackBackend, type SeenRequest, startBackend} from '../support/loopback-backends.js'
 import {closeAgents, type LoopbackShard, type ProxySlot, proxySlot, selfSigned, startShard, startSlot} from '../support/room-deployment.js'
 
-describe('scale drain-shard --wait and undrain-shard: counts from jicofo, exit 11 on timeout, relayd, CLI', function () {
+describe('scale drain-shard --wait and undrain-shard: counts from jicofo, exit 11 past the deadline, relayd, CLI', function () {
   this.timeout(120_000)
   const seen: SeenRequest[] = []
   let root: string
@@ -68,13 +69,36 @@ describe('scale drain-shard --wait and undrain-shard: counts from jicofo, exit 1
     expect(jicofo.requests.filter((r) => r === 'GET /stats').length).to.equal(progress.length)
   })
 
-  it('--wait gives up after --timeout with exit 11 and the counts; the shard stays draining', async () => {
+  it('--wait gives up after --deadline with exit 11 and the counts; the shard stays draining', async () => {
     Object.assign(shards[1].jicofo.state, {conferences: 3, participants: 7})
     const report = await drainShard({...base, file: slot.file, name: 's2', wait: {intervalMs: 100, timeoutMs: 500}})
     expect(report).to.deep.include({conferences: 3, exitCode: ExitCode.refused, participants: 7})
     expect(report.message).to.match(/^s2 still has 3 conferences and 7 participants after \d+ s \(it stays draining\)$/)
     expect((await shardServerState(slot.socket, 's2'))!.admin & 0x08).to.equal(0x08)
     expect(await readFile(slot.file, 'utf8')).to.include('state: drain')
+  })
+
+  it('a JSON inventory and a flow-style YAML one: drain and undrain change the shard\'s state entry and nothing else', async () => {
+    const data = JSON.parse(JSON.stringify(slot.data)) as {shards: Array<{name: string; state?: string}>}
+    const drainedData = structuredClone(data)
+    drainedData.shards.find((s) => s.name === 's2')!.state = 'drain'
+    const layouts: Array<[string, string, string | undefined]> = [
+      ['inventory.json', `${JSON.stringify(data, null, 2)}\n`, `${JSON.stringify(drainedData, null, 2)}\n`],
+      ['inventory-flow.yaml', stringify(data, {collectionStyle: 'flow'}), undefined],
+    ]
+    for (const [name, text, drainedText] of layouts) {
+      const file = join(root, name)
+      await writeFile(file, text)
+      const drained = await drainShard({...base, file, name: 's2'})
+      expect(drained.exitCode, `${name}: ${drained.message}`).to.equal(ExitCode.ok)
+      const after = await readFile(file, 'utf8')
+      expect(parse(after), name).to.deep.equal(drainedData)
+      if (drainedText) expect(after, name).to.equal(drainedText)
+      expect((await shardServerState(slot.socket, 's2'))!.admin & 0x08, name).to.equal(0x08)
+      expect((await drainShard({...base, file, name: 's2', off: true})).exitCode).to.equal(ExitCode.ok)
+      expect(await readFile(file, 'utf8'), name).to.equal(text)
+      expect(await shardServerState(slot.socket, 's2'), name).to.deep.include({admin: 0, weight: 256})
+    }
   })
 
   it('refuses to drain the last shard taking rooms, and names the shards for an unknown one', async () => {
@@ -103,7 +127,7 @@ describe('scale drain-shard --wait and undrain-shard: counts from jicofo, exit 1
   })
 
   it('CLI: drain-shard --wait --json, then undrain-shard, against the running HAProxy', async () => {
-    const drained = await runCli(['scale', 'drain-shard', 's2', '--wait', '--interval', '100ms', '--timeout', '5s', '--target', 'haproxy', '--ca', pem, '-i', slot.file, '--json'])
+    const drained = await runCli(['scale', 'drain-shard', 's2', '--wait', '--interval', '100ms', '--deadline', '5s', '--target', 'haproxy', '--ca', pem, '-i', slot.file, '--json'])
     expect(drained.code, drained.stderr).to.equal(ExitCode.ok)
     expect(JSON.parse(drained.stdout)).to.deep.include({conferences: 0, exitCode: 0, id: 's2', participants: 0})
     expect((await shardServerState(slot.socket, 's2', 'be_jicofo'))!.admin & 0x08).to.equal(0x08)
@@ -111,6 +135,14 @@ describe('scale drain-shard --wait and undrain-shard: counts from jicofo, exit 1
     expect(undrained.code, undrained.stderr).to.equal(ExitCode.ok)
     expect(undrained.stdout).to.match(/^s2 back in service: takes new rooms \(/)
     expect(await shardServerState(slot.socket, 's2')).to.deep.include({admin: 0, weight: 256})
+  })
+
+  it('CLI: the old name --timeout still bounds the wait (exit 11 when it passes), with a deprecation warning', async () => {
+    Object.assign(shards[1].jicofo.state, {conferences: 1, participants: 2})
+    const run = await runCli(['scale', 'drain-shard', 's2', '--wait', '--interval', '100ms', '--timeout', '500ms', '--target', 'haproxy', '--ca', pem, '-i', slot.file])
+    expect(run.code, run.stderr).to.equal(ExitCode.refused)
+    expect(run.stderr).to.match(/"--timeout" flag has been deprecated\. Use "--deadline"/)
+    expect(run.stderr).to.match(/s2 still has 1 conferences and 2 participants after \d+ s \(it stays draining\)/)
   })
 
   it('CLI on a terminal: --wait shows the counts as it polls, then clears the line', async () => {
@@ -123,7 +155,7 @@ describe('scale drain-shard --wait and undrain-shard: counts from jicofo, exit 1
       Object.assign(shards[1].jicofo.state, {conferences: 0, participants: 0})
       clearInterval(emptying)
     }, 20)
-    const command = [process.execPath, BIN, 'scale', 'drain-shard', 's2', '--wait', '--interval', '200ms', '--timeout', '30s', '--target', 'haproxy', '--ca', pem, '-i', slot.file].join(' ')
+    const command = [process.execPath, BIN, 'scale', 'drain-shard', 's2', '--wait', '--interval', '200ms', '--deadline', '30s', '--target', 'haproxy', '--ca', pem, '-i', slot.file].join(' ')
     // script(1) (util-linux) runs the CLI on a pseudo-terminal, as an admin at a shell would.
     const output = await new Promise<string>((resolve, reject) => {
       execFile('script', ['-qec', command, '/dev/null'], {timeout: 60_000}, (error, stdout) => (error ? reject(new Error(`${error.message}\n${stdout}`)) : resolve(stdout)))

@@ -11,6 +11,7 @@ import {socketCommand} from '../../src/haproxy/socket.js'
 import {Inventory} from '../../src/inventory/schema.js'
 import {drainShard} from '../../src/scale/shard-drain.js'
 import {runCommand} from '../../src/system/command.js'
+import {pollUntil} from '../../src/system/poll.js'
 import type {SeenRequest} from '../support/loopback-backends.js'
 import {startBackend, type LoopbackBackend} from '../support/loopback-backends.js'
 import {
@@ -116,13 +117,8 @@ describe('rooms and shards on real HAProxy: drain, undrain, add and remove keep 
   it('200 live rooms opened on A are in B\'s table too (peers), and C keeps its own', async () => {
     placed = await roomShards(a, live)
     expect(Object.keys(countByShard(placed.values())).sort()).to.deep.equal(['s1', 's2', 's3'])
-    const deadline = Date.now() + 10_000
-    let used = 0
-    while (used < live.length && Date.now() < deadline) {
-      used = Number(/used:(\d+)/.exec(await socketCommand(b.socket, 'show table be_prosody'))?.[1])
-      if (used < live.length) await new Promise((resolve) => setTimeout(resolve, 100))
-    }
-
+    const usedOnB = async () => Number(/used:(\d+)/.exec(await socketCommand(b.socket, 'show table be_prosody'))?.[1])
+    const {value: used} = await pollUntil(usedOnB, (n) => n >= live.length, {intervalMs: 100, timeoutMs: 10_000})
     expect(used, 'entries pushed from A to B').to.equal(live.length)
     expect(Number(/used:(\d+)/.exec(await socketCommand(c.socket, 'show table be_prosody'))?.[1]), 'C is not a peer').to.equal(0)
     placedOnC = await roomShards(c, live)

@@ -1,7 +1,7 @@
 import {join} from 'node:path'
 import {connect} from 'node:net'
 
-import {type Daemon, spawnDaemon} from './daemon.js'
+import {type Daemon, spawnDaemon, untilReady} from './daemon.js'
 
 /** A running Debian coturn (`turnserver`) on loopback with a TLS listener and one long-term user. */
 export interface Coturn {
@@ -43,16 +43,8 @@ export async function startCoturn(options: {cert: string; dir: string; key: stri
     '--simple-log',
   ]
   const daemon = await spawnDaemon('turnserver', args, 'coturn')
-  const deadline = Date.now() + options.timeoutMs
-  while (!(await accepts(options.tlsPort))) {
-    if (Date.now() > deadline || daemon.child.exitCode !== null) {
-      await daemon.stop()
-      throw new Error(`turnserver did not listen on 127.0.0.1:${options.tlsPort} within ${options.timeoutMs} ms:\n${daemon.output()}`)
-    }
-
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-
+  const what = `turnserver to listen on 127.0.0.1:${options.tlsPort}`
+  await untilReady(daemon, what, () => accepts(options.tlsPort), (listening) => listening, options.timeoutMs)
   return {daemon, password, realm: options.realm, tlsPort: options.tlsPort, username}
 }
 

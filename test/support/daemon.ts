@@ -1,5 +1,7 @@
 import {type ChildProcess, spawn} from 'node:child_process'
 
+import {waitFor} from './wait.js'
+
 /** A daemon a test started in the foreground: its output so far, and a stop that waits for exit. */
 export interface Daemon {
   child: ChildProcess
@@ -33,5 +35,30 @@ export async function spawnDaemon(command: string, args: string[], debianPackage
       await exited
       clearTimeout(timer)
     },
+  }
+}
+
+/** Why a child can no longer become ready (it ended), or undefined while it runs: waitFor's `gaveUp` for daemons. */
+export function exited(child: Pick<ChildProcess, 'exitCode' | 'signalCode'>): string | undefined {
+  if (child.signalCode !== null) return `it was killed by ${child.signalCode}`
+  return child.exitCode === null ? undefined : `it exited with ${child.exitCode}`
+}
+
+/**
+ * Waits (waitFor) until `done(read())`. When the daemon exits first or `timeoutMs` passes, stops it
+ * and fails with its output, so a start that failed leaves no process behind.
+ */
+export async function untilReady<T>(
+  daemon: Daemon,
+  what: string,
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs: number,
+): Promise<T> {
+  try {
+    return await waitFor(what, read, done, {gaveUp: () => exited(daemon.child), timeoutMs})
+  } catch (error) {
+    await daemon.stop()
+    throw new Error(`${(error as Error).message}\n${daemon.output()}`, {cause: error})
   }
 }

@@ -2,7 +2,8 @@ import {writeFile} from 'node:fs/promises'
 import {connect} from 'node:net'
 import {join} from 'node:path'
 
-import {spawnDaemon} from './daemon.js'
+import {spawnDaemon, untilReady} from './daemon.js'
+import {waitFor} from './wait.js'
 
 /**
  * The inventory's off switches for HAProxy's privilege defaults: tests run HAProxy as whoever
@@ -27,22 +28,25 @@ export async function startHaproxy(config: string, dir: string, name: string, so
   const file = join(dir, `${name}.cfg`)
   await writeFile(file, config)
   const daemon = await spawnDaemon('haproxy', ['-W', '-db', ...extraArgs, '-f', file], 'haproxy')
-  const {child} = daemon
-  const handle: HaproxyProcess = {output: daemon.output, pid: child.pid!, stop: daemon.stop}
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const state = await adminCommand(socket, 'show stat').catch(() => '')
+  const allUp = (state: string) => {
     const servers = state.split('\n').filter((line) => line && !line.startsWith('#') && !/,(FRONTEND|BACKEND),/.test(line))
     // A server without a health check (proxy.acme's, or TURN's loopback hop to fe_https) reports
     // "no check": it is as up as it gets.
-    if (servers.length > 0 && servers.every((line) => ['UP', 'no check'].includes(line.split(',')[17]))) return handle
-    if (Date.now() > deadline || child.exitCode !== null) {
-      await handle.stop()
-      throw new Error(`haproxy servers not all UP within ${timeoutMs} ms:\n${state}\n${daemon.output()}`)
-    }
-
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    return servers.length > 0 && servers.every((line) => ['UP', 'no check'].includes(line.split(',')[17]))
   }
+
+  await untilReady(daemon, 'every haproxy server UP', () => adminCommand(socket, 'show stat'), allUp, timeoutMs)
+  return {output: daemon.output, pid: daemon.child.pid!, stop: daemon.stop}
+}
+
+/** Waits until the master CLI (`-S`) lists a worker: it may come up after the workers' admin socket. */
+export async function waitForMasterCli(haproxy: HaproxyProcess, socket: string, timeoutMs: number): Promise<void> {
+  const listsWorker = (proc: string) => proc.includes('worker')
+  await waitFor(`the master CLI at ${socket}`, () => adminCommand(socket, 'show proc'), listsWorker, {timeoutMs}).catch(
+    (error: Error) => {
+      throw new Error(`${error.message}\n${haproxy.output()}`)
+    },
+  )
 }
 
 /** Sends one command to HAProxy's admin socket and returns its answer. */

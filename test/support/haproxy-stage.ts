@@ -9,8 +9,9 @@ import {socketCommand} from '../../src/haproxy/socket.js'
 import {Inventory} from '../../src/inventory/schema.js'
 import {renderTarget} from '../../src/render/targets.js'
 import {selfSignedPem} from './certs.js'
-import {type HaproxyProcess, startHaproxy, UNPRIVILEGED} from './haproxy-process.js'
+import {type HaproxyProcess, startHaproxy, UNPRIVILEGED, waitForMasterCli} from './haproxy-process.js'
 import {freePorts, type LoopbackBackend, type SeenRequest, startBackend} from './loopback-backends.js'
+import {waitFor} from './wait.js'
 
 export const DOMAIN = 'meet.example.org'
 
@@ -66,11 +67,7 @@ export async function startStage(dir: string, adjust?: (data: Record<string, any
     await Promise.all([...backends.values()].map((b) => b.close()))
     throw error
   })
-  // The master CLI may come up after the workers' admin socket.
-  for (let tries = 0; !(await socketCommand(masterSocket, 'show proc').then((t) => t.includes('worker'), () => false)); tries++) {
-    if (tries > 50) throw new Error(`no master CLI at ${masterSocket}:\n${haproxy.output()}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+  await waitForMasterCli(haproxy, masterSocket, 5000)
 
   return {backends, data, dir, haproxy, live, masterSocket, pem, seen, socket}
 }
@@ -103,14 +100,10 @@ export async function workers(stage: Stage): Promise<{reloads: number; worker: n
 export async function reloadToNewWorker(stage: Stage, deadlineMs = 60_000): Promise<{reloads: number; worker: number}> {
   const before = await workers(stage)
   await socketCommand(stage.masterSocket, 'reload')
-  let after = before
-  for (const deadline = Date.now() + deadlineMs; after.worker === before.worker && Date.now() < deadline; ) {
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    after = await workers(stage).catch(() => before)
-  }
-
-  if (after.worker === before.worker) throw new Error(`no new worker within ${deadlineMs} ms of a reload`)
-  return after
+  const replaced = (after: {worker: number}) => !Number.isNaN(after.worker) && after.worker !== before.worker
+  return waitFor(`a new worker after a reload (was ${before.worker})`, () => workers(stage), replaced, {
+    timeoutMs: deadlineMs,
+  })
 }
 
 /** GET over TLS through the proxy; resolves with the status and the backend that answered. */

@@ -2,9 +2,10 @@ import {writeFile} from 'node:fs/promises'
 import {request} from 'node:https'
 import {join} from 'node:path'
 
-import {type Daemon, spawnDaemon} from './daemon.js'
+import {type Daemon, exited, spawnDaemon} from './daemon.js'
 import {freePorts} from './loopback-backends.js'
 import type {TestPki} from './pki.js'
+import {waitFor} from './wait.js'
 
 /** Debian's pebble (an ACME CA for tests) and pebble-challtestsrv as its DNS, both on loopback. */
 export interface Pebble {
@@ -93,13 +94,12 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
       }
     }
     const ca = options.pki.root.pem
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      const ready = await get(`https://127.0.0.1:${acme}/dir`, ca, 2000).catch(() => undefined)
-      if (ready?.status === 200) break
-      if (Date.now() > deadline) throw new Error(`pebble not ready within ${timeoutMs} ms:\n${daemons.map((d) => d.output()).join('\n')}`)
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
+    const directory = () => get(`https://127.0.0.1:${acme}/dir`, ca, 2000)
+    const gaveUp = () => daemons.map((d) => exited(d.child)).find((reason) => reason !== undefined)
+    const ready = (answer: {status: number}) => answer.status === 200
+    await waitFor("pebble's ACME directory", directory, ready, {gaveUp, timeoutMs}).catch((error: Error) => {
+      throw new Error(`${error.message}\n${daemons.map((d) => d.output()).join('\n')}`)
+    })
 
     const root = await get(`https://127.0.0.1:${management}/roots/0`, ca, 5000)
     if (root.status !== 200 || !root.body.includes('BEGIN CERTIFICATE')) throw new Error(`pebble /roots/0 answered ${root.status}: ${root.body.slice(0, 200)}`)

@@ -2,7 +2,7 @@ import {writeFile} from 'node:fs/promises'
 import {request} from 'node:http'
 import {join} from 'node:path'
 
-import {spawnDaemon} from './daemon.js'
+import {spawnDaemon, untilReady} from './daemon.js'
 
 /** A real prosody (Debian package) serving BOSH and XMPP websockets on a loopback port. */
 export interface ProsodyProcess {
@@ -40,19 +40,8 @@ export async function startProsody(dir: string, port: number, domain: string, ti
     ].join('\n'),
   )
   const daemon = await spawnDaemon('prosody', ['--config', config], 'prosody', dir)
-  const {child} = daemon
-  const handle: ProsodyProcess = {output: daemon.output, port, stop: daemon.stop}
-  const deadline = Date.now() + timeoutMs
-  while ((await boshStatus(port)) !== 200) {
-    if (Date.now() > deadline || child.exitCode !== null) {
-      await handle.stop()
-      throw new Error(`prosody did not answer /http-bind within ${timeoutMs} ms:\n${daemon.output()}`)
-    }
-
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-
-  return handle
+  await untilReady(daemon, 'prosody to answer /http-bind', () => boshStatus(port), (code) => code === 200, timeoutMs)
+  return {output: daemon.output, port, stop: daemon.stop}
 }
 
 function boshStatus(port: number): Promise<number> {

@@ -8,8 +8,9 @@ import {Inventory} from '../../src/inventory/schema.js'
 import {renderTarget} from '../../src/render/targets.js'
 import {selfSignedPem} from './certs.js'
 import {type FakeJitsi, startFakeJitsi} from './fake-jitsi.js'
-import {type HaproxyProcess, startHaproxy, UNPRIVILEGED} from './haproxy-process.js'
+import {type HaproxyProcess, startHaproxy, UNPRIVILEGED, waitForMasterCli} from './haproxy-process.js'
 import {freePorts, type LoopbackBackend, type SeenRequest, startBackend} from './loopback-backends.js'
+import {waitFor} from './wait.js'
 
 export const DOMAIN = 'meet.example.org'
 
@@ -85,25 +86,26 @@ export async function startSlot(slot: ProxySlot, extraArgs: string[] = []): Prom
   const config = renderTarget(Inventory.parse(slot.data), 'haproxy')
   await writeFile(slot.data.targets.haproxy.output, config)
   slot.haproxy = await startHaproxy(config, slot.dir, 'haproxy', slot.socket, 20_000, ['-S', slot.masterSocket, ...extraArgs])
-  for (let tries = 0; !(await socketCommand(slot.masterSocket, 'show proc').then((t) => t.includes('worker'), () => false)); tries++) {
-    if (tries > 100) throw new Error(`no master CLI at ${slot.masterSocket}:\n${slot.haproxy.output()}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-
+  await waitForMasterCli(slot.haproxy, slot.masterSocket, 10_000)
   return slot.haproxy
 }
 
 /** Reloads through the master CLI and waits (bounded) until a new worker answers with every shard server in it. */
 export async function reloadSlot(slot: ProxySlot, timeoutMs = 20_000): Promise<void> {
-  const before = /^(\d+)\s+worker\s+0\b/m.exec(await socketCommand(slot.masterSocket, 'show proc'))?.[1]
+  const worker = async () => /^(\d+)\s+worker\s+0\b/m.exec(await socketCommand(slot.masterSocket, 'show proc'))?.[1]
+  const before = await worker()
   await socketCommand(slot.masterSocket, 'reload')
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const now = /^(\d+)\s+worker\s+0\b/m.exec(await socketCommand(slot.masterSocket, 'show proc').catch(() => ''))?.[1]
-    if (now !== undefined && now !== before && (await socketCommand(slot.socket, 'show stat').catch(() => '')).includes('be_prosody,BACKEND')) return
-    if (Date.now() > deadline) throw new Error(`no new worker within ${timeoutMs} ms:\n${slot.haproxy?.output()}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
+  // Ready: a new worker whose admin socket lists the shards' backend.
+  const ready = async () => {
+    const now = await worker()
+    if (now === undefined || now === before) return false
+    return (await socketCommand(slot.socket, 'show stat')).includes('be_prosody,BACKEND')
   }
+
+  const what = `a new worker with be_prosody (was ${before})`
+  await waitFor(what, ready, (yes) => yes, {timeoutMs}).catch((error: Error) => {
+    throw new Error(`${error.message}\n${slot.haproxy?.output()}`)
+  })
 }
 
 /**
@@ -113,15 +115,14 @@ export async function reloadSlot(slot: ProxySlot, timeoutMs = 20_000): Promise<v
  * ring alone (docs/rooms-and-shards.md).
  */
 export async function waitForTable(slot: ProxySlot, count: number, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
   const seen: number[] = []
-  for (;;) {
+  const lastThree = async () => {
     seen.push(Number(/used:(\d+)/.exec(await socketCommand(slot.socket, 'show table be_prosody').catch(() => ''))?.[1] ?? 0))
-    const last = seen.slice(-3)
-    if (last.length === 3 && last[0] >= count && last.every((n) => n === last[0])) return
-    if (Date.now() > deadline) throw new Error(`${slot.name}: table at ${seen.at(-1)} rooms, waiting for ${count} and a steady count, after ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    return seen.slice(-3)
   }
+
+  const steady = (last: number[]) => last.length === 3 && last[0] >= count && last.every((n) => n === last[0])
+  await waitFor(`${slot.name}'s table to hold ${count} rooms, steadily`, lastThree, steady, {timeoutMs})
 }
 
 const agents = new Map<string, Agent>()

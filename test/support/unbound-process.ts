@@ -2,7 +2,7 @@ import {writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {queryDns} from '../../src/dns/client.js'
-import {spawnDaemon} from './daemon.js'
+import {spawnDaemon, untilReady} from './daemon.js'
 
 /** A real unbound (Debian package) answering on a loopback port from the test's own zone data. */
 export interface UnboundProcess {
@@ -39,15 +39,11 @@ export async function startUnbound(dir: string, name: string, port: number, zone
     ].join('\n'),
   )
   const daemon = await spawnDaemon('unbound', ['-d', '-c', config], 'unbound')
-  const {child} = daemon
-  const handle: UnboundProcess = {port, stop: daemon.stop}
-  const deadline = Date.now() + timeoutMs
-  while ((await queryDns({address: '127.0.0.1', port}, 'localhost', 'A', {retries: 0, timeoutMs: 200})).outcome === 'timeout') {
-    if (Date.now() > deadline || child.exitCode !== null) {
-      await handle.stop()
-      throw new Error(`unbound did not answer within ${timeoutMs} ms:\n${daemon.output()}`)
-    }
+  const ask = async () => {
+    const answer = await queryDns({address: '127.0.0.1', port}, 'localhost', 'A', {retries: 0, timeoutMs: 200})
+    return answer.outcome
   }
 
-  return handle
+  await untilReady(daemon, `unbound to answer on 127.0.0.1:${port}`, ask, (outcome) => outcome !== 'timeout', timeoutMs)
+  return {port, stop: daemon.stop}
 }

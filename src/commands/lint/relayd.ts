@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {inventoryFlag} from '../../cli/flags.js'
+import {inventoryFlag, strictFlag} from '../../cli/flags.js'
 import {JproxyCommand} from '../../cli/jproxy-command.js'
 import {ExitCode} from '../../errors.js'
 import {loadCommandInventory} from '../../cli/inventory.js'
@@ -38,7 +38,7 @@ More: docs/lint-relayd.md (in the package and the repository).`
     'check-files': Flags.boolean({description: 'check that the TLS keypair files relayd will load exist on this machine'}),
     inventory: inventoryFlag,
     native: Flags.boolean({allowNo: true, default: true, description: 'also run `relayd -n -f FILE` when relayd is on PATH'}),
-    strict: Flags.boolean({description: 'treat the Jitsi rules as errors'}),
+    strict: strictFlag,
   }
 
   static override summary = 'Lint relayd.conf: relayd\'s grammar and checks, plus the Jitsi rules'

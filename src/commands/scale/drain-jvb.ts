@@ -1,9 +1,9 @@
 import {Flags} from '@oclif/core'
 
-import {defaultTarget, duration} from '../../cli/flags.js'
+import {defaultTarget} from '../../cli/flags.js'
 import {JproxyCommand} from '../../cli/jproxy-command.js'
 import {formatScaleReport} from '../../report/scale.js'
-import {bridgeIdArg, scaleFlags} from '../../cli/scale-flags.js'
+import {bridgeIdArg, scaleFlags, waitDeadlineFlag, waitIntervalFlag} from '../../cli/scale-flags.js'
 import {drainBridge, type ScaleReport} from '../../scale/scale.js'
 import {runCommand} from '../../system/command.js'
 
@@ -25,12 +25,11 @@ More: docs/scale.md (in the package and the repository).`
   static override examples = ['<%= config.bin %> <%= command.id %> jvb4 --wait --deadline 2h', '<%= config.bin %> <%= command.id %> jvb4 --off']
 
   static override flags = {
-    interval: duration({description: 'how often --wait asks for the participant count (default 10s)'}),
+    deadline: waitDeadlineFlag,
+    interval: waitIntervalFlag,
     inventory,
     off: Flags.boolean({description: 'undo a drain: back in service on both sides'}),
     target,
-    // --timeout bounds one request everywhere else; a bound on the whole wait is a deadline.
-    deadline: duration({aliases: ['timeout'], deprecateAliases: true, description: 'how long --wait waits in all (default 1h)'}),
     wait: Flags.boolean({description: 'wait until the bridge has no participants left'}),
   }
 

@@ -1,8 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
-import {defaultTarget, duration, readCa} from '../../cli/flags.js'
+import {defaultTarget, readCa} from '../../cli/flags.js'
 import {JproxyCommand} from '../../cli/jproxy-command.js'
-import {scaleFlags} from '../../cli/scale-flags.js'
+import {scaleFlags, waitDeadlineFlag, waitIntervalFlag} from '../../cli/scale-flags.js'
 import {formatScaleReport} from '../../report/scale.js'
 import type {ScaleReport} from '../../scale/scale.js'
 import {drainShard} from '../../scale/shard-drain.js'
@@ -22,20 +22,20 @@ rooms in the stick table keep reaching the shard until they end. The inventory r
 shard) is installed without a reload, so a later reload or re-render keeps the drain. relayd:
 \`relayctl host disable\` on the shard's hosts (relayd cannot keep live rooms). With --wait, polls
 the shard's jicofo (GET /stats) until it holds no conference and no participant (exit 0) or
---timeout passes (exit 11), showing the counts on a terminal. --off (or \`scale undrain-shard\`)
+--deadline passes (exit 11), showing the counts on a terminal. --off (or \`scale undrain-shard\`)
 reverses it.
 
 More: docs/rooms-and-shards.md (in the package and the repository).`
 
-  static override examples = ['<%= config.bin %> <%= command.id %> shard2 --wait --timeout 2h', '<%= config.bin %> <%= command.id %> shard2 --off']
+  static override examples = ['<%= config.bin %> <%= command.id %> shard2 --wait --deadline 2h', '<%= config.bin %> <%= command.id %> shard2 --off']
 
   static override flags = {
     ca,
-    interval: duration({description: 'how often --wait asks jicofo for its counts (default 10s)'}),
+    deadline: waitDeadlineFlag,
+    interval: waitIntervalFlag,
     inventory,
     off: Flags.boolean({description: 'undo a drain: the shard takes new rooms again'}),
     target,
-    timeout: duration({description: 'how long --wait waits (default 1h)'}),
     wait: Flags.boolean({description: 'wait until the shard has no conferences left'}),
   }
 
@@ -50,7 +50,7 @@ More: docs/rooms-and-shards.md (in the package and the repository).`
 /** The body of `drain-shard` and `undrain-shard`: drain (or undo it), optionally wait with counts on a terminal, present. */
 export async function drainShardCommand(
   name: string,
-  flags: {ca?: string; interval?: number; inventory: string; off?: boolean; target?: 'haproxy' | 'relayd'; timeout?: number; wait?: boolean},
+  flags: {ca?: string; deadline?: number; interval?: number; inventory: string; off?: boolean; target?: 'haproxy' | 'relayd'; wait?: boolean},
   json: boolean,
 ): Promise<ScaleReport> {
   const tty = process.stderr.isTTY && !json
@@ -67,7 +67,7 @@ export async function drainShardCommand(
         ? {
             intervalMs: flags.interval ?? 10_000,
             onProgress: tty ? (load, ms) => process.stderr.write(`\r${name}: ${load.conferences} conferences, ${load.participants} participants after ${Math.round(ms / 1000)} s `) : undefined,
-            timeoutMs: flags.timeout ?? 3_600_000,
+            timeoutMs: flags.deadline ?? 3_600_000,
           }
         : undefined,
   })

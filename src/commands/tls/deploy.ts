@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {defaultTarget, duration, inventoryFlag, promFileFlag} from '../../cli/flags.js'
+import {caFlag, certificateNameFlag, defaultTarget, duration, inventoryFlag, maxSessionsFlag, promFileFlag, sslDirFlag, targetFlag} from '../../cli/flags.js'
 import {JproxyCommand} from '../../cli/jproxy-command.js'
 import {loadCommandInventory} from '../../cli/inventory.js'
 import {writeTextfile} from '../../report/prometheus.js'
@@ -8,7 +8,7 @@ import {deploySyslogLine, formatDeployPrometheus, formatDeployReport} from '../.
 import {runCommand} from '../../system/command.js'
 import {type DeployReport, deployCertificate} from '../../tls/deploy.js'
 import {deploySource} from '../../tls/deploy-source.js'
-import {loadTrust} from '../../tls/trust.js'
+import {proxyTrust} from '../../tls/trust.js'
 
 const DEFAULT_TIMEOUT_MS = 5000
 
@@ -41,17 +41,17 @@ More: docs/certificates.md (in the package and the repository).`
   ]
 
   static override flags = {
-    ca: Flags.string({description: 'trust these CA certificates for the chain check (a private or test CA)', helpValue: 'FILE'}),
+    ca: caFlag,
     cert: Flags.string({description: 'the new certificate (leaf first; the chain may follow)', helpValue: 'FILE'}),
     chain: Flags.string({description: 'issuer certificates in a file of their own', helpValue: 'FILE'}),
     defer: Flags.boolean({description: 'relayd: install the files only; the next planned reload loads them'}),
     inventory: inventoryFlag,
     key: Flags.string({description: 'the new private key (default: in --cert)', helpValue: 'FILE'}),
-    'max-sessions': Flags.integer({description: 'relayd: refuse, changing nothing, when the reload would cut more open sessions than this', min: 0}),
-    name: Flags.string({description: 'another name the certificate must cover (repeatable), e.g. a TURN name sharing port 443', multiple: true}),
+    'max-sessions': maxSessionsFlag,
+    name: certificateNameFlag,
     'prom-file': promFileFlag,
-    'ssl-dir': Flags.string({default: '/etc/ssl', description: 'where relayd reads keypairs (--target relayd)', helpValue: 'DIR'}),
-    target: Flags.option({description: 'which proxy (default: relayd on OpenBSD, else haproxy)', options: ['haproxy', 'relayd'] as const})(),
+    'ssl-dir': sslDirFlag,
+    target: targetFlag,
     timeout: duration({description: 'per handshake and HAProxy command, and how long the new serial may take to show (default: 5s)'}),
   }
 
@@ -71,7 +71,7 @@ More: docs/certificates.md (in the package and the repository).`
       sslDir: flags['ssl-dir'],
       target: defaultTarget(flags.target),
       timeoutMs: flags.timeout ?? DEFAULT_TIMEOUT_MS,
-      trust: await loadTrust(flags.ca),
+      trust: await proxyTrust(flags.ca, inventory),
     })
     if (flags['prom-file']) await writeTextfile(flags['prom-file'], formatDeployPrometheus(report))
     process.exitCode = report.exitCode

@@ -1,13 +1,13 @@
 import {Flags} from '@oclif/core'
 
-import {defaultTarget, duration, formatFlag, inventoryFlag, promFileFlag} from '../../cli/flags.js'
+import {caFlag, certificateNameFlag, defaultTarget, duration, formatFlag, inventoryFlag, promFileFlag, sslDirFlag, targetFlag} from '../../cli/flags.js'
 import {JproxyCommand} from '../../cli/jproxy-command.js'
 import {ExitCode, JproxyError} from '../../errors.js'
 import {parseIpPort} from '../../inventory/host-port.js'
 import {loadCommandInventory} from '../../cli/inventory.js'
 import {writeTextfile} from '../../report/prometheus.js'
 import {formatTlsNagios, formatTlsPrometheus, formatTlsReport} from '../../report/tls.js'
-import {loadTrust} from '../../tls/trust.js'
+import {proxyTrust} from '../../tls/trust.js'
 import {type TlsReport, validateTls} from '../../tls/validate.js'
 
 const DEFAULT_TIMEOUT_MS = 5000
@@ -30,8 +30,9 @@ wildcard stands for exactly one left-most label; the CN is ignored), each certif
 followed by its issuer and the chain reaches a trusted root, every certificate is within its
 validity (warning and critical days before the end), and the key is not readable by every user.
 Live: a TLS handshake with SNI = the public name on every listen address (or --connect),
-reporting the protocol, cipher, ALPN and presented chain, verified against the system CAs or
---ca, with the same name and expiry checks. Exit 6 when a check is critical.
+reporting the protocol, cipher, ALPN and presented chain, verified against --ca, proxy.tls.ca or
+the system CAs ($SSL_CERT_FILE when set), with the same name and expiry checks. Exit 6 when a check
+is critical.
 
 More: docs/tls.md (in the package and the repository).`
 
@@ -43,17 +44,17 @@ More: docs/tls.md (in the package and the repository).`
   ]
 
   static override flags = {
-    ca: Flags.string({description: 'trust these CA certificates instead of the system bundle (or $SSL_CERT_FILE)', helpValue: 'FILE'}),
+    ca: caFlag,
     connect: connectFlag({description: 'handshake here instead of the listen addresses (repeatable; port defaults to proxy.listen.httpsPort)', multiple: true}),
     'crit-days': Flags.integer({default: 10, description: 'critical when a certificate ends within this many days', min: 0}),
     files: Flags.boolean({allowNo: true, default: true, description: 'check the certificate and key files the proxy loads'}),
     format: formatFlag,
     inventory: inventoryFlag,
     live: Flags.boolean({allowNo: true, default: true, description: 'handshake with the proxy'}),
-    name: Flags.string({description: 'another name the certificate must cover (repeatable), e.g. a TURN name sharing port 443', multiple: true}),
+    name: certificateNameFlag,
     'prom-file': promFileFlag,
-    'ssl-dir': Flags.string({default: '/etc/ssl', description: 'where relayd looks for keypairs (--target relayd)', helpValue: 'DIR'}),
-    target: Flags.option({description: 'whose files to check (default: relayd on OpenBSD, else haproxy)', options: ['haproxy', 'relayd'] as const})(),
+    'ssl-dir': sslDirFlag,
+    target: targetFlag,
     timeout: duration({description: 'per-handshake timeout (default: 5s)'}),
     'warn-days': Flags.integer({default: 20, description: 'warning when a certificate ends within this many days', min: 0}),
   }
@@ -78,8 +79,8 @@ More: docs/tls.md (in the package and the repository).`
       target: defaultTarget(flags.target),
       thresholds,
       timeoutMs: flags.timeout ?? DEFAULT_TIMEOUT_MS,
-      // SSL_CERT_FILE, as OpenSSL reads it: the bundle to trust when --ca is not given.
-      trust: await loadTrust(flags.ca ?? process.env.SSL_CERT_FILE),
+      // SSL_CERT_FILE, as OpenSSL reads it: the bundle to trust when neither --ca nor proxy.tls.ca is given.
+      trust: await proxyTrust(flags.ca, inventory, process.env.SSL_CERT_FILE),
     })
     if (flags['prom-file']) await writeTextfile(flags['prom-file'], formatTlsPrometheus(report, now))
     if (flags.format === 'nagios' && !this.jsonEnabled()) {

@@ -8,6 +8,7 @@ import {Inventory} from '../../src/inventory/schema.js'
 import {probeInventory} from '../../src/probe/probe.js'
 import {runCommand} from '../../src/system/command.js'
 import {proxyStatus} from '../../src/status/status.js'
+import {pollUntil} from '../../src/system/poll.js'
 import {type Stage, startStage, withWeb2} from '../support/haproxy-stage.js'
 
 describe('status: the running HAProxy beside the last probe', function () {
@@ -40,8 +41,9 @@ describe('status: the running HAProxy beside the last probe', function () {
     // The probe found web1 up; now it stops answering and HAProxy takes it out.
     await stage.backends.get('web1')!.close()
     // HAProxy checks every health.interval (fall 1): wait, bounded by three intervals, until it has seen it.
-    const seenBy = Date.now() + 3 * inventory.health.interval * inventory.health.fall
-    while (Date.now() < seenBy && (await status()).rows.find((r) => r.key === 'web/web1')!.proxy.startsWith('UP')) await new Promise((resolve) => setTimeout(resolve, 100))
+    const web1 = (report: Awaited<ReturnType<typeof status>>) => report.rows.find((r) => r.key === 'web/web1')!
+    const timeoutMs = 3 * inventory.health.interval * inventory.health.fall
+    await pollUntil(status, (report) => !web1(report).proxy.startsWith('UP'), {intervalMs: 100, timeoutMs})
 
     const report = await status()
     const row = (key: string) => report.rows.find((r) => r.key === key)!

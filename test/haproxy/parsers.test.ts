@@ -1,11 +1,9 @@
 import {expect} from 'chai'
+import {readFile} from 'node:fs/promises'
 
-import {declaredServers} from '../../src/apply/haproxy-verify.js'
+import {configBinds, reloadReasons} from '../../src/haproxy/binds.js'
 import {parseHaproxyCheck} from '../../src/haproxy/check.js'
 import {parseShowInfo, parseShowProc, parseShowStat} from '../../src/haproxy/runtime.js'
-import {Inventory} from '../../src/inventory/schema.js'
-import {renderTarget} from '../../src/render/targets.js'
-import {fullInventory} from '../fixtures/inventories.js'
 
 describe('HAProxy output parsers (as HAProxy 2.6 prints them)', () => {
   it('haproxy -c: level, file, line and message of each alert and warning', () => {
@@ -48,11 +46,22 @@ describe('HAProxy output parsers (as HAProxy 2.6 prints them)', () => {
     ])
   })
 
-  it('declaredServers finds every backend and server of a rendered haproxy.cfg', () => {
-    const inventory = Inventory.parse(fullInventory())
-    const servers = declaredServers(renderTarget(inventory, 'haproxy'))
-    expect(servers.get('be_web')).to.deep.equal(inventory.web.map((w) => w.name))
-    expect(servers.get('be_prosody')).to.deep.equal(inventory.shards.map((s) => s.name))
-    expect(servers.get('be_colibri')).to.deep.equal(inventory.shards.flatMap((s) => s.jvbs.map((j) => j.id)))
+  it('configBinds: bind lines (TLS marked) and the local peer; reloadReasons: HAProxy 2.7+\'s reload answer in plain words first', async () => {
+    const golden = await readFile('test/fixtures/golden/two-shards.haproxy.cfg', 'utf8')
+    expect(configBinds(golden, 'proxy-b')).to.deep.equal([
+      {address: '10.10.0.3', port: 10_000, ssl: false},
+      {address: '192.0.2.10', port: 80, ssl: false},
+      {address: '2001:db8:10::10', port: 80, ssl: false},
+      {address: '192.0.2.10', port: 443, ssl: true},
+      {address: '2001:db8:10::10', port: 443, ssl: true},
+    ])
+    const answer = [
+      'Success=0',
+      '--',
+      '[NOTICE]   (1) : haproxy version is 2.8.3',
+      '[ALERT]    (1) : Binding [/etc/haproxy/haproxy.cfg:62] for frontend fe_https: cannot bind socket (Address already in use) for [127.0.0.10:8443]',
+      '[ALERT]    (1) : [haproxy.main()] Some protocols failed to start their listeners! Exiting.',
+    ].join('\n')
+    expect(reloadReasons(answer)).to.deep.equal(['port 8443 on 127.0.0.10 is in use by another process (HAProxy: cannot bind socket (Address already in use) for [127.0.0.10:8443])'])
   })
 })

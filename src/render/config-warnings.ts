@@ -1,0 +1,78 @@
+import {createPrivateKey, X509Certificate} from 'node:crypto'
+import {readFile, stat} from 'node:fs/promises'
+
+import {localPeerProblem} from '../haproxy/local-peer.js'
+import type {InventoryProblem} from '../inventory/problem.js'
+import type {Inventory} from '../inventory/schema.js'
+import {formatPath} from '../inventory/problem.js'
+import type {TargetName} from './targets.js'
+
+export interface WarningOptions {
+  /** This host's name, for the peers check. */
+  hostname: string
+  /** The field's line in the inventory. */
+  lineOf: (path: ReadonlyArray<PropertyKey>) => number | undefined
+  /** The targets checked: the HAProxy-only warnings need `haproxy`. */
+  targets: TargetName[]
+}
+
+/**
+ * What a valid inventory says that will not work on this host: the schema cannot see files and
+ * sockets, and these fail later with another program's words (HAProxy's line in a staged file)
+ * or not at all (a 404 for every colibri websocket). Each names its field and line.
+ */
+export async function configWarnings(inventory: Inventory, options: WarningOptions): Promise<InventoryProblem[]> {
+  const warnings: InventoryProblem[] = []
+  const warn = (path: Array<number | string>, message: string) => warnings.push({line: options.lineOf(path), message, path: formatPath(path)})
+
+  for (const [index, shard] of inventory.shards.entries()) {
+    if (shard.jvbs.length > 0) continue
+    const why = inventory.colibriWs ? `every /colibri-ws/ request for its rooms would get 404` : 'its conferences would have no media'
+    warn(['shards', index, 'jvbs'], `shard ${shard.name} has no videobridges: ${why}`)
+  }
+
+  const {tls} = inventory.proxy
+  const files: Array<[string, string | undefined, 'certificate' | 'key']> = [
+    ['certificate', tls.certificate, 'certificate'],
+    ['key', tls.key, 'key'],
+    ['ca', tls.ca, 'certificate'],
+  ]
+  for (const [field, file, holds] of files) {
+    if (file === undefined) continue
+    const problem = await pemProblem(file, holds)
+    if (problem) warn(['proxy', 'tls', field], problem)
+  }
+
+  if (options.targets.includes('haproxy')) {
+    const {localPeer, logTarget} = inventory.targets.haproxy
+    if (logTarget.startsWith('/')) {
+      const socket = await stat(logTarget).catch((error: NodeJS.ErrnoException) => error.code ?? error.message)
+      if (typeof socket === 'string') warn(['targets', 'haproxy', 'logTarget'], `no socket at ${logTarget} (${socket}): HAProxy's log lines would be lost; is syslog running?`)
+      else if (!socket.isSocket()) warn(['targets', 'haproxy', 'logTarget'], `${logTarget} is not a socket: HAProxy's log lines would be lost`)
+    }
+
+    const peers = localPeerProblem(inventory, options.hostname)
+    if (peers) warn(localPeer === undefined ? ['proxy', 'peers'] : ['targets', 'haproxy', 'localPeer'], peers)
+  }
+
+  return warnings
+}
+
+/** Why `file` cannot serve as a PEM holding a `holds`, or undefined when it loads. */
+async function pemProblem(file: string, holds: 'certificate' | 'key'): Promise<string | undefined> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    const {code, message} = error as NodeJS.ErrnoException
+    return code === 'ENOENT' ? `${file} does not exist` : `${file} cannot be read (${code ?? message})`
+  }
+
+  try {
+    if (holds === 'certificate') new X509Certificate(text)
+    else createPrivateKey(text)
+    return undefined
+  } catch (error) {
+    return `${file} does not load: no ${holds === 'certificate' ? 'certificate' : 'private key'} in it (${(error as Error).message})`
+  }
+}
