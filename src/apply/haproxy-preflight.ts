@@ -1,6 +1,5 @@
-import {X509Certificate, createPrivateKey} from 'node:crypto'
 import {constants} from 'node:fs'
-import {access, readFile} from 'node:fs/promises'
+import {access} from 'node:fs/promises'
 import {isAbsolute} from 'node:path'
 
 import {type Bind, bindKey, configBinds} from '../haproxy/binds.js'
@@ -8,6 +7,7 @@ import {parseShowInfo, parseShowProc} from '../haproxy/runtime.js'
 import {socketCommand} from '../haproxy/socket.js'
 import type {Inventory} from '../inventory/schema.js'
 import {findOnPath} from '../system/command.js'
+import {type PemPart, pemFileProblem} from '../system/pem-file.js'
 import {tryBind} from '../system/port.js'
 
 /** What would stop the reload (refuse: exit 11), and what could not be told (warnings). */
@@ -71,33 +71,15 @@ async function portProblems(binds: Bind[], running: readonly (string | undefined
 export async function certificateProblems(inventory: Inventory): Promise<Preflight> {
   const {certificate, key} = inventory.proxy.tls
   const result: Preflight = {problems: [], warnings: []}
-  for (const [field, path] of [['proxy.tls.certificate', certificate], ['proxy.tls.key', key]] as const) {
-    if (field === 'proxy.tls.key' && key === certificate) continue
-    let text: string
-    try {
-      text = await readFile(path, 'utf8')
-    } catch (error) {
-      const {code} = error as NodeJS.ErrnoException
-      if (code === 'EACCES') result.warnings.push(`${field}: ${path} is not readable by this user, so it was not checked (HAProxy reads it as root)`)
-      else result.problems.push(`${field}: ${path} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}: install the file or fix ${field}`)
-      continue
-    }
-
-    const certificatePem = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(text)?.[0]
-    const keyPem = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/.exec(text)?.[0]
-    try {
-      if (field === 'proxy.tls.certificate') {
-        if (!certificatePem) throw new Error('no PEM certificate in it')
-        new X509Certificate(certificatePem)
-      }
-
-      if (field === 'proxy.tls.key' || key === certificate) {
-        if (!keyPem) throw new Error('no PEM private key in it')
-        createPrivateKey(keyPem)
-      }
-    } catch (error) {
-      result.problems.push(`${field}: ${path} does not load: ${(error as Error).message}`)
-    }
+  const files: Array<[string, string, PemPart[]]> =
+    key === certificate
+      ? [['proxy.tls.certificate', certificate, ['certificate', 'key']]]
+      : [['proxy.tls.certificate', certificate, ['certificate']], ['proxy.tls.key', key, ['key']]]
+  for (const [field, path, parts] of files) {
+    const problem = await pemFileProblem(path, parts)
+    if (problem?.kind === 'denied') result.warnings.push(`${field}: ${problem.message}, so it was not checked (HAProxy reads it as root)`)
+    else if (problem?.kind === 'invalid') result.problems.push(`${field}: ${problem.message}`)
+    else if (problem) result.problems.push(`${field}: ${problem.message}: install the file or fix ${field}`)
   }
 
   return result

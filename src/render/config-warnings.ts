@@ -1,9 +1,9 @@
-import {createPrivateKey, X509Certificate} from 'node:crypto'
-import {readFile, stat} from 'node:fs/promises'
+import {stat} from 'node:fs/promises'
 
 import {localPeerProblem} from '../haproxy/local-peer.js'
 import type {InventoryProblem} from '../inventory/problem.js'
 import type {Inventory} from '../inventory/schema.js'
+import {type PemPart, pemFileProblem} from '../system/pem-file.js'
 import {formatPath} from '../inventory/problem.js'
 import type {TargetName} from './targets.js'
 
@@ -32,15 +32,14 @@ export async function configWarnings(inventory: Inventory, options: WarningOptio
   }
 
   const {tls} = inventory.proxy
-  const files: Array<[string, string | undefined, 'certificate' | 'key']> = [
+  const files: Array<[string, string | undefined, PemPart]> = [
     ['certificate', tls.certificate, 'certificate'],
     ['key', tls.key, 'key'],
     ['ca', tls.ca, 'certificate'],
   ]
-  for (const [field, file, holds] of files) {
-    if (file === undefined) continue
-    const problem = await pemProblem(file, holds)
-    if (problem) warn(['proxy', 'tls', field], problem)
+  for (const [field, file, part] of files) {
+    const problem = file === undefined ? undefined : await pemFileProblem(file, [part])
+    if (problem) warn(['proxy', 'tls', field], problem.message)
   }
 
   if (options.targets.includes('haproxy')) {
@@ -56,23 +55,4 @@ export async function configWarnings(inventory: Inventory, options: WarningOptio
   }
 
   return warnings
-}
-
-/** Why `file` cannot serve as a PEM holding a `holds`, or undefined when it loads. */
-async function pemProblem(file: string, holds: 'certificate' | 'key'): Promise<string | undefined> {
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (error) {
-    const {code, message} = error as NodeJS.ErrnoException
-    return code === 'ENOENT' ? `${file} does not exist` : `${file} cannot be read (${code ?? message})`
-  }
-
-  try {
-    if (holds === 'certificate') new X509Certificate(text)
-    else createPrivateKey(text)
-    return undefined
-  } catch (error) {
-    return `${file} does not load: no ${holds === 'certificate' ? 'certificate' : 'private key'} in it (${(error as Error).message})`
-  }
 }
