@@ -4,7 +4,7 @@ import {chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile} from 'nod
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {parseDocument} from 'yaml'
+import {parse, parseDocument} from 'yaml'
 
 import {BIN} from '../support/cli.js'
 import {freePorts} from '../support/loopback-backends.js'
@@ -44,6 +44,7 @@ describe('README walkthrough and contrib/, run against loopback daemons', functi
   let stage: Stage
   let unbound: UnboundProcess
   let paths: Record<string, string>
+  let resolvers: Record<string, string>
   let env: NodeJS.ProcessEnv
 
   before(async () => {
@@ -58,6 +59,8 @@ describe('README walkthrough and contrib/, run against loopback daemons', functi
     unbound = await startUnbound(dir, 'resolver', dnsPort, {server: [`local-zone: "${DOMAIN}." static`, `local-data: "${DOMAIN}. 300 IN A 127.0.0.1"`]})
     paths = {'/etc/jproxy': join(dir, 'etc-jproxy'), '/tmp/haproxy.cfg': join(dir, 'gen-haproxy.cfg'), '/var/lib/prometheus/node-exporter': join(dir, 'node-exporter'), [INSTALLED]: BIN}
     await mkdir(paths['/var/lib/prometheus/node-exporter'])
+    // The walkthrough's resolvers, internal and public, are the loopback unbound.
+    resolvers = {'10.0.0.53': `127.0.0.1:${unbound.port}`, '9.9.9.9': `127.0.0.1:${unbound.port}`}
     // The private CA is trusted the way an admin would: OpenSSL's SSL_CERT_FILE and node's NODE_EXTRA_CA_CERTS.
     env = {NODE_EXTRA_CA_CERTS: pki.root.cert, SSL_CERT_FILE: pki.root.cert}
   })
@@ -68,9 +71,9 @@ describe('README walkthrough and contrib/, run against loopback daemons', functi
     await rm(dir, {force: true, recursive: true})
   })
 
-  const place = (line: string) => Object.entries(paths).reduce((text, [from, to]) => text.replaceAll(from, to), line)
+  const place = (line: string) => Object.entries({...paths, ...resolvers}).reduce((text, [from, to]) => text.replaceAll(from, to), line)
 
-  /** What the admin does after init: the loopback deployment's addresses, ports, files and resolver. */
+  /** What the admin does after init: the loopback deployment's addresses, ports and files (the resolvers are a walkthrough step). */
   async function pointAtLoopback(file: string): Promise<void> {
     const document = parseDocument(await readFile(file, 'utf8'))
     const port = (name: string) => stage.backends.get(name)!.port
@@ -84,8 +87,6 @@ describe('README walkthrough and contrib/, run against loopback daemons', functi
     document.setIn(['shards', 0, 'jvbs', 0, 'address'], '127.0.0.1')
     document.setIn(['shards', 0, 'jvbs', 0, 'colibriPort'], port('jvb1-colibri'))
     document.setIn(['shards', 0, 'jvbs', 0, 'restPort'], port('jvb1-rest'))
-    const resolver = `127.0.0.1:${unbound.port}`
-    document.set('dns', {internal: [resolver], public: [resolver]})
     for (const key of ['apply', 'health', 'probe', 'targets']) document.set(key, data[key])
     await writeFile(file, document.toString())
   }
@@ -97,6 +98,10 @@ describe('README walkthrough and contrib/, run against loopback daemons', functi
     expect(programs.filter((p) => p.endsWith('jproxy')).length).to.be.above(5)
     expect(programs.filter((p) => p.endsWith('jproxy')).every((p) => p === INSTALLED)).to.equal(true)
     expect(commands.some((c) => c.includes('npx'))).to.equal(false)
+    // The resolvers go into the inventory before `validate dns` asks them.
+    const addsDns = commands.findIndex((c) => /^printf 'dns:.*' >> jproxy\.yaml$/.test(c))
+    expect(addsDns, 'a step adding dns resolvers').to.be.above(-1)
+    expect(addsDns).to.be.below(commands.findIndex((c) => c.endsWith(' validate dns')))
     let cwd = dir
     for (const command of commands) {
       const run = await sh(place(command), cwd, env)
@@ -106,6 +111,7 @@ describe('README walkthrough and contrib/, run against loopback daemons', functi
       if (/ init /.test(command)) await pointAtLoopback(join(cwd, 'jproxy.yaml'))
     }
 
+    expect(parse(await readFile(join(cwd, 'jproxy.yaml'), 'utf8')).dns).to.deep.equal({internal: [resolvers['10.0.0.53']], public: [resolvers['9.9.9.9']]})
     expect(await readFile(stage.live, 'utf8')).to.include('server jvb1 127.0.0.1:')
     expect(await readFile(paths['/tmp/haproxy.cfg'], 'utf8')).to.equal(await readFile(stage.live, 'utf8'))
   })
