@@ -24,7 +24,7 @@ describe('the watcher service files under contrib/', function () {
 
   it('the systemd unit runs the watcher, restarts it on failure and keeps its state folder', async () => {
     const unit = await readFile(UNIT, 'utf8')
-    expect(unit).to.match(/^ExecStart=\/usr\/bin\/env jproxy probe --watch$/m)
+    expect(unit).to.match(/^ExecStart=\/usr\/local\/bin\/jproxy probe --watch -i \/etc\/jproxy\/jproxy\.yaml$/m)
     expect(unit).to.match(/^Restart=on-failure$/m)
     // A folder of its own, not root's apply.dir (/var/lib/jproxy): systemd gives only the innermost one to User=.
     expect(unit).to.match(/^StateDirectory=jproxy\/probe$/m)
