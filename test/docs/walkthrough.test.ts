@@ -7,6 +7,7 @@ import {fileURLToPath} from 'node:url'
 import {parse, parseDocument} from 'yaml'
 
 import {BIN} from '../support/cli.js'
+import {unattendedCommands} from '../support/docs-values.js'
 import {freePorts} from '../support/loopback-backends.js'
 import {TestPki} from '../support/pki.js'
 import {DOMAIN, type Stage, startStage} from '../support/haproxy-stage.js'
@@ -125,6 +126,26 @@ describe('README walkthrough and contrib/, run against loopback daemons', functi
     expect(run, run.output).to.deep.equal({code: 0, output: ''})
     const metrics = await readFile(join(paths['/var/lib/prometheus/node-exporter'], 'jproxy.prom'), 'utf8')
     expect(metrics).to.match(/^jproxy_backend_up\{.*role="web".*\} 1$/m)
+  })
+
+  it('runs every other cron line of docs/ that calls the installed jproxy: each succeeds, silent while all is well', async () => {
+    const pages = (await readdir(join(ROOT, 'docs'))).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)
+    const lines: Array<{command: string; page: string}> = []
+    for (const page of pages) {
+      const text = await readFile(join(ROOT, page), 'utf8')
+      for (const {command} of unattendedCommands(page, text)) if (command.startsWith(`${INSTALLED} `)) lines.push({command, page})
+    }
+
+    expect(lines.map((l) => l.page)).to.include.members(['docs/apply.md', 'docs/probing.md', 'docs/tls.md'])
+    const metrics = paths['/var/lib/prometheus/node-exporter']
+    await rm(metrics, {force: true, recursive: true})
+    await mkdir(metrics)
+    for (const {command, page} of lines) {
+      const run = await sh(place(command), dir, env)
+      expect(run, `${page}: ${command}\n${run.output}`).to.deep.equal({code: 0, output: ''})
+    }
+
+    expect((await readdir(metrics)).sort()).to.include.members(['jproxy.prom', 'jproxy_tls.prom'])
   })
 
   it('the systemd units pass systemd-analyze verify, and each ExecStart succeeds as written', async () => {

@@ -78,7 +78,7 @@ function textfileFolder(path: string): string {
  */
 export function checkDocsValues(file: string, text: string): string[] {
   const problems: string[] = []
-  const allowed = platformsOf(file).map((p) => TEXTFILE[p])
+  const allowed: string[] = platformsOf(file).map((p) => TEXTFILE[p])
   for (const [index, line] of text.split('\n').entries()) {
     const at = `${file}:${index + 1}`
     const inventories = [
