@@ -72,9 +72,10 @@ describe('README walkthrough and contrib/, run against loopback daemons', functi
     await rm(dir, {force: true, recursive: true})
   })
 
-  const place = (line: string) => Object.entries({...paths, ...resolvers}).reduce((text, [from, to]) => text.replaceAll(from, to), line)
+  const place = (line: string) =>
+    Object.entries({...paths, ...resolvers}).reduce((text, [from, to]) => text.replaceAll(from, to), line)
 
-  /** What the admin does after init: the loopback deployment's addresses, ports and files (the resolvers are a walkthrough step). */
+  /** What the admin does after init: the loopback deployment's addresses, ports and files (not the resolvers). */
   async function pointAtLoopback(file: string): Promise<void> {
     const document = parseDocument(await readFile(file, 'utf8'))
     const port = (name: string) => stage.backends.get(name)!.port
@@ -112,7 +113,8 @@ describe('README walkthrough and contrib/, run against loopback daemons', functi
       if (/ init /.test(command)) await pointAtLoopback(join(cwd, 'jproxy.yaml'))
     }
 
-    expect(parse(await readFile(join(cwd, 'jproxy.yaml'), 'utf8')).dns).to.deep.equal({internal: [resolvers['10.0.0.53']], public: [resolvers['9.9.9.9']]})
+    const {dns} = parse(await readFile(join(cwd, 'jproxy.yaml'), 'utf8'))
+    expect(dns).to.deep.equal({internal: [resolvers['10.0.0.53']], public: [resolvers['9.9.9.9']]})
     expect(await readFile(stage.live, 'utf8')).to.include('server jvb1 127.0.0.1:')
     expect(await readFile(paths['/tmp/haproxy.cfg'], 'utf8')).to.equal(await readFile(stage.live, 'utf8'))
   })
@@ -128,12 +130,14 @@ describe('README walkthrough and contrib/, run against loopback daemons', functi
     expect(metrics).to.match(/^jproxy_backend_up\{.*role="web".*\} 1$/m)
   })
 
-  it('runs every other cron line of docs/ that calls the installed jproxy: each succeeds, silent while all is well', async () => {
+  it('runs every other docs/ cron line calling the installed jproxy: each succeeds, silent while all is well', async () => {
     const pages = (await readdir(join(ROOT, 'docs'))).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)
     const lines: Array<{command: string; page: string}> = []
     for (const page of pages) {
       const text = await readFile(join(ROOT, page), 'utf8')
-      for (const {command} of unattendedCommands(page, text)) if (command.startsWith(`${INSTALLED} `)) lines.push({command, page})
+      for (const {command} of unattendedCommands(page, text)) {
+        if (command.startsWith(`${INSTALLED} `)) lines.push({command, page})
+      }
     }
 
     expect(lines.map((l) => l.page)).to.include.members(['docs/apply.md', 'docs/probing.md', 'docs/tls.md'])

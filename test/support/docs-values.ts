@@ -66,6 +66,20 @@ function invocationsWithoutInventory(command: string): string[] {
     })
 }
 
+/** An absolute path to a YAML file. */
+const YAML_PATH = /(?:^|[\s'"`(=[,])(\/[^\s'"`)\],;]*\.ya?ml)\b/g
+/** The absolute path given to -i, --inventory or JPROXY_INVENTORY. */
+const INVENTORY_ARGUMENT = /(?:(?:^|\s)(?:-i|--inventory)[\s=]|JPROXY_INVENTORY=)['"]?(\/[^\s'"`),;]+)/g
+/** A path under /var that names node_exporter or Prometheus, and the two flags that name textfile paths. */
+const TEXTFILE_PATH = /(\/var\/[\w./-]*(?:prometheus|node[-_]exporter)[\w./-]*)/g
+const PROM_FILE = /--prom-file[\s=]['"]?(\/[^\s'"`),;]+)/g
+const TEXTFILE_FLAG = /--collector\.textfile\.directory=['"]?(\/[^\s'"`),;]+)/g
+
+/** The first group of every match of `re` in `line`. */
+function matches(line: string, re: RegExp): string[] {
+  return [...line.matchAll(re)].map((m) => m[1])
+}
+
 /** The folder a textfile path names: the path itself, or its folder when it names a `.prom` file. */
 function textfileFolder(path: string): string {
   return path.endsWith('.prom') ? posix.dirname(path) : path.replace(/\/+$/, '')
@@ -82,18 +96,14 @@ export function checkDocsValues(file: string, text: string): string[] {
   for (const [index, line] of text.split('\n').entries()) {
     const at = `${file}:${index + 1}`
     const inventories = [
-      ...[...line.matchAll(/(?:^|[\s'"`(=[,])(\/[^\s'"`)\],;]*\.ya?ml)\b/g)].map((m) => m[1]).filter((p) => /jproxy/.test(basename(p))),
-      ...[...line.matchAll(/(?:(?:^|\s)(?:-i|--inventory)[\s=]|JPROXY_INVENTORY=)['"]?(\/[^\s'"`),;]+)/g)].map((m) => m[1]),
+      ...matches(line, YAML_PATH).filter((p) => /jproxy/.test(basename(p))),
+      ...matches(line, INVENTORY_ARGUMENT),
     ]
     for (const path of new Set(inventories)) {
       if (path !== INVENTORY) problems.push(`${at}: inventory ${path}, not ${INVENTORY}`)
     }
 
-    const folders = [
-      ...[...line.matchAll(/(\/var\/[\w./-]*(?:prometheus|node[-_]exporter)[\w./-]*)/g)].map((m) => textfileFolder(m[1])),
-      ...[...line.matchAll(/--prom-file[\s=]['"]?(\/[^\s'"`),;]+)/g)].map((m) => textfileFolder(m[1])),
-      ...[...line.matchAll(/--collector\.textfile\.directory=['"]?(\/[^\s'"`),;]+)/g)].map((m) => textfileFolder(m[1])),
-    ]
+    const folders = [TEXTFILE_PATH, PROM_FILE, TEXTFILE_FLAG].flatMap((re) => matches(line, re).map(textfileFolder))
     for (const folder of new Set(folders)) {
       if (!allowed.includes(folder)) problems.push(`${at}: textfile folder ${folder}, not ${allowed.join(' or ')}`)
     }
