@@ -46,7 +46,7 @@ More: docs/apply.md (in the package and the repository).`
   static override examples = [
     '<%= config.bin %> <%= command.id %> --target haproxy --dry-run',
     '<%= config.bin %> <%= command.id %> --dry-run --exit-code -q || echo "the proxy config would change"',
-    '<%= config.bin %> <%= command.id %> -q -i /etc/jproxy.yaml --prom-file /var/lib/node_exporter/jproxy_apply.prom',
+    '<%= config.bin %> <%= command.id %> -q -i /etc/jproxy/jproxy.yaml --prom-file /var/lib/prometheus/node-exporter/jproxy_apply.prom',
     '<%= config.bin %> <%= command.id %> --target relayd --max-sessions 50',
   ]
 

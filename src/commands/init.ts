@@ -33,7 +33,7 @@ More: docs/inventory.md (in the package and the repository).`
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --domain meet.example.org --listen 192.0.2.10 --web 10.0.0.2 --prosody 10.0.0.10 --jvb 10.0.0.21',
-    '<%= config.bin %> <%= command.id %> --from-paper --domain meet.example.org --listen 203.0.113.10 -i /etc/jproxy.yaml',
+    '<%= config.bin %> <%= command.id %> --from-paper --domain meet.example.org --listen 203.0.113.10 -i /etc/jproxy/jproxy.yaml',
   ]
 
   static override flags = {

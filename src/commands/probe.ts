@@ -34,10 +34,10 @@ More: docs/probing.md and docs/relayd-checks.md (in the package and the reposito
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --role jvb --shard shard1',
-    '<%= config.bin %> <%= command.id %> --quiet --prom-file /var/lib/node_exporter/jproxy.prom',
+    '<%= config.bin %> <%= command.id %> --quiet --prom-file /var/lib/prometheus/node-exporter/jproxy.prom',
     '<%= config.bin %> <%= command.id %> --format nagios',
     '<%= config.bin %> <%= command.id %> --role jvb --host 10.0.1.21; echo $?   # relayd check script: 1 up, 0 down',
-    '<%= config.bin %> <%= command.id %> --watch --inventory /etc/jproxy.yaml   # the service relayd\'s check scripts read',
+    '<%= config.bin %> <%= command.id %> --watch --inventory /etc/jproxy/jproxy.yaml   # the service relayd\'s check scripts read',
   ]
 
   static override flags = {

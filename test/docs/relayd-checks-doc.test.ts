@@ -25,7 +25,7 @@ describe('docs/relayd-checks.md: every snippet is what jproxy does', () => {
     for (const line of rendered.body.trim().split('\n')) expect(config).to.include(line)
 
     // The watcher command the service test runs (test/probe/watch.test.ts: probe --watch -i FILE).
-    expect(command).to.deep.equal({body: 'jproxy probe --watch -i /etc/jproxy.yaml\n', lang: 'sh'})
+    expect(command).to.deep.equal({body: 'jproxy probe --watch -i /etc/jproxy/jproxy.yaml\n', lang: 'sh'})
     expect(parseVerdicts(verdicts.body)?.hosts).to.have.length(4)
     expect(status.body).to.match(/^watcher: running, last round \d+s ago\n$/)
   })

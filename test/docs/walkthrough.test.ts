@@ -4,9 +4,10 @@ import {chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile} from 'nod
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {parseDocument} from 'yaml'
+import {parse, parseDocument} from 'yaml'
 
 import {BIN} from '../support/cli.js'
+import {unattendedCommands} from '../support/docs-values.js'
 import {freePorts} from '../support/loopback-backends.js'
 import {TestPki} from '../support/pki.js'
 import {DOMAIN, type Stage, startStage} from '../support/haproxy-stage.js'
@@ -44,6 +45,7 @@ describe('README walkthrough and contrib/, run against loopback daemons', functi
   let stage: Stage
   let unbound: UnboundProcess
   let paths: Record<string, string>
+  let resolvers: Record<string, string>
   let env: NodeJS.ProcessEnv
 
   before(async () => {
@@ -58,6 +60,8 @@ describe('README walkthrough and contrib/, run against loopback daemons', functi
     unbound = await startUnbound(dir, 'resolver', dnsPort, {server: [`local-zone: "${DOMAIN}." static`, `local-data: "${DOMAIN}. 300 IN A 127.0.0.1"`]})
     paths = {'/etc/jproxy': join(dir, 'etc-jproxy'), '/tmp/haproxy.cfg': join(dir, 'gen-haproxy.cfg'), '/var/lib/prometheus/node-exporter': join(dir, 'node-exporter'), [INSTALLED]: BIN}
     await mkdir(paths['/var/lib/prometheus/node-exporter'])
+    // The walkthrough's resolvers, internal and public, are the loopback unbound.
+    resolvers = {'10.0.0.53': `127.0.0.1:${unbound.port}`, '9.9.9.9': `127.0.0.1:${unbound.port}`}
     // The private CA is trusted the way an admin would: OpenSSL's SSL_CERT_FILE and node's NODE_EXTRA_CA_CERTS.
     env = {NODE_EXTRA_CA_CERTS: pki.root.cert, SSL_CERT_FILE: pki.root.cert}
   })
@@ -68,9 +72,10 @@ describe('README walkthrough and contrib/, run against loopback daemons', functi
     await rm(dir, {force: true, recursive: true})
   })
 
-  const place = (line: string) => Object.entries(paths).reduce((text, [from, to]) => text.replaceAll(from, to), line)
+  const place = (line: string) =>
+    Object.entries({...paths, ...resolvers}).reduce((text, [from, to]) => text.replaceAll(from, to), line)
 
-  /** What the admin does after init: the loopback deployment's addresses, ports, files and resolver. */
+  /** What the admin does after init: the loopback deployment's addresses, ports and files (not the resolvers). */
   async function pointAtLoopback(file: string): Promise<void> {
     const document = parseDocument(await readFile(file, 'utf8'))
     const port = (name: string) => stage.backends.get(name)!.port
@@ -84,8 +89,6 @@ describe('README walkthrough and contrib/, run against loopback daemons', functi
     document.setIn(['shards', 0, 'jvbs', 0, 'address'], '127.0.0.1')
     document.setIn(['shards', 0, 'jvbs', 0, 'colibriPort'], port('jvb1-colibri'))
     document.setIn(['shards', 0, 'jvbs', 0, 'restPort'], port('jvb1-rest'))
-    const resolver = `127.0.0.1:${unbound.port}`
-    document.set('dns', {internal: [resolver], public: [resolver]})
     for (const key of ['apply', 'health', 'probe', 'targets']) document.set(key, data[key])
     await writeFile(file, document.toString())
   }
@@ -97,6 +100,10 @@ describe('README walkthrough and contrib/, run against loopback daemons', functi
     expect(programs.filter((p) => p.endsWith('jproxy')).length).to.be.above(5)
     expect(programs.filter((p) => p.endsWith('jproxy')).every((p) => p === INSTALLED)).to.equal(true)
     expect(commands.some((c) => c.includes('npx'))).to.equal(false)
+    // The resolvers go into the inventory before `validate dns` asks them.
+    const addsDns = commands.findIndex((c) => /^printf 'dns:.*' >> jproxy\.yaml$/.test(c))
+    expect(addsDns, 'a step adding dns resolvers').to.be.above(-1)
+    expect(addsDns).to.be.below(commands.findIndex((c) => c.endsWith(' validate dns')))
     let cwd = dir
     for (const command of commands) {
       const run = await sh(place(command), cwd, env)
@@ -106,6 +113,8 @@ describe('README walkthrough and contrib/, run against loopback daemons', functi
       if (/ init /.test(command)) await pointAtLoopback(join(cwd, 'jproxy.yaml'))
     }
 
+    const {dns} = parse(await readFile(join(cwd, 'jproxy.yaml'), 'utf8'))
+    expect(dns).to.deep.equal({internal: [resolvers['10.0.0.53']], public: [resolvers['9.9.9.9']]})
     expect(await readFile(stage.live, 'utf8')).to.include('server jvb1 127.0.0.1:')
     expect(await readFile(paths['/tmp/haproxy.cfg'], 'utf8')).to.equal(await readFile(stage.live, 'utf8'))
   })
@@ -119,6 +128,28 @@ describe('README walkthrough and contrib/, run against loopback daemons', functi
     expect(run, run.output).to.deep.equal({code: 0, output: ''})
     const metrics = await readFile(join(paths['/var/lib/prometheus/node-exporter'], 'jproxy.prom'), 'utf8')
     expect(metrics).to.match(/^jproxy_backend_up\{.*role="web".*\} 1$/m)
+  })
+
+  it('runs every other docs/ cron line calling the installed jproxy: each succeeds, silent while all is well', async () => {
+    const pages = (await readdir(join(ROOT, 'docs'))).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)
+    const lines: Array<{command: string; page: string}> = []
+    for (const page of pages) {
+      const text = await readFile(join(ROOT, page), 'utf8')
+      for (const {command} of unattendedCommands(page, text)) {
+        if (command.startsWith(`${INSTALLED} `)) lines.push({command, page})
+      }
+    }
+
+    expect(lines.map((l) => l.page)).to.include.members(['docs/apply.md', 'docs/probing.md', 'docs/tls.md'])
+    const metrics = paths['/var/lib/prometheus/node-exporter']
+    await rm(metrics, {force: true, recursive: true})
+    await mkdir(metrics)
+    for (const {command, page} of lines) {
+      const run = await sh(place(command), dir, env)
+      expect(run, `${page}: ${command}\n${run.output}`).to.deep.equal({code: 0, output: ''})
+    }
+
+    expect((await readdir(metrics)).sort()).to.include.members(['jproxy.prom', 'jproxy_tls.prom'])
   })
 
   it('the systemd units pass systemd-analyze verify, and each ExecStart succeeds as written', async () => {

@@ -137,7 +137,7 @@ describe("relayd's check script (POSIX sh) reading the watcher's verdicts", func
     const data = smallInventory()
     data.probe = {relaydCheckDir: join(dir, 'libexec'), relaydChecks: true, stateFile: join(dir, 'state', 'probe-state.json')}
     const inventory = Inventory.parse(data)
-    const runtime = {inventoryFile: '/etc/jproxy.yaml', jproxy: BIN, node: process.execPath}
+    const runtime = {inventoryFile: '/etc/jproxy/jproxy.yaml', jproxy: BIN, node: process.execPath}
     const written = await installRelaydCheckScripts(inventory, runtime)
     expect(written).to.deep.equal(['prosody', 'jicofo', 'jvb'].map((role) => join(dir, 'libexec', `relayd-check-${role}`)))
     for (const path of written) {

@@ -38,6 +38,19 @@ describe('probe state: rise/fall damping across runs', () => {
     ])
   })
 
+  it('takes what a first sighting sees, undamped, as docs/probing.md says: up quietly, down at once as a change', () => {
+    expect(damp(undefined, 'up', limits, at)).to.deep.include({flipped: false, state: 'up'})
+    let state = damp(undefined, 'down', limits, at)!
+    expect(state).to.deep.include({failures: 1, flipped: true, state: 'down'})
+    const seen: string[] = []
+    for (const health of ['up', 'up'] as const) {
+      state = damp(state, health, limits, at)!
+      seen.push(`${state.state}${state.flipped ? '!' : ''}`)
+    }
+
+    expect(seen, `rise ${limits.rise} good checks to come up`).to.deep.equal(['down', 'up!'])
+  })
+
   it('lets unknown change nothing', () => {
     const up = damp(undefined, 'up', limits, at)!
     expect(damp(up, 'unknown', limits, at)).to.deep.include({failures: 0, flipped: false, state: 'up', successes: 1})

@@ -57,7 +57,7 @@ describe('ACME end to end: pebble, certbot and lego through HAProxy, deployed by
   /** The docs' line with this machine's paths, and the hook trusting pebble's root (no public CA here). */
   const localize = (line: string) =>
     line
-      .replaceAll('/etc/jproxy.yaml', inventory)
+      .replaceAll('/etc/jproxy/jproxy.yaml', inventory)
       .replaceAll('/var/lib/prometheus/node-exporter/jproxy_tls_deploy.prom', join(dir, 'deploy.prom'))
       .replaceAll('/etc/lego', join(dir, 'lego'))
       .replaceAll('8402', String(acmePort))

@@ -72,7 +72,7 @@ describe('docs/certificates.md: the snippet and the acme-client lines work as wr
   const localize = (line: string) =>
     line
       .replace(/^0 4 \* \* \* /, '')
-      .replaceAll('/etc/jproxy.yaml', inventory)
+      .replaceAll('/etc/jproxy/jproxy.yaml', inventory)
       .replaceAll('/etc/ssl/acme/private/', `${dir}/acme/private/`)
       .replaceAll('/etc/ssl/acme/', `${dir}/acme/`)
       .replaceAll('jproxy tls deploy', `jproxy tls deploy --ssl-dir ${dir}/ssl --ca ${dir}/root.pem --timeout 2s`)

@@ -238,7 +238,7 @@ describe('tls deploy: HAProxy hot swap through the runtime API', function () {
     const inventory = await writeInventory(stage, 'inventory', stage.data)
     const files = await renewal()
     const path = `${await jproxyOnPath(dir)}:${process.env.PATH}`
-    const line = (await docsCommand('jproxy tls deploy -i /etc/jproxy.yaml --cert fullchain.pem')).replace('/etc/jproxy.yaml', inventory).replace('tls deploy', `tls deploy --ca ${pki.root.cert}`)
+    const line = (await docsCommand('jproxy tls deploy -i /etc/jproxy/jproxy.yaml --cert fullchain.pem')).replace('/etc/jproxy/jproxy.yaml', inventory).replace('tls deploy', `tls deploy --ca ${pki.root.cert}`)
     const byHand = await shell(`cd ${join(files.cert, '..')} && ${line}`, {PATH: path}, 60_000)
     expect(byHand.code, byHand.output).to.equal(0)
     expect(byHand.output).to.match(/^haproxy: deployed: /)

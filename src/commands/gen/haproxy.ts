@@ -12,7 +12,7 @@ More: docs/configs.md and docs/rooms-and-shards.md (in the package and the repos
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> -i examples/two-shards.yaml',
-    '<%= config.bin %> <%= command.id %> -i /etc/jproxy.yaml --out /tmp/haproxy.cfg && haproxy -c -f /tmp/haproxy.cfg',
+    '<%= config.bin %> <%= command.id %> -i /etc/jproxy/jproxy.yaml --out /tmp/haproxy.cfg && haproxy -c -f /tmp/haproxy.cfg',
   ]
 
   static override summary = 'Render haproxy.cfg from the inventory'

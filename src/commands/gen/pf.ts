@@ -11,7 +11,7 @@ with \`pfctl -nf\`. The output is deterministic: the same inventory gives the sa
 
 More: docs/pf.md (in the package and the repository).`
 
-  static override examples = ['<%= config.bin %> <%= command.id %> -i examples/single-host-vmm.yaml', '<%= config.bin %> <%= command.id %> -i /etc/jproxy.yaml --out /etc/pf.jproxy.conf']
+  static override examples = ['<%= config.bin %> <%= command.id %> -i examples/single-host-vmm.yaml', '<%= config.bin %> <%= command.id %> -i /etc/jproxy/jproxy.yaml --out /etc/pf.jproxy.conf']
 
   static override summary = 'Render pf rules (an anchor) from the inventory'
 

@@ -35,7 +35,7 @@ on stderr, since certbot ignores a hook's exit code.
 More: docs/certificates.md (in the package and the repository).`
 
   static override examples = [
-    "certbot renew --deploy-hook '<%= config.bin %> <%= command.id %> -i /etc/jproxy.yaml --prom-file /var/lib/node_exporter/jproxy_tls_deploy.prom'",
+    "certbot renew --deploy-hook '<%= config.bin %> <%= command.id %> -i /etc/jproxy/jproxy.yaml --prom-file /var/lib/prometheus/node-exporter/jproxy_tls_deploy.prom'",
     '<%= config.bin %> <%= command.id %> --cert /etc/ssl/new/fullchain.pem --key /etc/ssl/new/privkey.pem',
     'acme-client meet.example.org && <%= config.bin %> <%= command.id %> --target relayd --cert /etc/ssl/meet.example.org.fullchain.pem --key /etc/ssl/private/meet.example.org.key --defer',
   ]

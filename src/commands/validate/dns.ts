@@ -35,7 +35,7 @@ is critical.
 More: docs/dns.md (in the package and the repository).`
 
   static override examples = [
-    '<%= config.bin %> <%= command.id %> -i /etc/jproxy.yaml',
+    '<%= config.bin %> <%= command.id %> -i /etc/jproxy/jproxy.yaml',
     '<%= config.bin %> <%= command.id %> --public 203.0.113.53 --internal 10.0.0.53',
     '<%= config.bin %> <%= command.id %> --srv _jvb._tcp.meet.example.org --json',
     '<%= config.bin %> <%= command.id %> --format nagios',

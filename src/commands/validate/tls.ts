@@ -37,10 +37,10 @@ is critical.
 More: docs/tls.md (in the package and the repository).`
 
   static override examples = [
-    '<%= config.bin %> <%= command.id %> -i /etc/jproxy.yaml',
+    '<%= config.bin %> <%= command.id %> -i /etc/jproxy/jproxy.yaml',
     '<%= config.bin %> <%= command.id %> --target relayd --no-live',
     '<%= config.bin %> <%= command.id %> --no-files --connect 203.0.113.10 --format nagios',
-    '<%= config.bin %> <%= command.id %> --ca /etc/ssl/internal-ca.pem --name turn.meet.example.org --prom-file /var/lib/node_exporter/jproxy_tls.prom',
+    '<%= config.bin %> <%= command.id %> --ca /etc/ssl/internal-ca.pem --name turn.meet.example.org --prom-file /var/lib/prometheus/node-exporter/jproxy_tls.prom',
   ]
 
   static override flags = {
