@@ -1,6 +1,6 @@
 import {formatDuration} from './duration.js'
 import {hostPort} from './host-port.js'
-import type {Inventory} from './schema.js'
+import type {Fleet, Inventory} from './schema.js'
 
 /**
  * The inventory with every default filled in, in the form it is written: durations as "5s",
@@ -11,7 +11,7 @@ export function effectiveInventory(inventory: Inventory): Record<string, unknown
   const resolvers = (list: Inventory['dns']['internal']) => list.map((r) => hostPort(r.address, r.port))
   return {
     ...inventory,
-    apply: {...inventory.apply, lockWait: d(inventory.apply.lockWait), reloadTimeout: d(inventory.apply.reloadTimeout)},
+    apply: applyText(inventory.apply),
     dns: {
       ...inventory.dns,
       deadline: d(inventory.dns.deadline),
@@ -20,13 +20,31 @@ export function effectiveInventory(inventory: Inventory): Record<string, unknown
       timeout: d(inventory.dns.timeout),
     },
     health: {...inventory.health, interval: d(inventory.health.interval), timeout: d(inventory.health.timeout)},
-    probe: {...inventory.probe, deadline: d(inventory.probe.deadline)},
+    ...(inventory.fleet ? {fleet: fleetText(inventory.fleet)} : {}),
+    probe: probeText(inventory.probe),
     proxy: {
       ...inventory.proxy,
       ...(inventory.proxy.acme ? {acme: {backend: hostPort(inventory.proxy.acme.backend.address, inventory.proxy.acme.backend.port)}} : {}),
       ...(inventory.proxy.metrics ? {metrics: {...inventory.proxy.metrics, listen: hostPort(inventory.proxy.metrics.listen.address, inventory.proxy.metrics.listen.port)}} : {}),
       stickExpiry: d(inventory.proxy.stickExpiry),
     },
-    targets: {...inventory.targets, haproxy: {...inventory.targets.haproxy, hardStopAfter: d(inventory.targets.haproxy.hardStopAfter)}},
+    targets: targetsText(inventory.targets),
+  }
+}
+
+// The sections a fleet proxy may give for itself are written the same way as the shared ones.
+const applyText = (apply: Inventory['apply']) => ({...apply, lockWait: formatDuration(apply.lockWait), reloadTimeout: formatDuration(apply.reloadTimeout)})
+const probeText = (probe: Inventory['probe']) => ({...probe, deadline: formatDuration(probe.deadline)})
+const targetsText = (targets: Inventory['targets']) => ({...targets, haproxy: {...targets.haproxy, hardStopAfter: formatDuration(targets.haproxy.hardStopAfter)}})
+
+function fleetText(fleet: Fleet) {
+  return {
+    ...fleet,
+    proxies: fleet.proxies.map((proxy) => ({
+      ...proxy,
+      ...(proxy.apply ? {apply: applyText(proxy.apply)} : {}),
+      ...(proxy.probe ? {probe: probeText(proxy.probe)} : {}),
+      ...(proxy.targets ? {targets: targetsText(proxy.targets)} : {}),
+    })),
   }
 }

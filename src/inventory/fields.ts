@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any --
    A JSON Schema is plain JSON walked by key; typing each node would add casts, not checks. */
 import {inventoryJsonSchema, nodeAt} from './json-schema.js'
-import {Inventory} from './schema.js'
+import {FLEET_SECTIONS, Inventory} from './schema.js'
 import * as z from './zod.js'
 
 /** One field of the inventory, as docs/inventory.md lists it (npm run docs writes the table). */
@@ -44,12 +44,15 @@ export function inventoryFields(): InventoryField[] {
       const at = [...keys, key]
       const stated = 'default' in node ? node : (nodeAt(output, at) as Node | undefined)
       const fallback = required.has(key) ? 'required' : 'unset'
+      // A fleet proxy's own section has the shared one's fields: listed once, at the shared path.
+      const sameAs = keys.join('.') === 'fleet.proxies.[]' ? FLEET_SECTIONS[key as keyof typeof FLEET_SECTIONS] : undefined
       fields.push({
         default: stated && 'default' in stated ? yamlValue(stated.default) : fallback,
         description: node.description ?? '',
         path: at.join('.').replaceAll('.[]', '[]'),
-        type: typeOf(node),
+        type: sameAs ? `same fields as ${sameAs}` : typeOf(node),
       })
+      if (sameAs) continue
       if (node.properties) walk(node, at)
       else if (node.items?.properties) walk(node.items, [...at, '[]'])
     }

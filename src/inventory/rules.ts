@@ -60,6 +60,8 @@ export function checkRules(inventory: Inventory): RuleViolation[] {
     violations.push({message: `must be one of proxy.peers (${inventory.proxy.peers.map((p) => p.name).join(', ')}): HAProxy drops a peers section without its local peer`, path: ['targets', 'haproxy', 'localPeer']})
   }
 
+  violations.push(...fleetViolations(inventory))
+
   // Clients refresh their room's entry every 60-120 s (lib-jitsi-meet's keep-alive); a shorter expiry loses live rooms.
   if (inventory.proxy.stickExpiry < 2 * 60_000) violations.push({message: 'must be at least 2m: clients refresh their room every 60-120 s', path: ['proxy', 'stickExpiry']})
 
@@ -75,6 +77,42 @@ export function checkRules(inventory: Inventory): RuleViolation[] {
   if (timeout >= interval) violations.push({message: 'must be shorter than health.interval', path: ['health', 'timeout']})
   // relayd's global interval is counted in whole seconds.
   if (interval % 1000 !== 0) violations.push({message: 'must be a whole number of seconds (relayd counts the check interval in seconds)', path: ['health', 'interval']})
+
+  return violations
+}
+
+/**
+ * A fleet proxy's name is its HAProxy peer name (proxyView makes it the local peer): names unique,
+ * each one of proxy.peers when peers are listed, and no localPeer set that says otherwise.
+ */
+function fleetViolations(inventory: Inventory): RuleViolation[] {
+  const {fleet} = inventory
+  if (!fleet) return []
+  const violations: RuleViolation[] = []
+  const peers = inventory.proxy.peers.map((p) => p.name)
+  const seen = new Map<string, number>()
+  for (const [i, proxy] of fleet.proxies.entries()) {
+    const at = ['fleet', 'proxies', i]
+    const earlier = seen.get(proxy.name)
+    if (earlier === undefined) seen.set(proxy.name, i)
+    else violations.push({message: `proxy name ${proxy.name} is already used by fleet.proxies[${earlier}].name`, path: [...at, 'name']})
+    if (peers.length > 0 && !peers.includes(proxy.name)) {
+      violations.push({message: `must be one of proxy.peers (${peers.join(', ')}): a fleet proxy's name is its peer name`, path: [...at, 'name']})
+    }
+
+    const own = proxy.targets?.haproxy.localPeer
+    if (own !== undefined && own !== proxy.name) {
+      violations.push({message: `must be unset or ${proxy.name}: a fleet proxy's local peer is its name`, path: [...at, 'targets', 'haproxy', 'localPeer']})
+    }
+
+    if (proxy.listen && proxy.listen.httpPort === proxy.listen.httpsPort) {
+      violations.push({message: 'must differ from httpsPort', path: [...at, 'listen', 'httpPort']})
+    }
+  }
+
+  if ((fleet.etcd.cert === undefined) !== (fleet.etcd.key === undefined)) {
+    violations.push({message: 'fleet.etcd.cert and fleet.etcd.key go together: give both or neither', path: ['fleet', 'etcd', fleet.etcd.cert === undefined ? 'cert' : 'key']})
+  }
 
   return violations
 }

@@ -491,6 +491,16 @@ const acme = z.strictObject({
   ),
 })
 
+const listen = z.strictObject({
+  httpPort: about(
+    'Plain-HTTP port: redirects to https, and ACME challenges for the web nodes.',
+    z._default(port, 80),
+  ),
+  httpsPort: about('The HTTPS port clients connect to.', z._default(port, 443)),
+  ipv4: about('IPv4 address the proxy listens on.', ipv4),
+  ipv6: about('IPv6 address the proxy listens on as well.', z.optional(ipv6)),
+})
+
 const proxy = z.strictObject({
   acme: about(
     'ACME challenges (/.well-known/acme-challenge/) on the http port go to this proxy\'s ACME client, not the web ' +
@@ -501,18 +511,7 @@ const proxy = z.strictObject({
     'Strict-Transport-Security on every HTTPS answer; off unless listed (docs/proxy-features.md).',
     z.optional(hsts),
   ),
-  listen: about(
-    'The addresses and ports the proxy listens on.',
-    z.strictObject({
-      httpPort: about(
-        'Plain-HTTP port: redirects to https, and ACME challenges for the web nodes.',
-        z._default(port, 80),
-      ),
-      httpsPort: about('The HTTPS port clients connect to.', z._default(port, 443)),
-      ipv4: about('IPv4 address the proxy listens on.', ipv4),
-      ipv6: about('IPv6 address the proxy listens on as well.', z.optional(ipv6)),
-    }),
-  ),
+  listen: about('The addresses and ports the proxy listens on.', listen),
   maxconn: about(
     'Connection caps (HAProxy `maxconn`); unset ones leave HAProxy\'s own, derived from the open-file limit.',
     z.prefault(maxconn, {}),
@@ -556,6 +555,83 @@ const proxy = z.strictObject({
   ),
 })
 
+const targets = z.strictObject({
+  haproxy: about(
+    'HAProxy: its config, checker and reload, logging, privileges and runtime API.',
+    z.prefault(haproxyTarget, {}),
+  ),
+  pf: about('The pf rules `jproxy gen pf` renders; jproxy installs none (docs/pf.md).', z.prefault(pfTarget, {})),
+  relayd: about('relayd: its config, checker and reload, prefork and snippets.', z.prefault(relaydTarget, {})),
+})
+
+/** `http://HOST:PORT` or `https://HOST:PORT`, nothing more: no path, query or credentials reach etcd calls or logs. */
+const ETCD_ENDPOINT = /^https?:\/\/(?:\[([^\]]+)\]|([^:/[\]@]+)):(\d{1,5})$/
+
+export function isEtcdEndpoint(value: string): boolean {
+  const match = ETCD_ENDPOINT.exec(value)
+  if (!match) return false
+  const portNumber = Number(match[3])
+  const ok = match[1] === undefined ? ipVersion(match[2]) === 4 || isHostname(match[2]) : ipVersion(match[1]) === 6
+  return ok && portNumber >= 1 && portNumber <= 65_535
+}
+
+const etcdEndpoint = text().check(
+  kind('etcd URL'),
+  z.refine(isEtcdEndpoint, 'must be http://HOST:PORT or https://HOST:PORT ([v6] in brackets), with no path'),
+  z.meta({pattern: '^https?://(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):\\d{1,5}$'}),
+)
+
+/** etcd key paths jproxy writes under: `/`-separated name tokens, so no key of one site is a prefix trick on another's. */
+export const FLEET_PREFIX_PATTERN = /^(\/[A-Za-z0-9][A-Za-z0-9_.-]*)+$/
+
+/**
+ * The sections a fleet proxy may give for itself, and the shared section each replaces whole: the
+ * field table lists them once, at the shared path, not again under every proxy.
+ */
+export const FLEET_SECTIONS = {apply: 'apply', listen: 'proxy.listen', probe: 'probe', targets: 'targets'} as const
+
+const fleetProxy = z.strictObject({
+  apply: about('This proxy\'s own `apply` (its backups, locks and history), replacing the shared one whole.', z.optional(apply)),
+  listen: about('This proxy\'s own `proxy.listen` (its addresses), replacing the shared one whole.', z.optional(listen)),
+  name: about(
+    'The proxy\'s name: its peer name in proxy.peers and HAProxy\'s local peer on it; its agent runs with --name NAME.',
+    name,
+  ),
+  probe: about('This proxy\'s own `probe` (its state file), replacing the shared one whole.', z.optional(probe)),
+  targets: about(
+    'This proxy\'s own `targets` (its config paths, sockets, reload), replacing the shared one whole.',
+    z.optional(targets),
+  ),
+})
+
+const fleet = z.strictObject({
+  etcd: about(
+    'The etcd cluster holding the inventory of record and the rollouts (its v3 JSON gateway).',
+    z.strictObject({
+      ca: about('CA (PEM) that signs the etcd servers\' certificates; unset: the system\'s CAs.', z.optional(absolutePath)),
+      cert: about('Client certificate (PEM) for etcd client-certificate auth; needs `key`.', z.optional(absolutePath)),
+      endpoints: about(
+        'etcd client URLs, tried in order: `http://127.0.0.1:2379`, `https://[2001:db8::1]:2379`.',
+        z.array(etcdEndpoint).check(z.minLength(1, 'must list at least one etcd endpoint')),
+      ),
+      key: about('The client certificate\'s private key (PEM); needs `cert`.', z.optional(absolutePath)),
+    }),
+  ),
+  prefix: about(
+    'Where under etcd\'s keys this site lives; unset: /jproxy/<domain>.',
+    z.optional(
+      text().check(
+        kind('etcd key path'),
+        z.regex(FLEET_PREFIX_PATTERN, 'must be a key path such as "/jproxy/meet.example.org": "/"-separated names'),
+      ),
+    ),
+  ),
+  proxies: about(
+    'The proxies in rollout order: the first is the canary, and a failure halts every proxy after it.',
+    z.array(fleetProxy).check(z.minLength(1, 'must list at least one proxy')),
+  ),
+})
+
 export const Inventory = z.strictObject({
   apply: about(
     'How `jproxy apply` installs configs: backups, lock wait, reload timeout, its own folder.',
@@ -573,6 +649,10 @@ export const Inventory = z.strictObject({
     'The public name clients use: TLS certificate, relayd keypair, the bridges\' websocket domain.',
     domain,
   ),
+  fleet: about(
+    'Proxies that apply each published inventory in turn through etcd; unset: no etcd anywhere.',
+    z.optional(fleet),
+  ),
   health: about(
     'Check timing for the proxy and `jproxy probe`; durations as "500ms", "5s", "2m", "1h".',
     z.prefault(health, {}),
@@ -583,20 +663,7 @@ export const Inventory = z.strictObject({
     'One prosody, one jicofo and their videobridges each; every room stays on one shard.',
     z.array(shard).check(z.minLength(1, 'must list at least one shard')),
   ),
-  targets: about(
-    'Per proxy: where its config is installed, how it is checked and reloaded.',
-    z.prefault(
-      z.strictObject({
-        haproxy: about(
-          'HAProxy: its config, checker and reload, logging, privileges and runtime API.',
-          z.prefault(haproxyTarget, {}),
-        ),
-        pf: about('The pf rules `jproxy gen pf` renders; jproxy installs none (docs/pf.md).', z.prefault(pfTarget, {})),
-        relayd: about('relayd: its config, checker and reload, prefork and snippets.', z.prefault(relaydTarget, {})),
-      }),
-      {},
-    ),
-  ),
+  targets: about('Per proxy: where its config is installed, how it is checked and reloaded.', z.prefault(targets, {})),
   web: about(
     'nginx nodes serving jitsi-meet; at least one.',
     z.array(httpNode).check(z.minLength(1, 'must list at least one web node')),
@@ -608,3 +675,10 @@ export type Inventory = z.output<typeof Inventory>
 export type Shard = Inventory['shards'][number]
 export type Jvb = Shard['jvbs'][number]
 export type WebNode = Inventory['web'][number]
+export type Fleet = NonNullable<Inventory['fleet']>
+export type FleetProxy = Fleet['proxies'][number]
+
+/** The fleet's etcd key prefix: the one given, or /jproxy/<domain>. */
+export function fleetPrefix(inventory: Pick<Inventory, 'domain' | 'fleet'>): string {
+  return inventory.fleet?.prefix ?? `/jproxy/${inventory.domain.replace(/\.$/, '')}`
+}

@@ -12,7 +12,7 @@ export const LAYERS: ReadonlyArray<{names: readonly string[]; role: string}> = [
   {names: ['commands', 'hooks'], role: "oclif's commands and hooks: parse flags, call one domain function, present its result"},
   {names: ['cli'], role: 'the base command, shared flags, prompts, the command-layer inventory load'},
   {names: ['report'], role: 'human, JSON, Nagios and Prometheus textfile output'},
-  {names: ['init', 'scale', 'status', 'tls'], role: 'feature domains: what one command does'},
+  {names: ['fleet', 'init', 'scale', 'status', 'tls'], role: 'feature domains: what one command does'},
   {names: ['apply'], role: 'the safe swap pipeline the feature domains install through'},
   {names: ['render'], role: 'view-models, templates, the rendered config checks'},
   {names: ['dns', 'haproxy', 'probe'], role: "targets and checks: HAProxy's vocabulary and runtime API, probes, DNS"},

@@ -77,7 +77,8 @@ describe('inventory cross-field rules', () => {
   it('refuses duplicate peer names', () => {
     const data = fullInventory()
     data.proxy.peers[1].name = 'proxy-a'
-    expect(violations(data).map((v) => v.path)).to.deep.equal(['proxy.peers[1].name'])
+    // The fleet's proxy-b is then no peer either.
+    expect(violations(data).map((v) => v.path)).to.deep.equal(['proxy.peers[1].name', 'fleet.proxies[1].name'])
   })
 
   it('refuses a localPeer that is not one of the listed peers, naming the peers', () => {
