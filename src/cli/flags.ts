@@ -74,5 +74,8 @@ export async function readCa(file?: string): Promise<string | undefined> {
   })
 }
 
+/** `--proxy NAME`: one fleet proxy's view of the inventory (its own listen, targets, apply and probe). */
+export const proxyFlag = Flags.string({description: "this fleet proxy's view: its own listen, targets, apply and probe (fleet.proxies[].name)", helpValue: 'NAME'})
+
 /** `--strict`: the check's warnings (each command's help says which) fail it as errors do. */
 export const strictFlag = Flags.boolean({description: 'treat warnings as errors'})

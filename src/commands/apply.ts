@@ -2,9 +2,10 @@ import {Args, Flags} from '@oclif/core'
 import {resolve} from 'node:path'
 
 import {type ApplyReport, applyTarget, STAGES, type Stage} from '../apply/apply.js'
-import {caFlag, inventoryFlag, maxSessionsFlag, promFileFlag, readCa, targetFlag, targetFromArgs} from '../cli/flags.js'
+import {caFlag, inventoryFlag, maxSessionsFlag, promFileFlag, proxyFlag, readCa, targetFlag, targetFromArgs} from '../cli/flags.js'
 import {JproxyCommand} from '../cli/jproxy-command.js'
 import {ExitCode} from '../errors.js'
+import {proxyView} from '../inventory/proxy-view.js'
 import {loadCommandInventory} from '../cli/inventory.js'
 import {formatApplyReport} from '../report/apply.js'
 import {formatApplyPrometheus} from '../report/apply-prometheus.js'
@@ -58,6 +59,7 @@ More: docs/apply.md (in the package and the repository).`
     inventory: inventoryFlag,
     'max-sessions': maxSessionsFlag,
     'prom-file': promFileFlag,
+    proxy: proxyFlag,
     quiet: Flags.boolean({char: 'q', description: 'print nothing when nothing changed (cron mails only changes and failures)'}),
     target: targetFlag,
   }
@@ -66,7 +68,8 @@ More: docs/apply.md (in the package and the repository).`
 
   async run(): Promise<ApplyReport> {
     const {args, flags} = await this.parse(Apply)
-    const inventory = await loadCommandInventory(flags.inventory)
+    const loaded = await loadCommandInventory(flags.inventory)
+    const inventory = flags.proxy === undefined ? loaded : proxyView(loaded, flags.proxy)
     const target = targetFromArgs(flags.target, args.target, (m) => this.warn(m))
     const tlsCa = await readCa(flags.ca)
     const report = await applyTarget({

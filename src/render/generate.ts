@@ -6,6 +6,7 @@ import {basename, join, resolve} from 'node:path'
 import {atomicWrite} from '../system/atomic-write.js'
 import {JproxyError} from '../errors.js'
 import {type InventoryLoadHook, loadInventory} from '../inventory/load.js'
+import {proxyView} from '../inventory/proxy-view.js'
 import type {Diagnostic} from '../relayd/model.js'
 import {type CommandRunner, findOnPath, runCommand} from '../system/command.js'
 import {checkRendered} from './check-rendered.js'
@@ -28,6 +29,8 @@ export interface GenerateOptions {
   inventory: string
   onLoad?: InventoryLoadHook
   out?: string
+  /** Render this fleet proxy's view (proxyView). */
+  proxy?: string
   run?: CommandRunner
   target: TargetName
 }
@@ -37,7 +40,8 @@ export interface GenerateOptions {
  * Refuses to write over the target's live config: only `jproxy apply` may, after checking it.
  */
 export async function generate(options: GenerateOptions): Promise<Generated> {
-  const inventory = await loadInventory(options.inventory, options.onLoad)
+  const loaded = await loadInventory(options.inventory, options.onLoad)
+  const inventory = options.proxy === undefined ? loaded : proxyView(loaded, options.proxy)
   const context = await contextFor(inventory, options.target)
   const config = renderTarget(inventory, options.target, context)
   const live = targetOutputPath(inventory, options.target)

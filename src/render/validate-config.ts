@@ -8,6 +8,7 @@ import {effectiveInventory} from '../inventory/effective.js'
 import {readInventoryReport} from '../inventory/load.js'
 import type {Inventory} from '../inventory/schema.js'
 import type {InventoryProblem} from '../inventory/problem.js'
+import {proxyView} from '../inventory/proxy-view.js'
 import {type CommandRunner, runCommand} from '../system/command.js'
 import {checkRendered} from './check-rendered.js'
 import {configWarnings} from './config-warnings.js'
@@ -46,6 +47,8 @@ export interface ValidateConfigOptions {
   hostname?: string
   /** Check only these targets (a relayd-only site need not satisfy HAProxy's key rule); default all. */
   only?: TargetName[]
+  /** Check this fleet proxy's view (proxyView) instead of the shared sections. */
+  proxy?: string
   run?: CommandRunner
   /** Warnings are problems: the inventory is not valid while any remains. */
   strict?: boolean
@@ -54,7 +57,8 @@ export interface ValidateConfigOptions {
 /** Schema, cross-field rules, whether each target renders to a config that passes jproxy's linter, and `haproxy -c`. */
 export async function validateConfig(file: string, options: ValidateConfigOptions = {}): Promise<ConfigReport> {
   const report = await readInventoryReport(file)
-  const {inventory, problems} = report
+  const {problems} = report
+  const inventory = report.inventory && options.proxy !== undefined ? proxyView(report.inventory, options.proxy) : report.inventory
   if (!inventory) return report.unreadable ? {file, ok: false, problems, unreadable: true} : {file, ok: false, problems}
 
   const targets: Partial<Record<TargetName, null | string>> = {}

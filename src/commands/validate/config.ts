@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {stringify} from 'yaml'
 
-import {inventoryFlag, strictFlag} from '../../cli/flags.js'
+import {inventoryFlag, proxyFlag, strictFlag} from '../../cli/flags.js'
 import {JproxyCommand} from '../../cli/jproxy-command.js'
 import {ExitCode} from '../../errors.js'
 import {formatProblem, type InventoryProblem} from '../../inventory/problem.js'
@@ -35,6 +35,7 @@ More: docs/inventory.md (in the package and the repository).`
       description: 'run `haproxy -c` on the rendered haproxy.cfg (default: when the inventory lists snippets); needs the certificate files in place',
     }),
     inventory: inventoryFlag,
+    proxy: proxyFlag,
     strict: strictFlag,
     target: Flags.option({description: 'check only this target (repeatable; default: all)', multiple: true, options: ['haproxy', 'pf', 'relayd'] as const})(),
   }
@@ -42,7 +43,7 @@ More: docs/inventory.md (in the package and the repository).`
 
   async run(): Promise<ConfigReport> {
     const {flags} = await this.parse(ValidateConfig)
-    const report = await validateConfig(flags.inventory, {effective: flags.effective, haproxyCheck: flags['haproxy-check'], only: flags.target, strict: flags.strict})
+    const report = await validateConfig(flags.inventory, {effective: flags.effective, haproxyCheck: flags['haproxy-check'], only: flags.target, proxy: flags.proxy, strict: flags.strict})
     const renders = Object.values(report.targets ?? {}).every((reason) => reason === null)
     if (!report.ok) process.exitCode = report.unreadable ? ExitCode.inventoryUnreadable : report.problems.length > 0 ? ExitCode.inventoryInvalid : renders ? ExitCode.checkFailed : ExitCode.renderFailed
     if (this.jsonEnabled()) return report
