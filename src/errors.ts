@@ -34,7 +34,7 @@ export const ExitCode = {
   rollbackFailed: 13,
   /** The proxy's runtime API refused a change (add, drain, remove a server); it was undone and no file changed. */
   runtimeFailed: 14,
-  /** `status` could not read the running proxy's view (stats socket or relayctl unreachable). */
+  /** `status` could not read the running proxy's view (stats socket or relayctl unreachable); `fleet` commands: etcd unreachable. */
   proxyUnreachable: 15,
   /** The inventory is valid, but the part a `scale` command changes cannot be changed in place (an alias); nothing was written. */
   inventoryNotEditable: 16,

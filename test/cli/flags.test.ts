@@ -8,9 +8,11 @@ import {pathToFileURL} from 'node:url'
  * every other name used by several commands is one shared definition.
  */
 const OWN_MEANING: Record<string, {commands?: string[]; why: string}> = {
-  deadline: {commands: ['probe', 'validate dns'], why: 'the whole run, with the default from probe.deadline or dns.deadline'},
+  deadline: {commands: ['fleet publish', 'probe', 'validate dns'], why: 'the whole run (probe, validate dns) or the whole wait for a rollout (fleet publish)'},
   force: {why: 'what is overridden differs: a gate, a bridge still in use, an existing file'},
+  interval: {commands: ['fleet agent'], why: 'how often the agent reports to etcd, not how often a drain is checked'},
   inventory: {commands: ['init'], why: 'the file init writes, not one that is read'},
+  name: {commands: ['fleet agent'], why: "this proxy's name in the fleet, not a name the certificate must cover"},
   off: {why: 'what the drain undoes differs (a bridge, a shard)'},
   quiet: {why: 'probe prints only state changes, apply only changes and failures'},
   shard: {why: 'probe: a filter (repeatable); add-jvb: where the bridge goes'},
@@ -60,7 +62,7 @@ describe('command flags: one definition per flag, one name per meaning', () => {
   it('--ca, --max-sessions and the drains\' --deadline are each defined once', () => {
     // Compared among the commands' own modules: a static import here may be a second instance of src/cli/flags.ts.
     const definitions = (name: string, ids: string[]) => new Set(holders(name).filter((h) => ids.includes(h.id)).map((h) => h.flag))
-    const ca = ['apply', 'probe', 'scale add-jvb', 'scale drain-shard', 'scale remove-jvb', 'scale undrain-shard', 'tls deploy', 'validate tls']
+    const ca = ['apply', 'fleet agent', 'probe', 'scale add-jvb', 'scale drain-shard', 'scale remove-jvb', 'scale undrain-shard', 'tls deploy', 'validate tls']
     expect(holders('ca').map((h) => h.id)).to.have.members(ca)
     expect(definitions('ca', ca).size).to.equal(1)
     const maxSessions = ['apply', 'scale add-jvb', 'scale remove-jvb', 'tls deploy']

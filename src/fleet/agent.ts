@@ -1,0 +1,277 @@
+import {readFile} from 'node:fs/promises'
+import {setTimeout as sleep} from 'node:timers/promises'
+
+import type {ApplyReport} from '../apply/apply.js'
+import {applyPaths} from '../apply/paths.js'
+import {parseInventory} from '../inventory/load.js'
+import {proxyView} from '../inventory/proxy-view.js'
+import type {Inventory} from '../inventory/schema.js'
+import {atomicWrite} from '../system/atomic-write.js'
+import type {EtcdClient} from './etcd.js'
+import {type AgentReport, currentRollout, type FleetKeys, parseJson, type ProxyResult, type Rollout, rolloutResults, sha256} from './rollout.js'
+
+export interface AgentOptions {
+  /** Runs the safe swap for this proxy's view (applyTarget with the runner of the caller's choice). */
+  apply: (view: Inventory, target: Rollout['target']) => Promise<ApplyReport>
+  client: EtcdClient
+  /** The local inventory the rollout's text is written to before it is applied. */
+  inventoryFile: string
+  /** Heartbeat (and drift report) interval. */
+  intervalMs: number
+  keys: FleetKeys
+  /** Lease TTL in seconds: the turn of an agent that dies is released within it. */
+  leaseTtl: number
+  log: (line: string) => void
+  /** The most a reconnect waits (backoff doubles from 250 ms up to this). */
+  maxBackoffMs?: number
+  name: string
+  now?: () => Date
+  signal: AbortSignal
+  /** HAProxy's current worker pid on this proxy, recorded with an applied result. */
+  workerPid?: (view: Inventory) => Promise<number | undefined>
+}
+
+const APPLIED = new Set(['applied', 'unchanged'])
+// Outcomes after which the proxy is proven (or never stopped being) on its previous config.
+const ON_PREVIOUS = new Set(['busy', 'check-failed', 'refused', 'rolled-back', 'runtime-failed'])
+
+/**
+ * `jproxy fleet agent`: follows the fleet's rollout key and applies each new rollout in this
+ * proxy's turn: strictly one proxy at a time (an etcd lock bound to the agent's lease) and in the
+ * fleet's order (every proxy before it has applied). Each result is written in a txn fenced on the
+ * lock key's create revision, so an agent whose lease expired records nothing. A failure halts the
+ * rollout for every later proxy. While etcd is unreachable the proxy keeps serving what it has;
+ * the agent retries with backoff and says so once. Ends when `signal` aborts.
+ */
+export async function runAgent(options: AgentOptions): Promise<void> {
+  const agent = new Agent(options)
+  await agent.run()
+}
+
+class Agent {
+  #lease: string | undefined
+  #reported: {rollout?: number; sha256?: string} = {}
+  #state = ''
+  #view: Inventory | undefined
+  #target: Rollout['target'] = 'haproxy'
+
+  constructor(readonly options: AgentOptions) {}
+
+  async run(): Promise<void> {
+    const {options} = this
+    this.#view = await this.#localView()
+    this.#say('started')
+    const beats = this.#heartbeats()
+    let backoff = 250
+    while (!options.signal.aborted) {
+      try {
+        await this.#ensureLease()
+        const current = await currentRollout(options.client, options.keys)
+        await this.#recoverReport(current.rollout)
+        this.#say(`watching ${options.keys.rollout}`)
+        backoff = 250
+        if (current.rollout) await this.#handle(current.rollout)
+        let from = current.revision + 1
+        for await (const event of options.client.watch(options.keys.rollout, {signal: options.signal, startRevision: from})) {
+          // compacted or canceled: list again from the top of the loop.
+          if (event.type !== 'put') break
+          from = event.kv.modRevision + 1
+          const rollout = parseJson<Rollout>(event.kv)
+          if (rollout) await this.#handle(rollout)
+        }
+      } catch (error) {
+        if (options.signal.aborted) break
+        this.#say(`etcd unreachable or refused (${(error as Error).message}); serving the current config, retrying`)
+        await sleep(backoff, undefined, {signal: options.signal}).catch(() => undefined)
+        backoff = Math.min(backoff * 2, options.maxBackoffMs ?? 5000)
+      }
+    }
+
+    await beats
+    // A clean stop gives the turn (and the heartbeat) back at once instead of after the TTL.
+    if (this.#lease) await options.client.leaseRevoke(this.#lease).catch(() => undefined)
+    this.#say('stopped')
+  }
+
+  /** One log line per change of state, never one per retry. */
+  #say(state: string): void {
+    if (state === this.#state) return
+    this.#state = state
+    this.options.log(`jproxy fleet agent ${this.options.name}: ${state}`)
+  }
+
+  async #localView(): Promise<Inventory | undefined> {
+    const text = await readFile(this.options.inventoryFile, 'utf8').catch(() => undefined)
+    const inventory = text === undefined ? undefined : parseInventory(text, this.options.inventoryFile).inventory
+    if (!inventory?.fleet?.proxies.some((p) => p.name === this.options.name)) return undefined
+    return proxyView(inventory, this.options.name)
+  }
+
+  async #ensureLease(): Promise<string> {
+    if (this.#lease) return this.#lease
+    const {id} = await this.options.client.leaseGrant(this.options.leaseTtl)
+    this.#lease = id
+    return id
+  }
+
+  /** After a restart: what this proxy last recorded for the current rollout, if anything. */
+  async #recoverReport(rollout: Rollout | undefined): Promise<void> {
+    if (!rollout || this.#reported.rollout !== undefined) return
+    const mine = (await rolloutResults(this.options.client, this.options.keys, rollout.id)).get(this.options.name)
+    if (mine?.state === 'applied') this.#reported = {rollout: rollout.id, sha256: mine.sha256}
+  }
+
+  /** Renews the lease and writes this proxy's report every interval (a third of the TTL at most). */
+  async #heartbeats(): Promise<void> {
+    const {options} = this
+    const every = Math.min(options.intervalMs, (options.leaseTtl * 1000) / 3)
+    while (!options.signal.aborted) {
+      try {
+        const lease = await this.#ensureLease()
+        const {ttl} = await options.client.leaseKeepAlive(lease)
+        // The lease ran out while etcd was away: the turn it held is gone; take a new one.
+        if (ttl <= 0) this.#lease = undefined
+        else await options.client.put(options.keys.agent(options.name), JSON.stringify(await this.#report()), {lease})
+      } catch {
+        // The main loop says that etcd is unreachable; a beat just tries again.
+      }
+
+      await sleep(every, undefined, {signal: options.signal}).catch(() => undefined)
+    }
+  }
+
+  async #report(): Promise<AgentReport> {
+    const live = this.#view ? applyPaths(this.#view, this.#target).live : undefined
+    const text = live ? await readFile(live, 'utf8').catch(() => undefined) : undefined
+    return {
+      at: (this.options.now?.() ?? new Date()).toISOString(),
+      intervalMs: this.options.intervalMs,
+      liveSha256: text === undefined ? undefined : sha256(text),
+      name: this.options.name,
+      pid: process.pid,
+      ...this.#reported,
+    }
+  }
+
+  /** Whether rollout `id` is still the current, active one. */
+  async #stillCurrent(id: number): Promise<boolean> {
+    const {rollout} = await currentRollout(this.options.client, this.options.keys)
+    return rollout?.id === id && rollout.state === 'active'
+  }
+
+  async #handle(rollout: Rollout): Promise<void> {
+    const {client, keys, name} = this.options
+    if (rollout.state !== 'active') return
+    const order = rollout.configs.map((c) => c.name)
+    const index = order.indexOf(name)
+    if (index === -1) return
+    const before = order.slice(0, index)
+    while (!this.options.signal.aborted) {
+      const ready = await this.#turnReady(rollout, before)
+      if (ready === 'never') return
+      if (ready === 'wait') {
+        await this.#resultsChange(rollout.id)
+        continue
+      }
+
+      this.#say(`rollout ${rollout.id}: waiting for the turn`)
+      const lock = await client.lock(keys.turn, await this.#ensureLease(), {signal: this.options.signal, waitMs: 24 * 3600 * 1000})
+      try {
+        const [held] = (await client.range(lock.key)).kvs
+        // Under the lock, again: the rollout may have been halted or replaced while this agent waited.
+        if (!held || (await this.#turnReady(rollout, before)) !== 'go') continue
+        await this.#applyTurn(rollout, {createRevision: held.createRevision, key: lock.key}, index === order.length - 1)
+        return
+      } finally {
+        await client.unlock(lock.key).catch(() => undefined)
+      }
+    }
+  }
+
+  /** go: every proxy before this one applied; wait: one has not yet; never: halted, replaced or already recorded. */
+  async #turnReady(rollout: Rollout, before: string[]): Promise<'go' | 'never' | 'wait'> {
+    if (!(await this.#stillCurrent(rollout.id))) return 'never'
+    const results = await rolloutResults(this.options.client, this.options.keys, rollout.id)
+    if (results.has(this.options.name)) return 'never'
+    if (before.some((n) => results.get(n)?.state === 'failed')) return 'never'
+    return before.every((n) => results.get(n)?.state === 'applied') ? 'go' : 'wait'
+  }
+
+  /** Waits for the next result of the rollout, at most one interval (a halt or a new rollout is seen by then). */
+  async #resultsChange(id: number): Promise<void> {
+    const {client, keys} = this.options
+    const limit = AbortSignal.any([this.options.signal, AbortSignal.timeout(this.options.intervalMs)])
+    const {revision} = await client.range(keys.results(id), {prefix: true})
+    try {
+      for await (const event of client.watch(keys.results(id), {prefix: true, signal: limit, startRevision: revision + 1})) {
+        if (event) return
+      }
+    } catch {
+      // A broken watch ends the wait early; the caller reads again.
+    }
+  }
+
+  async #applyTurn(rollout: Rollout, lock: {createRevision: number; key: string}, last: boolean): Promise<void> {
+    const {name} = this.options
+    const now = () => (this.options.now?.() ?? new Date()).toISOString()
+    const startedAt = now()
+    this.#say(`rollout ${rollout.id}: applying`)
+    let result: ProxyResult
+    const parsed = parseInventory(rollout.inventory, this.options.inventoryFile)
+    if (parsed.inventory) {
+      await atomicWrite(this.options.inventoryFile, rollout.inventory)
+      const view = proxyView(parsed.inventory, name)
+      this.#view = view
+      this.#target = rollout.target
+      const report = await this.options.apply(view, rollout.target)
+      const applied = APPLIED.has(report.outcome)
+      const workerPid = applied && rollout.target === 'haproxy' ? await this.options.workerPid?.(view).catch(() => undefined) : undefined
+      result = {
+        finishedAt: now(),
+        outcome: report.outcome,
+        proxy: name,
+        startedAt,
+        state: applied ? 'applied' : 'failed',
+        ...(applied ? {sha256: report.sha256, workerPid} : {reason: report.message, rolledBack: ON_PREVIOUS.has(report.outcome)}),
+      }
+    } else {
+      const reason = `the rollout's inventory does not load here: ${parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`
+      result = {finishedAt: now(), proxy: name, reason, rolledBack: true, startedAt, state: 'failed'}
+    }
+
+    if (!(await this.#record(rollout, result, lock, last))) {
+      this.#say(`rollout ${rollout.id}: lost the turn before recording (lease expired); the result is not recorded`)
+      return
+    }
+
+    if (result.state === 'applied') this.#reported = {rollout: rollout.id, sha256: result.sha256}
+    this.#say(result.state === 'applied' ? `rollout ${rollout.id}: applied ${result.sha256}` : `rollout ${rollout.id}: failed, rollout halted: ${result.reason}`)
+  }
+
+  /**
+   * The result, fenced on the lock key (it exists, with this create revision, only while this
+   * agent holds the turn); with it, a failure halts the rollout and the last proxy marks it done.
+   */
+  async #record(rollout: Rollout, result: ProxyResult, lock: {createRevision: number; key: string}, last: boolean): Promise<boolean> {
+    const {client, keys} = this.options
+    const fence = {key: lock.key, target: 'create' as const, value: lock.createRevision}
+    const written = await client.txn({compare: [fence], success: [{put: {key: keys.result(rollout.id, result.proxy), value: JSON.stringify(result)}}]})
+    if (!written.succeeded) return false
+    const state = result.state === 'failed' ? 'halted' : last ? 'done' : undefined
+    if (!state) return true
+    // Bounded: the rollout key changes only by a publish (then this rollout is history) or by this turn.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await currentRollout(client, keys)
+      if (current.rollout?.id !== rollout.id) return true
+      const reason = state === 'halted' ? `${result.proxy}: ${result.reason}` : undefined
+      const value = JSON.stringify({...current.rollout, state, ...(reason ? {reason} : {})})
+      const swapped = await client.txn({
+        compare: [fence, {key: keys.rollout, target: 'mod', value: current.modRevision}],
+        success: [{put: {key: keys.rollout, value}}, {put: {key: keys.history(rollout.id), value}}],
+      })
+      if (swapped.succeeded) return true
+    }
+
+    return true
+  }
+}

@@ -1,0 +1,170 @@
+import {expect} from 'chai'
+import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {stringify} from 'yaml'
+
+import {applyTarget} from '../../src/apply/apply.js'
+import {ExitCode, JproxyError} from '../../src/errors.js'
+import {runAgent} from '../../src/fleet/agent.js'
+import {type Published, publishRollout, renderRollout} from '../../src/fleet/publish.js'
+import {type FleetKeys, fleetClient, type Rollout, rolloutResults} from '../../src/fleet/rollout.js'
+import type {EtcdClient} from '../../src/fleet/etcd.js'
+import {haproxyWorkerPid} from '../../src/fleet/worker.js'
+import {Inventory} from '../../src/inventory/schema.js'
+import {runCommand} from '../../src/system/command.js'
+import {runCli} from '../support/cli.js'
+import {startEtcd, type EtcdProcess} from '../support/etcd-process.js'
+import {type Stage, startStage, workers} from '../support/haproxy-stage.js'
+import {waitFor} from '../support/wait.js'
+
+const NAMES = ['a', 'b', 'c'] as const
+/** The agents' report interval and lease TTL: the shortest etcd allows, so the tests wait little. */
+const INTERVAL_MS = 1000
+const TTL = 2
+
+/**
+ * Three real HAProxy proxies on loopback, each with its own agent (in this process) and one real
+ * etcd: publishes reach every proxy one at a time in the fleet's order, a failing canary halts the
+ * rest, and of two racing publishes one wins.
+ */
+describe('fleet rollouts through a real etcd to three real HAProxy proxies', function () {
+  this.timeout(600_000)
+  let root: string
+  let etcd: EtcdProcess
+  const stages: Stage[] = []
+  let client: EtcdClient
+  let keys: FleetKeys
+  let shared: Record<string, any>
+  const stop = new AbortController()
+  const agents: Array<Promise<void>> = []
+  const logs: string[] = []
+  let file: string
+  // One rollout's worst case: three applies, each bounded by the stage's reload timeout and verify.
+  const rolloutMs = () => 3 * 60_000
+
+  const inventory = (change?: (data: Record<string, any>) => void) => {
+    const data = structuredClone(shared)
+    change?.(data)
+    return data
+  }
+
+  const publish = async (data: Record<string, any>, ...flags: string[]) => {
+    await writeFile(file, stringify(data))
+    return runCli(['fleet', 'publish', '-i', file, '--target', 'haproxy', '--json', ...flags])
+  }
+
+  const history = async () => (await client.range(keys.histories, {prefix: true})).kvs.map((kv) => JSON.parse(kv.value) as Rollout)
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'jproxy-fleet-'))
+    etcd = await startEtcd()
+    for (const name of NAMES) stages.push(await startStage(await mkdtemp(join(root, `${name}-`))))
+    const [first] = stages
+    shared = structuredClone(first.data)
+    shared.fleet = {
+      etcd: {endpoints: [etcd.endpoint]},
+      proxies: stages.map((stage, i) => ({
+        apply: stage.data.apply,
+        listen: stage.data.proxy.listen,
+        name: NAMES[i],
+        probe: stage.data.probe,
+        targets: stage.data.targets,
+      })),
+    }
+    file = join(root, 'publish.yaml')
+    ;({client, keys} = await fleetClient(Inventory.parse(shared)))
+    const ca = await readFile(first.pem, 'utf8')
+    for (const [i, stage] of stages.entries()) {
+      const local = join(stage.dir, 'local.yaml')
+      await writeFile(local, stringify(shared))
+      agents.push(
+        runAgent({
+          apply: (view, target) => applyTarget({hostname: NAMES[i], inventory: view, run: runCommand, target, tlsCa: ca}),
+          client,
+          intervalMs: INTERVAL_MS,
+          inventoryFile: local,
+          keys,
+          leaseTtl: TTL,
+          log: (line) => logs.push(line),
+          name: NAMES[i],
+          signal: stop.signal,
+          workerPid: haproxyWorkerPid,
+        }),
+      )
+    }
+  })
+
+  after(async () => {
+    stop.abort()
+    await Promise.all(agents)
+    await client?.close()
+    await Promise.all(stages.map((s) => s.haproxy.stop()))
+    await Promise.all(stages.flatMap((s) => [...s.backends.values()].map((b) => b.close())))
+    await etcd?.stop()
+    await rm(root, {force: true, recursive: true})
+  })
+
+  it('three successive publishes each reach all three proxies, one proxy at a time in order; status exits 0', async () => {
+    const changes: Array<(d: Record<string, any>) => void> = [
+      () => {},
+      (d) => d.web.push({address: '127.0.0.1', name: 'web2', port: stages[0].backends.get('web2')!.port}),
+      (d) => {
+        d.web.push({address: '127.0.0.1', name: 'web2', port: stages[0].backends.get('web2')!.port})
+        d.health.interval = '4s'
+      },
+    ]
+    for (const change of changes) {
+      const run = await publish(inventory(change), '--wait', '--timeout', `${rolloutMs()}ms`)
+      expect(run.code, `${run.stdout}${run.stderr}\n${logs.join('\n')}`).to.equal(0)
+      const {id} = JSON.parse(run.stdout)
+      const results = [...(await rolloutResults(client, keys, id)).values()].sort((x, y) => x.startedAt.localeCompare(y.startedAt))
+      expect(results.map((r) => [r.proxy, r.state])).to.deep.equal(NAMES.map((n) => [n, 'applied']))
+      // One at a time: each apply starts after the one before it finished.
+      for (let i = 1; i < results.length; i++) expect(results[i].startedAt >= results[i - 1].finishedAt, JSON.stringify(results)).to.equal(true)
+      for (const [i, stage] of stages.entries()) expect(results[i].workerPid).to.equal((await workers(stage)).worker)
+    }
+
+    const status = await waitFor('fleet status to report converged', () => runCli(['fleet', 'status', '-i', file, '--json']), (r) => r.code === 0, {
+      timeoutMs: 3 * INTERVAL_MS + 2000,
+    })
+    expect(JSON.parse(status.stdout).proxies.map((p: {name: string}) => p.name)).to.deep.equal([...NAMES])
+  })
+
+  it('a canary whose verification fails is rolled back, the others never reload, publish --wait and status exit 11', async () => {
+    const deny = join(root, 'deny.cfg')
+    await writeFile(deny, '    http-request deny\n')
+    const before = await Promise.all(stages.map((s) => workers(s)))
+    const lives = await Promise.all(stages.map((s) => readFile(s.live, 'utf8')))
+    // Each proxy's own targets replace the shared ones whole: the snippet goes in every proxy's.
+    const data = inventory((d) => {
+      for (const proxy of d.fleet.proxies) proxy.targets.haproxy.snippets = {frontendHttps: [deny]}
+    })
+    const run = await publish(data, '--wait', '--timeout', `${rolloutMs()}ms`)
+    expect(run.code, `${run.stdout}${run.stderr}`).to.equal(ExitCode.refused)
+    const error = JSON.parse(run.stdout).error
+    expect(error.message).to.match(/^rollout \d+ halted: a: /)
+    expect(await readFile(stages[0].live, 'utf8')).to.equal(lives[0])
+    const after = await Promise.all(stages.map((s) => workers(s)))
+    expect(after.slice(1).map((w) => w.reloads)).to.deep.equal(before.slice(1).map((w) => w.reloads))
+    expect(await Promise.all(stages.slice(1).map((s) => readFile(s.live, 'utf8')))).to.deep.equal(lives.slice(1))
+    const status = await runCli(['fleet', 'status', '-i', file, '--json'])
+    expect(status.code).to.equal(ExitCode.refused)
+  })
+
+  it('two publishes racing: exactly one rollout is stored, the loser is told the winner (busy, exit 10)', async () => {
+    const count = (await history()).length
+    const text = stringify(inventory())
+    const {configs} = await renderRollout(text, 'race.yaml', 'haproxy')
+    // In one process, so that both read the same previous rollout before either swaps: a real race, every time.
+    const race = () => publishRollout({client, configs, force: true, keys, target: 'haproxy', text}).then((p) => p, (error: JproxyError) => error)
+    const [x, y] = await Promise.all([race(), race()])
+    const lost = [x, y].filter((r) => r instanceof JproxyError)
+    const won = [x, y].filter((r) => !(r instanceof JproxyError)) as Published[]
+    expect(won).to.have.length(1)
+    expect(lost).to.have.length(1)
+    expect(lost[0].exitCode).to.equal(ExitCode.busy)
+    expect(lost[0].message).to.include(`another publish won: rollout ${won[0].rollout.id} at revision ${won[0].revision}`)
+    expect((await history()).length).to.equal(count + 1)
+  })
+})
