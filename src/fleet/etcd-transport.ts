@@ -99,10 +99,13 @@ export class EtcdTransport {
       const aborted = new AbortController()
       const stop = () => aborted.abort(headersSignal.reason)
       headersSignal.addEventListener('abort', stop, {once: true})
+      // A signal that aborted before its listener was added never fires it.
+      if (headersSignal.aborted) stop()
       try {
         const response = await this.#dispatcher.request({...request(endpoint.origin, path, body), bodyTimeout: 0, signal: aborted.signal})
         if (response.statusCode !== 200) answer(endpoint.url, response.statusCode, await readCapped(response.body, this.#maxBytes, endpoint.url))
         signal.addEventListener('abort', () => aborted.abort(signal.reason), {once: true})
+        if (signal.aborted) aborted.abort(signal.reason)
         return {body: response.body as AsyncIterable<Buffer>, endpoint: endpoint.url}
       } finally {
         headersSignal.removeEventListener('abort', stop)

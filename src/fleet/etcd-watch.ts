@@ -40,6 +40,8 @@ export async function* watchEvents(transport: EtcdTransport, key: string, option
   options.signal?.addEventListener('abort', onAbort, {once: true})
   const request = {create_request: {...keyRange(key, options.prefix), ...(options.startRevision ? {start_revision: options.startRevision} : {})}}
   try {
+    // Already stopped (the listener would never fire): the stream is not even opened.
+    if (options.signal?.aborted) return
     const {body, endpoint} = await transport.stream('/v3/watch', request, stop.signal, options.timeoutMs)
     let created = false
     const opened = setTimeout(() => stop.abort(), options.timeoutMs ?? transport.timeoutMs)

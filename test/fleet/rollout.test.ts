@@ -97,7 +97,14 @@ describe('fleet rollouts through a real etcd to three real HAProxy proxies', fun
 
   after(async () => {
     stop.abort()
-    await Promise.all(agents)
+    // Stopping is part of the agent's contract (SIGTERM in the service): every one ends within an
+    // interval and a lease TTL, whatever call it was waiting in, or the run fails here, not hangs.
+    const bound = INTERVAL_MS + TTL * 1000 + 5000
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`agents still running ${bound} ms after the stop`)), bound)
+    })
+    await Promise.race([Promise.all(agents), late]).finally(() => clearTimeout(timer))
     await client?.close()
     await Promise.all(stages.map((s) => s.haproxy.stop()))
     await Promise.all(stages.flatMap((s) => [...s.backends.values()].map((b) => b.close())))
