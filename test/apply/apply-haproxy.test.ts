@@ -63,6 +63,21 @@ describe('apply: real HAProxy in master-worker mode on loopback', function () {
     expect(history[0]).to.include({changed: true, exitCode: 0, outcome: 'applied', reloads: 1, target: 'haproxy'})
   })
 
+  it("does not repeat HAProxy's harmless server-state warning (agent checks not enabled) on the next apply", async () => {
+    // The first apply saves the running servers' states; haproxy -c of the next config reads them back.
+    const first = await apply(withWeb2(stage))
+    expect(first.outcome, first.message).to.equal('applied')
+    const raw = await runCommand(['haproxy', '-c', '-f', stage.live])
+    expect(`${raw.stdout}${raw.stderr}`, 'HAProxy itself still warns').to.match(/server-state partially applied .* agent checks are not enabled/)
+
+    const data = withWeb2(stage)
+    data.web.pop()
+    const second = await apply(data)
+    expect(second.outcome, second.message).to.equal('applied')
+    const said = [...(second.check?.messages ?? []).map((m) => m.message), ...second.warnings].join('\n')
+    expect(said).to.not.include('server-state partially applied')
+  })
+
   it('does nothing for an unchanged inventory: no reload, same worker', async () => {
     const before = await workers(stage)
     const report = await apply(stage.data)
