@@ -7,7 +7,7 @@ import {parse, stringify} from 'yaml'
 import {ExitCode} from '../../src/errors.js'
 import {parseInventory} from '../../src/inventory/load.js'
 import {fullInventory} from '../fixtures/inventories.js'
-import {CLI_TIMEOUT_MS, runCli} from '../support/cli.js'
+import {BIN, CLI_TIMEOUT_MS, runCli, runProgram} from '../support/cli.js'
 
 describe('jproxy validate config', () => {
   let dir: string
@@ -16,6 +16,13 @@ describe('jproxy validate config', () => {
   })
   after(async () => {
     await rm(dir, {force: true, recursive: true})
+  })
+
+  it('without an inventory (no ./jproxy.yaml here, no -i) suggests jproxy init and -i FILE', async () => {
+    const empty = await mkdtemp(join(dir, 'empty-'))
+    const {code, stderr} = await runProgram(process.execPath, [BIN, 'validate', 'config'], {cwd: empty, env: {...process.env, JPROXY_INVENTORY: undefined}})
+    expect(code).to.equal(ExitCode.inventoryUnreadable)
+    expect(stderr).to.equal('jproxy: cannot read inventory ./jproxy.yaml: no such file (write one with `jproxy init`, or name the inventory with -i FILE)\n')
   })
 
   it('accepts a shipped example and says what it describes', async () => {
