@@ -4,14 +4,16 @@ import {join} from 'node:path'
 
 import {JproxyError} from '../errors.js'
 import {type CheckMessage, runChecker} from '../haproxy/check.js'
-import {effectiveInventory} from '../inventory/effective.js'
+import {effectiveInventory, type PlatformDefaults} from '../inventory/effective.js'
 import {readInventoryReport} from '../inventory/load.js'
 import type {Inventory} from '../inventory/schema.js'
 import type {InventoryProblem} from '../inventory/problem.js'
+import {defaultStateFile} from '../probe/state.js'
 import {type CommandRunner, runCommand} from '../system/command.js'
+import {defaultApplyDir} from '../system/state-dir.js'
 import {checkRendered} from './check-rendered.js'
 import {configWarnings} from './config-warnings.js'
-import {contextFor, includedText} from './context.js'
+import {contextFor, hostPlatform, includedText, PRIVILEGE_DEFAULTS} from './context.js'
 import {placeInSnippets} from './snippets.js'
 import {renderTarget, TARGETS, type TargetName} from './targets.js'
 
@@ -79,7 +81,7 @@ export async function validateConfig(file: string, options: ValidateConfigOption
   const snippets = Object.values(inventory.targets.haproxy.snippets).some((files) => files.length > 0)
   const haproxyCheck = haproxyText !== undefined && (options.haproxyCheck ?? snippets) ? await checkHaproxy(inventory, haproxyText, options.run ?? runCommand) : undefined
   return {
-    ...(options.effective ? {effective: effectiveInventory(inventory)} : {}),
+    ...(options.effective ? {effective: effectiveInventory(inventory, platformDefaults())} : {}),
     file,
     haproxyCheck,
     ok: all.length === 0 && Object.values(targets).every((t) => t === null) && haproxyCheck?.ok !== false,
@@ -100,5 +102,15 @@ async function checkHaproxy(inventory: Inventory, text: string, run: CommandRunn
     return {command: verdict.command, messages: placeInSnippets(verdict.messages.filter((m) => m.level !== 'notice'), text, file), ok: verdict.ok}
   } finally {
     await rm(dir, {force: true, recursive: true})
+  }
+}
+
+/** This platform's values for what the inventory leaves to the platform: what an operator most often must change. */
+function platformDefaults(platform: NodeJS.Platform = process.platform): PlatformDefaults {
+  return {
+    applyDir: defaultApplyDir(platform),
+    haproxy: PRIVILEGE_DEFAULTS[hostPlatform(platform)],
+    outputs: {haproxy: TARGETS.haproxy.defaultOutput, pf: TARGETS.pf.defaultOutput, relayd: TARGETS.relayd.defaultOutput},
+    stateFile: defaultStateFile(platform),
   }
 }

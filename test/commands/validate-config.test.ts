@@ -6,6 +6,8 @@ import {parse, stringify} from 'yaml'
 
 import {ExitCode} from '../../src/errors.js'
 import {parseInventory} from '../../src/inventory/load.js'
+import {bareContext, hostPlatform} from '../../src/render/context.js'
+import {renderTarget} from '../../src/render/targets.js'
 import {fullInventory} from '../fixtures/inventories.js'
 import {BIN, CLI_TIMEOUT_MS, runCli, runProgram} from '../support/cli.js'
 
@@ -102,7 +104,28 @@ describe('jproxy validate config', () => {
     const original = parseInventory(await readFile('examples/single-host-vmm.yaml', 'utf8'), 'a.yaml')
     const again = parseInventory(stdout, 'b.yaml')
     expect(again.problems).to.deep.equal([])
-    expect(again.inventory).to.deep.equal(original.inventory)
+    // Filled in or not, the platform's defaults render the same config here.
+    for (const target of ['haproxy', 'relayd', 'pf'] as const) {
+      expect(renderTarget(again.inventory!, target, bareContext(hostPlatform())), target).to.equal(renderTarget(original.inventory!, target, bareContext(hostPlatform())))
+    }
+  })
+
+  it('--effective writes out the platform defaults an operator must change, as this platform has them', async () => {
+    const {code, stdout} = await runCli(['validate', 'config', '-i', 'examples/two-shards.yaml', '--effective'])
+    expect(code).to.equal(0)
+    const effective = parse(stdout)
+    // Debian's (the test machines'); OpenBSD's are /var/db/jproxy, _haproxy and /var/haproxy.
+    expect(effective.targets.haproxy).to.deep.include({chroot: '/var/lib/haproxy', group: 'haproxy', output: '/etc/haproxy/haproxy.cfg', user: 'haproxy'})
+    expect(effective.targets.relayd.output).to.equal('/etc/relayd.conf')
+    expect(effective.apply.dir).to.equal('/var/lib/jproxy')
+    expect(effective.probe.stateFile).to.equal('/var/lib/jproxy/probe/probe-state.json')
+    // What the inventory sets stays as set: `false` is not a default to fill.
+    const file = join(dir, 'unprivileged.yaml')
+    const data = parse(await readFile('examples/two-shards.yaml', 'utf8'))
+    data.targets = {haproxy: {chroot: false, output: join(dir, 'haproxy.cfg'), user: false}}
+    await writeFile(file, stringify(data))
+    const own = parse((await runCli(['validate', 'config', '-i', file, '--effective'])).stdout)
+    expect(own.targets.haproxy).to.deep.include({chroot: false, group: 'haproxy', output: join(dir, 'haproxy.cfg'), user: false})
   })
 
   it('--effective keeps resolvers and every duration loadable (the full fixture round-trips)', async () => {
