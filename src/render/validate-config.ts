@@ -14,6 +14,7 @@ import {defaultApplyDir} from '../system/state-dir.js'
 import {checkRendered} from './check-rendered.js'
 import {configWarnings} from './config-warnings.js'
 import {contextFor, hostPlatform, includedText, PRIVILEGE_DEFAULTS} from './context.js'
+import {type InventorySource, placeInInventory} from './origins.js'
 import {placeInSnippets} from './snippets.js'
 import {renderTarget, TARGETS, type TargetName} from './targets.js'
 
@@ -79,7 +80,7 @@ export async function validateConfig(file: string, options: ValidateConfigOption
   const all = options.strict ? [...problems, ...found] : problems
   const warnings = options.strict ? [] : found
   const snippets = Object.values(inventory.targets.haproxy.snippets).some((files) => files.length > 0)
-  const haproxyCheck = haproxyText !== undefined && (options.haproxyCheck ?? snippets) ? await checkHaproxy(inventory, haproxyText, options.run ?? runCommand) : undefined
+  const haproxyCheck = haproxyText !== undefined && (options.haproxyCheck ?? snippets) ? await checkHaproxy(inventory, haproxyText, options.run ?? runCommand, {file, lineOf: report.lineOf}) : undefined
   return {
     ...(options.effective ? {effective: effectiveInventory(inventory, platformDefaults())} : {}),
     file,
@@ -93,13 +94,14 @@ export async function validateConfig(file: string, options: ValidateConfigOption
 }
 
 /** The target's checker (default `haproxy -c -f`) on the rendered text; messages inside a snippet point at the snippet's file. */
-async function checkHaproxy(inventory: Inventory, text: string, run: CommandRunner): Promise<NonNullable<ConfigReport['haproxyCheck']>> {
+async function checkHaproxy(inventory: Inventory, text: string, run: CommandRunner, source: InventorySource): Promise<NonNullable<ConfigReport['haproxyCheck']>> {
   const dir = await mkdtemp(join(tmpdir(), 'jproxy-validate-'))
   const file = join(dir, 'haproxy.cfg')
   try {
     await writeFile(file, text, {mode: 0o600})
     const verdict = await runChecker(inventory.targets.haproxy.check ?? TARGETS.haproxy.defaultCheck, file, run)
-    return {command: verdict.command, messages: placeInSnippets(verdict.messages.filter((m) => m.level !== 'notice'), text, file), ok: verdict.ok}
+    const messages = placeInSnippets(verdict.messages.filter((m) => m.level !== 'notice'), text, file)
+    return {command: verdict.command, messages: placeInInventory(messages, text, file, inventory, source), ok: verdict.ok}
   } finally {
     await rm(dir, {force: true, recursive: true})
   }

@@ -27,6 +27,21 @@ describe('jproxy validate config', () => {
     expect(stderr).to.equal('jproxy: cannot read inventory ./jproxy.yaml: no such file (write one with `jproxy init`, or name the inventory with -i FILE)\n')
   })
 
+  it("--haproxy-check names the inventory field and line behind haproxy -c's alert, not the staged file's line", async () => {
+    const file = join(dir, 'missing-cert.yaml')
+    const missing = join(dir, 'no-such-cert.pem')
+    const text = (await readFile('examples/two-shards.yaml', 'utf8')).replace(/^(\s*(?:certificate|key):).*$/gm, `$1 ${missing}`)
+    expect(text).to.include(missing)
+    await writeFile(file, text)
+    const line = text.split('\n').findIndex((l) => l.includes(missing)) + 1
+    const {code, stdout} = await runCli(['validate', 'config', '-i', file, '--haproxy-check', '--json'])
+    expect(code, stdout).to.not.equal(0)
+    const alerts = JSON.parse(stdout).haproxyCheck.messages.filter((m: {level: string}) => m.level === 'alert')
+    const placed = alerts.find((m: {message: string}) => m.message.startsWith('proxy.tls.certificate'))
+    expect(placed, JSON.stringify(alerts)).to.deep.include({file, line})
+    expect(placed.message).to.match(new RegExp(`^proxy\\.tls\\.certificate \\(inventory line ${line}\\): .*${missing}.*\\(line \\d+ of the rendered file\\)$`))
+  })
+
   it('accepts a shipped example and says what it describes', async () => {
     const {code, stdout} = await runCli(['validate', 'config', '-i', 'examples/two-shards.yaml'])
     expect(code).to.equal(0)
