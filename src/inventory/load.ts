@@ -2,6 +2,7 @@ import {Composer, type Document, isMap, isScalar, Lexer, LineCounter, parseDocum
 
 import {JproxyError} from '../errors.js'
 import {BoundedReadError, formatBytes, readBoundedFile} from '../system/bounded-read.js'
+import {DEFAULT_INVENTORY} from './default-path.js'
 import {knownKeysAt} from './json-schema.js'
 import {plainIssues} from './plain-issue.js'
 import {formatPath, formatProblem, type InventoryProblem} from './problem.js'
@@ -170,7 +171,10 @@ async function readInventoryFile(file: string): Promise<string> {
   try {
     return await readBoundedFile(file, INVENTORY_LIMITS.bytes)
   } catch (error) {
-    const reason = error instanceof BoundedReadError ? (error.code === 'ENOENT' ? 'no such file' : error.reason) : (error as Error).message
+    // A missing file is most often a first run, or a run outside the inventory's folder: say how to go on.
+    const missing = error instanceof BoundedReadError && error.code === 'ENOENT'
+    const init = file === DEFAULT_INVENTORY ? 'jproxy init' : `jproxy init -i ${file}`
+    const reason = missing ? `no such file (write one with \`${init}\`, or name the inventory with -i FILE)` : error instanceof BoundedReadError ? error.reason : (error as Error).message
     throw new JproxyError('inventoryUnreadable', `cannot read inventory ${file}: ${reason}`, {file})
   }
 }
