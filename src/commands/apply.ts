@@ -5,7 +5,7 @@ import {type ApplyReport, applyTarget, STAGES, type Stage} from '../apply/apply.
 import {caFlag, inventoryFlag, maxSessionsFlag, promFileFlag, readCa, targetFlag, targetFromArgs} from '../cli/flags.js'
 import {JproxyCommand} from '../cli/jproxy-command.js'
 import {ExitCode} from '../errors.js'
-import {loadCommandInventory} from '../cli/inventory.js'
+import {loadCommandInventorySource} from '../cli/inventory.js'
 import {formatApplyReport} from '../report/apply.js'
 import {formatApplyPrometheus} from '../report/apply-prometheus.js'
 import {writeTextfile} from '../report/prometheus.js'
@@ -66,7 +66,7 @@ More: docs/apply.md (in the package and the repository).`
 
   async run(): Promise<ApplyReport> {
     const {args, flags} = await this.parse(Apply)
-    const inventory = await loadCommandInventory(flags.inventory)
+    const {inventory, source} = await loadCommandInventorySource(flags.inventory)
     const target = targetFromArgs(flags.target, args.target, (m) => this.warn(m))
     const tlsCa = await readCa(flags.ca)
     const report = await applyTarget({
@@ -74,6 +74,7 @@ More: docs/apply.md (in the package and the repository).`
       dryRun: flags['dry-run'],
       force: flags.force,
       inventory,
+      inventorySource: source,
       maxSessions: flags['max-sessions'],
       onStage: crashHook(),
       run: runCommand,

@@ -137,14 +137,21 @@ export async function loadInventory(file: string, onLoad?: InventoryLoadHook): P
   return (await loadInventoryText(file, onLoad)).inventory
 }
 
-/** loadInventory, keeping the file's text too: what an in-place edit splices. */
-export async function loadInventoryText(file: string, onLoad?: InventoryLoadHook): Promise<{inventory: Inventory; text: string}> {
+/** A loaded inventory with its file's text (what an in-place edit splices) and each field's line. */
+export interface LoadedInventory {
+  inventory: Inventory
+  lineOf: (path: ReadonlyArray<PropertyKey>) => number | undefined
+  text: string
+}
+
+/** loadInventory, keeping the file's text and where each field is written. */
+export async function loadInventoryText(file: string, onLoad?: InventoryLoadHook): Promise<LoadedInventory> {
   const loaded = onLoad?.(file)
   const text = await readInventoryFile(file)
   const report = parseInventory(text, file)
-  if (report.inventory) {
+  if (report.inventory && report.lineOf) {
     loaded?.(report.inventory)
-    return {inventory: report.inventory, text}
+    return {inventory: report.inventory, lineOf: report.lineOf, text}
   }
 
   if (report.unreadable) throw unreadableInventory(file, report.problems)

@@ -3,9 +3,11 @@ import {chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile} from 'nod
 import {createServer, type Server} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {stringify} from 'yaml'
 
 import {applyTarget} from '../../src/apply/apply.js'
 import {applyPaths} from '../../src/apply/paths.js'
+import {loadCommandInventorySource} from '../../src/cli/inventory.js'
 import {ExitCode} from '../../src/errors.js'
 import {Inventory} from '../../src/inventory/schema.js'
 import {renderTarget} from '../../src/render/targets.js'
@@ -126,6 +128,15 @@ describe('apply: real HAProxy in master-worker mode on loopback', function () {
     const alert = report.check!.messages.find((m) => m.level === 'alert' && m.message.includes('mismatch.pem'))!
     expect(alert.message).to.match(/^proxy\.tls\.certificate: .*mismatch\.pem.*\(line \d+ of the rendered file\)$/)
     expect(alert.file).to.equal(undefined)
+    // Loaded from a file as the apply command loads it, the field's line in that file is named too.
+    const file = join(dir, 'mismatch.yaml')
+    const text = stringify(data)
+    await writeFile(file, text)
+    const {inventory, source} = await loadCommandInventorySource(file)
+    const fromFile = await applyTarget({inventory, inventorySource: source, run: runCommand, target: 'haproxy', tlsCa: ca})
+    const line = text.split('\n').findIndex((l) => /^ {4}certificate: /.test(l)) + 1
+    const named = fromFile.check!.messages.find((m) => m.level === 'alert' && m.message.includes('mismatch.pem'))!
+    expect(named.message).to.match(new RegExp(`^proxy\\.tls\\.certificate \\(inventory line ${line}\\): `))
     expect(await readFile(stage.live, 'utf8')).to.equal(old)
     expect(await workers(stage)).to.deep.equal(before)
     expect((await readdir(dir)).filter((f) => f.includes('jproxy-staged'))).to.deep.equal([])
