@@ -40,6 +40,8 @@ export const ExitCode = {
   inventoryNotEditable: 16,
   /** The new config failed after install and nothing earlier was live to restore (a first apply): it stays, unverified. */
   noRollback: 17,
+  /** `init`: the inventory file is already there and `--force` was not given; nothing was asked or written. */
+  initExists: 18,
   /** Ctrl-C at a question: 128 + SIGINT, what a shell reports for a run a SIGINT ended. */
   interrupted: 130,
 } as const

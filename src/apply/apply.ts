@@ -15,6 +15,7 @@ import {defaultStateFile} from '../probe/state.js'
 import {relaydNativeCheck} from '../relayd/native-check.js'
 import {checkRendered} from '../render/check-rendered.js'
 import {contextFor, includedText, type RenderContext} from '../render/context.js'
+import {type InventorySource, placeInInventory} from '../render/origins.js'
 import {placeInSnippets} from '../render/snippets.js'
 import {renderTarget, TARGETS, type TargetName} from '../render/targets.js'
 import {type CommandRunner, findOnPath} from '../system/command.js'
@@ -82,6 +83,8 @@ export interface ApplyOptions {
   /** Install although the health gate (or the session guard) refuses, with a loud warning. */
   force?: boolean
   inventory: Inventory
+  /** The inventory's file and lines, so that a checker's alert can name the field's line rather than the staged file's. */
+  inventorySource?: InventorySource
   /** relayd: refuse when a reload would cut more sessions than this. */
   maxSessions?: number
   now?: () => Date
@@ -293,7 +296,8 @@ async function nativeCheck(options: ApplyOptions, staged: string, config: string
 
   const argv = check ?? TARGETS[options.target].defaultCheck
   const verdict = await runChecker(options.target === 'haproxy' ? checkCommandFor(argv, options.inventory, options.hostname ?? hostname()) : argv, staged, options.run)
-  return {command: verdict.command, messages: placeInSnippets(verdict.messages.filter((m) => m.level !== 'notice'), config, staged), ok: verdict.ok}
+  const messages = placeInSnippets(verdict.messages.filter((m) => m.level !== 'notice'), config, staged)
+  return {command: verdict.command, messages: placeInInventory(messages, config, staged, options.inventory, options.inventorySource), ok: verdict.ok}
 }
 
 async function reloadTarget(options: ApplyOptions, config: string, warnings: string[]): Promise<ReloadOutcome> {

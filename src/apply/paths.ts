@@ -2,11 +2,10 @@ import {basename, dirname, join} from 'node:path'
 
 import type {Inventory} from '../inventory/schema.js'
 import {type TargetName, targetOutputPath} from '../render/targets.js'
+import {defaultApplyDir} from '../system/state-dir.js'
 
-/** Where jproxy keeps its own files when `apply.dir` does not say. */
-export function defaultApplyDir(platform: NodeJS.Platform = process.platform): string {
-  return platform === 'openbsd' ? '/var/db/jproxy' : '/var/lib/jproxy'
-}
+// Lives in system/ so that `validate config --effective` (render/) can name it too.
+export {defaultApplyDir} from '../system/state-dir.js'
 
 /** Every file one target's apply touches. */
 export interface ApplyPaths {

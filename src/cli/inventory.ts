@@ -1,6 +1,7 @@
-import {loadInventory} from '../inventory/load.js'
+import {loadInventory, loadInventoryText} from '../inventory/load.js'
 import type {Inventory} from '../inventory/schema.js'
 import {cacheProbePlan} from '../probe/plan-cache-hook.js'
+import type {InventorySource} from '../render/origins.js'
 
 /**
  * A command's load of the inventory: it also refreshes the probe-plan cache that `probe --host`
@@ -8,4 +9,10 @@ import {cacheProbePlan} from '../probe/plan-cache-hook.js'
  */
 export function loadCommandInventory(file: string): Promise<Inventory> {
   return loadInventory(file, cacheProbePlan)
+}
+
+/** loadCommandInventory, with where each field is written: for messages that name a field's line. */
+export async function loadCommandInventorySource(file: string): Promise<{inventory: Inventory; source: InventorySource}> {
+  const {inventory, lineOf} = await loadInventoryText(file, cacheProbePlan)
+  return {inventory, source: {file, lineOf}}
 }

@@ -5,8 +5,8 @@ import {type ApplyReport, applyTarget, STAGES, type Stage} from '../apply/apply.
 import {caFlag, inventoryFlag, maxSessionsFlag, promFileFlag, proxyFlag, readCa, targetFlag, targetFromArgs} from '../cli/flags.js'
 import {JproxyCommand} from '../cli/jproxy-command.js'
 import {ExitCode} from '../errors.js'
+import {loadCommandInventorySource} from '../cli/inventory.js'
 import {proxyView} from '../inventory/proxy-view.js'
-import {loadCommandInventory} from '../cli/inventory.js'
 import {formatApplyReport} from '../report/apply.js'
 import {formatApplyPrometheus} from '../report/apply-prometheus.js'
 import {writeTextfile} from '../report/prometheus.js'
@@ -68,7 +68,7 @@ More: docs/apply.md (in the package and the repository).`
 
   async run(): Promise<ApplyReport> {
     const {args, flags} = await this.parse(Apply)
-    const loaded = await loadCommandInventory(flags.inventory)
+    const {inventory: loaded, source} = await loadCommandInventorySource(flags.inventory)
     const inventory = flags.proxy === undefined ? loaded : proxyView(loaded, flags.proxy)
     const target = targetFromArgs(flags.target, args.target, (m) => this.warn(m))
     const tlsCa = await readCa(flags.ca)
@@ -77,6 +77,7 @@ More: docs/apply.md (in the package and the repository).`
       dryRun: flags['dry-run'],
       force: flags.force,
       inventory,
+      inventorySource: source,
       maxSessions: flags['max-sessions'],
       onStage: crashHook(),
       run: runCommand,

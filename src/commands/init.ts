@@ -21,7 +21,7 @@ const QUESTIONS = [
 export default class Init extends JproxyCommand {
   static override description = `Writes a commented starter inventory (one web node, one shard with prosody, jicofo on the
 prosody host and a videobridge) from flags, asking on the terminal for what the flags leave out.
-An existing file is refused before the first question (replaced only with --force); each answer
+An existing file is refused before the first question (exit 18; replaced only with --force); each answer
 is checked when given, with the inventory's own rules, and asked again until it passes. Ctrl-C
 (exit 130) or Ctrl-D (exit 2) stops without writing. A mixed-case domain is lower-cased in the
 certificate file names. The first line points editors with the YAML language server at jproxy's

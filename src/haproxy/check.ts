@@ -19,12 +19,21 @@ export interface CheckVerdict {
 const MESSAGE = /^\[(ALERT|WARNING|NOTICE)\]\s+(?:\(\d+\)\s+)?:\s+(.*)$/
 const PLACED = /(?:parsing )?\[([^\]:]+):(\d+)\]\s*:?\s*(.*)$/
 
-/** Splits HAProxy's checker output into messages with level, file and line. */
+/**
+ * Warnings no operator can act on, dropped so they do not come back on every run. HAProxy loads
+ * the server-state file jproxy saved (`show servers state`) and, for a server without an agent
+ * check, warns that the agent columns were not applied; the health and admin states (drain,
+ * maint) that the file exists for are applied all the same.
+ */
+const HARMLESS = [/server-state partially applied for server '[^']*', agent checks are not enabled on this server/]
+
+/** Splits HAProxy's checker output into messages with level, file and line, without the harmless warnings. */
 export function parseHaproxyCheck(output: string): CheckMessage[] {
   const messages: CheckMessage[] = []
   for (const line of output.split('\n')) {
     const match = MESSAGE.exec(line.trim())
     if (!match) continue
+    if (match[1] === 'WARNING' && HARMLESS.some((harmless) => harmless.test(match[2]))) continue
     const level = match[1].toLowerCase() as CheckMessage['level']
     const text = match[2].replace(/^config\s*:\s*/, '')
     const placed = PLACED.exec(text)

@@ -52,5 +52,5 @@ export async function refuseExisting(file: string, force: boolean): Promise<void
     () => true,
     (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? false : Promise.reject(error)),
   )
-  if (there) throw new JproxyError('writeFailed', `${file} exists; not overwritten (use --force to replace it)`, {file})
+  if (there) throw new JproxyError('initExists', `${file} exists; not overwritten (use --force to replace it)`, {file})
 }

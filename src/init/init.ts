@@ -47,7 +47,7 @@ export async function writeStarter(options: {
     }
   } catch (error) {
     const {code, message} = error as NodeJS.ErrnoException
-    if (code === 'EEXIST') throw new JproxyError('writeFailed', `${options.file} exists; not overwritten (use --force to replace it)`, {file: options.file})
+    if (code === 'EEXIST') throw new JproxyError('initExists', `${options.file} exists; not overwritten (use --force to replace it)`, {file: options.file})
     throw new JproxyError('writeFailed', `cannot write ${options.file}: ${message}`, {file: options.file})
   }
 

@@ -2,6 +2,7 @@ import {Composer, type Document, isMap, isScalar, Lexer, LineCounter, parseDocum
 
 import {JproxyError} from '../errors.js'
 import {BoundedReadError, formatBytes, readBoundedFile} from '../system/bounded-read.js'
+import {DEFAULT_INVENTORY} from './default-path.js'
 import {knownKeysAt} from './json-schema.js'
 import {plainIssues} from './plain-issue.js'
 import {formatPath, formatProblem, type InventoryProblem} from './problem.js'
@@ -136,14 +137,21 @@ export async function loadInventory(file: string, onLoad?: InventoryLoadHook): P
   return (await loadInventoryText(file, onLoad)).inventory
 }
 
-/** loadInventory, keeping the file's text too: what an in-place edit splices. */
-export async function loadInventoryText(file: string, onLoad?: InventoryLoadHook): Promise<{inventory: Inventory; text: string}> {
+/** A loaded inventory with its file's text (what an in-place edit splices) and each field's line. */
+export interface LoadedInventory {
+  inventory: Inventory
+  lineOf: (path: ReadonlyArray<PropertyKey>) => number | undefined
+  text: string
+}
+
+/** loadInventory, keeping the file's text and where each field is written. */
+export async function loadInventoryText(file: string, onLoad?: InventoryLoadHook): Promise<LoadedInventory> {
   const loaded = onLoad?.(file)
   const text = await readInventoryFile(file)
   const report = parseInventory(text, file)
-  if (report.inventory) {
+  if (report.inventory && report.lineOf) {
     loaded?.(report.inventory)
-    return {inventory: report.inventory, text}
+    return {inventory: report.inventory, lineOf: report.lineOf, text}
   }
 
   if (report.unreadable) throw unreadableInventory(file, report.problems)
@@ -170,7 +178,10 @@ async function readInventoryFile(file: string): Promise<string> {
   try {
     return await readBoundedFile(file, INVENTORY_LIMITS.bytes)
   } catch (error) {
-    const reason = error instanceof BoundedReadError ? (error.code === 'ENOENT' ? 'no such file' : error.reason) : (error as Error).message
+    // A missing file is most often a first run, or a run outside the inventory's folder: say how to go on.
+    const missing = error instanceof BoundedReadError && error.code === 'ENOENT'
+    const init = file === DEFAULT_INVENTORY ? 'jproxy init' : `jproxy init -i ${file}`
+    const reason = missing ? `no such file (write one with \`${init}\`, or name the inventory with -i FILE)` : error instanceof BoundedReadError ? error.reason : (error as Error).message
     throw new JproxyError('inventoryUnreadable', `cannot read inventory ${file}: ${reason}`, {file})
   }
 }

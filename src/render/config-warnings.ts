@@ -1,4 +1,4 @@
-import {stat} from 'node:fs/promises'
+import {type Stats, statSync} from 'node:fs'
 
 import {localPeerProblem} from '../haproxy/local-peer.js'
 import type {InventoryProblem} from '../inventory/problem.js'
@@ -45,7 +45,8 @@ export async function configWarnings(inventory: Inventory, options: WarningOptio
   if (options.targets.includes('haproxy')) {
     const {localPeer, logTarget} = inventory.targets.haproxy
     if (logTarget.startsWith('/')) {
-      const socket = await stat(logTarget).catch((error: NodeJS.ErrnoException) => error.code ?? error.message)
+      // Synchronous: node:fs/promises would cost `validate config` its start-up.
+      const socket = statOrReason(logTarget)
       if (typeof socket === 'string') warn(['targets', 'haproxy', 'logTarget'], `no socket at ${logTarget} (${socket}): HAProxy's log lines would be lost; is syslog running?`)
       else if (!socket.isSocket()) warn(['targets', 'haproxy', 'logTarget'], `${logTarget} is not a socket: HAProxy's log lines would be lost`)
     }
@@ -55,4 +56,14 @@ export async function configWarnings(inventory: Inventory, options: WarningOptio
   }
 
   return warnings
+}
+
+/** A file's stat, or why there is none (errno's code). */
+function statOrReason(path: string): Stats | string {
+  try {
+    return statSync(path)
+  } catch (error) {
+    const {code, message} = error as NodeJS.ErrnoException
+    return code ?? message
+  }
 }

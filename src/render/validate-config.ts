@@ -4,15 +4,18 @@ import {join} from 'node:path'
 
 import {JproxyError} from '../errors.js'
 import {type CheckMessage, runChecker} from '../haproxy/check.js'
-import {effectiveInventory} from '../inventory/effective.js'
+import {effectiveInventory, type PlatformDefaults} from '../inventory/effective.js'
 import {readInventoryReport} from '../inventory/load.js'
 import type {Inventory} from '../inventory/schema.js'
 import type {InventoryProblem} from '../inventory/problem.js'
 import {proxyView} from '../inventory/proxy-view.js'
+import {defaultStateFile} from '../probe/state.js'
 import {type CommandRunner, runCommand} from '../system/command.js'
+import {defaultApplyDir} from '../system/state-dir.js'
 import {checkRendered} from './check-rendered.js'
 import {configWarnings} from './config-warnings.js'
-import {contextFor, includedText} from './context.js'
+import {contextFor, hostPlatform, includedText, PRIVILEGE_DEFAULTS} from './context.js'
+import {type InventorySource, placeInInventory} from './origins.js'
 import {placeInSnippets} from './snippets.js'
 import {renderTarget, TARGETS, type TargetName} from './targets.js'
 
@@ -81,9 +84,9 @@ export async function validateConfig(file: string, options: ValidateConfigOption
   const all = options.strict ? [...problems, ...found] : problems
   const warnings = options.strict ? [] : found
   const snippets = Object.values(inventory.targets.haproxy.snippets).some((files) => files.length > 0)
-  const haproxyCheck = haproxyText !== undefined && (options.haproxyCheck ?? snippets) ? await checkHaproxy(inventory, haproxyText, options.run ?? runCommand) : undefined
+  const haproxyCheck = haproxyText !== undefined && (options.haproxyCheck ?? snippets) ? await checkHaproxy(inventory, haproxyText, options.run ?? runCommand, {file, lineOf: report.lineOf}) : undefined
   return {
-    ...(options.effective ? {effective: effectiveInventory(inventory)} : {}),
+    ...(options.effective ? {effective: effectiveInventory(inventory, platformDefaults())} : {}),
     file,
     haproxyCheck,
     ok: all.length === 0 && Object.values(targets).every((t) => t === null) && haproxyCheck?.ok !== false,
@@ -95,14 +98,25 @@ export async function validateConfig(file: string, options: ValidateConfigOption
 }
 
 /** The target's checker (default `haproxy -c -f`) on the rendered text; messages inside a snippet point at the snippet's file. */
-async function checkHaproxy(inventory: Inventory, text: string, run: CommandRunner): Promise<NonNullable<ConfigReport['haproxyCheck']>> {
+async function checkHaproxy(inventory: Inventory, text: string, run: CommandRunner, source: InventorySource): Promise<NonNullable<ConfigReport['haproxyCheck']>> {
   const dir = await mkdtemp(join(tmpdir(), 'jproxy-validate-'))
   const file = join(dir, 'haproxy.cfg')
   try {
     await writeFile(file, text, {mode: 0o600})
     const verdict = await runChecker(inventory.targets.haproxy.check ?? TARGETS.haproxy.defaultCheck, file, run)
-    return {command: verdict.command, messages: placeInSnippets(verdict.messages.filter((m) => m.level !== 'notice'), text, file), ok: verdict.ok}
+    const messages = placeInSnippets(verdict.messages.filter((m) => m.level !== 'notice'), text, file)
+    return {command: verdict.command, messages: placeInInventory(messages, text, file, inventory, source), ok: verdict.ok}
   } finally {
     await rm(dir, {force: true, recursive: true})
+  }
+}
+
+/** This platform's values for what the inventory leaves to the platform: what an operator most often must change. */
+function platformDefaults(platform: NodeJS.Platform = process.platform): PlatformDefaults {
+  return {
+    applyDir: defaultApplyDir(platform),
+    haproxy: PRIVILEGE_DEFAULTS[hostPlatform(platform)],
+    outputs: {haproxy: TARGETS.haproxy.defaultOutput, pf: TARGETS.pf.defaultOutput, relayd: TARGETS.relayd.defaultOutput},
+    stateFile: defaultStateFile(platform),
   }
 }

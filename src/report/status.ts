@@ -1,4 +1,4 @@
-import type {StatusReport} from '../status/status.js'
+import type {StatusReport, WatcherStatus} from '../status/status.js'
 
 /** Disagreements first, then inventory order; one aligned line per backend. */
 export function formatStatus(report: StatusReport): string {
@@ -10,10 +10,12 @@ export function formatStatus(report: StatusReport): string {
   const header = ['', 'BACKEND', 'ADDRESS', `${report.target.toUpperCase()} SAYS`, 'PROBE SAYS', 'NOTE']
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd()
-  return [line(header), ...rows.map((r) => line(r)), watcherLine(report), ...report.warnings.map((w) => `warning: ${w}`)].join('\n') + '\n'
+  const watcher = report.watcher === undefined ? [] : [watcherLine(report.watcher)]
+  return [line(header), ...rows.map((r) => line(r)), ...watcher, ...report.warnings.map((w) => `warning: ${w}`)].join('\n') + '\n'
 }
 
-function watcherLine({watcher}: StatusReport): string {
+/** Only relayd's report has a watcher: its check scripts read the watcher's verdicts. */
+function watcherLine(watcher: null | WatcherStatus): string {
   if (!watcher) return 'watcher: no verdicts yet: `jproxy probe --watch` has not run with this state file'
   const age = `last round ${Math.round(watcher.ageMs / 1000)}s ago`
   return watcher.stale

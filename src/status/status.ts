@@ -34,8 +34,11 @@ export interface StatusReport {
   stateFile: string
   target: TargetName
   warnings: string[]
-  /** `jproxy probe --watch`, from its verdicts file: when its last round ended; null when it never wrote one. */
-  watcher: null | WatcherStatus
+  /**
+   * relayd only: `jproxy probe --watch`, from its verdicts file (when its last round ended; null
+   * when it never wrote one). HAProxy checks its backends itself, so its report has no watcher.
+   */
+  watcher?: null | WatcherStatus
 }
 
 export interface WatcherStatus {
@@ -105,7 +108,7 @@ export async function proxyStatus(options: {inventory: Inventory; now?: () => Da
     stateFile,
     target,
     warnings,
-    watcher: await watcherStatus(verdictsFile(stateFile), (options.now ?? (() => new Date()))()),
+    ...(target === 'relayd' ? {watcher: await watcherStatus(verdictsFile(stateFile), (options.now ?? (() => new Date()))())} : {}),
   }
 }
 

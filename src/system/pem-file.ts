@@ -1,5 +1,5 @@
 import {createPrivateKey, X509Certificate} from 'node:crypto'
-import {readFile} from 'node:fs/promises'
+import {readFileSync} from 'node:fs'
 
 /** What a PEM file must hold for the proxy: HAProxy's `crt` file holds both, relayd's are apart. */
 export type PemPart = 'certificate' | 'key'
@@ -18,11 +18,12 @@ const BLOCKS: Record<PemPart, RegExp> = {
 /**
  * Why `file` cannot serve as a PEM holding each of `parts` (each loaded as OpenSSL will load it),
  * or undefined when it does. One check for every caller, so `validate config` and `apply` agree.
+ * Synchronous inside: node:fs/promises would cost `validate config`, a hot command, its start-up.
  */
 export async function pemFileProblem(file: string, parts: readonly PemPart[]): Promise<PemFileProblem | undefined> {
   let text: string
   try {
-    text = await readFile(file, 'utf8')
+    text = readFileSync(file, 'utf8')
   } catch (error) {
     const {code, message} = error as NodeJS.ErrnoException
     if (code === 'ENOENT') return {kind: 'missing', message: `${file} does not exist`}

@@ -3,9 +3,11 @@ import {chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile} from 'nod
 import {createServer, type Server} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {stringify} from 'yaml'
 
 import {applyTarget} from '../../src/apply/apply.js'
 import {applyPaths} from '../../src/apply/paths.js'
+import {loadCommandInventorySource} from '../../src/cli/inventory.js'
 import {ExitCode} from '../../src/errors.js'
 import {Inventory} from '../../src/inventory/schema.js'
 import {renderTarget} from '../../src/render/targets.js'
@@ -63,6 +65,21 @@ describe('apply: real HAProxy in master-worker mode on loopback', function () {
     expect(history[0]).to.include({changed: true, exitCode: 0, outcome: 'applied', reloads: 1, target: 'haproxy'})
   })
 
+  it("does not repeat HAProxy's harmless server-state warning (agent checks not enabled) on the next apply", async () => {
+    // The first apply saves the running servers' states; haproxy -c of the next config reads them back.
+    const first = await apply(withWeb2(stage))
+    expect(first.outcome, first.message).to.equal('applied')
+    const raw = await runCommand(['haproxy', '-c', '-f', stage.live])
+    expect(`${raw.stdout}${raw.stderr}`, 'HAProxy itself still warns').to.match(/server-state partially applied .* agent checks are not enabled/)
+
+    const data = withWeb2(stage)
+    data.web.pop()
+    const second = await apply(data)
+    expect(second.outcome, second.message).to.equal('applied')
+    const said = [...(second.check?.messages ?? []).map((m) => m.message), ...second.warnings].join('\n')
+    expect(said).to.not.include('server-state partially applied')
+  })
+
   it('does nothing for an unchanged inventory: no reload, same worker', async () => {
     const before = await workers(stage)
     const report = await apply(stage.data)
@@ -94,7 +111,7 @@ describe('apply: real HAProxy in master-worker mode on loopback', function () {
     expect(named.check!.command, 'the config names its local peer: no -L').to.not.include('-L')
   })
 
-  it('refuses what haproxy -c refuses, naming file and line, and leaves the live file byte-identical', async () => {
+  it('refuses what haproxy -c refuses, naming the inventory field behind it, and leaves the live file byte-identical', async () => {
     const old = await readFile(stage.live, 'utf8')
     const before = await workers(stage)
     const data = withWeb2(stage)
@@ -107,9 +124,19 @@ describe('apply: real HAProxy in master-worker mode on loopback', function () {
     data.proxy.tls = {certificate: join(dir, 'mismatch.pem'), key: join(dir, 'mismatch.pem')}
     const report = await apply(data)
     expect(report, report.message).to.deep.include({exitCode: ExitCode.checkFailed, outcome: 'check-failed'})
-    const alert = report.check!.messages.find((m) => m.level === 'alert' && m.line !== undefined)!
-    expect(alert.file).to.match(/\.haproxy\.cfg\.jproxy-staged$/)
-    expect(alert.message).to.include('mismatch.pem')
+    // The staged file is gone when the operator reads this: the alert names the inventory's field instead.
+    const alert = report.check!.messages.find((m) => m.level === 'alert' && m.message.includes('mismatch.pem'))!
+    expect(alert.message).to.match(/^proxy\.tls\.certificate: .*mismatch\.pem.*\(line \d+ of the rendered file\)$/)
+    expect(alert.file).to.equal(undefined)
+    // Loaded from a file as the apply command loads it, the field's line in that file is named too.
+    const file = join(dir, 'mismatch.yaml')
+    const text = stringify(data)
+    await writeFile(file, text)
+    const {inventory, source} = await loadCommandInventorySource(file)
+    const fromFile = await applyTarget({inventory, inventorySource: source, run: runCommand, target: 'haproxy', tlsCa: ca})
+    const line = text.split('\n').findIndex((l) => /^ {4}certificate: /.test(l)) + 1
+    const named = fromFile.check!.messages.find((m) => m.level === 'alert' && m.message.includes('mismatch.pem'))!
+    expect(named.message).to.match(new RegExp(`^proxy\\.tls\\.certificate \\(inventory line ${line}\\): `))
     expect(await readFile(stage.live, 'utf8')).to.equal(old)
     expect(await workers(stage)).to.deep.equal(before)
     expect((await readdir(dir)).filter((f) => f.includes('jproxy-staged'))).to.deep.equal([])

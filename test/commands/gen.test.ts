@@ -69,7 +69,8 @@ describe('jproxy gen', () => {
   it('says which file is missing', async () => {
     const {code, stderr} = await runCli(['gen', 'relayd', '-i', join(dir, 'absent.yaml')])
     expect(code).to.equal(ExitCode.inventoryUnreadable)
-    expect(stderr).to.equal(`jproxy: cannot read inventory ${join(dir, 'absent.yaml')}: no such file\n`)
+    const absent = join(dir, 'absent.yaml')
+    expect(stderr).to.equal(`jproxy: cannot read inventory ${absent}: no such file (write one with \`jproxy init -i ${absent}\`, or name the inventory with -i FILE)\n`)
   })
 
   it('refuses --out onto the inventory being read (also through a symlink) and an empty --out as usage errors', async function () {

@@ -105,7 +105,7 @@ describe('jproxy init on a terminal', function () {
     const file = join(dir, 'there.yaml')
     await writeFile(file, 'mine: true\n')
     const tty = new Terminal(['-i', file])
-    expect(await tty.exited, tty.output).to.equal(ExitCode.writeFailed)
+    expect(await tty.exited, tty.output).to.equal(ExitCode.initExists)
     expect(tty.output).to.include(`${file} exists; not overwritten (use --force to replace it)`)
     expect(tty.output).to.not.include(DOMAIN_Q)
     expect(await readFile(file, 'utf8')).to.equal('mine: true\n')

@@ -37,7 +37,7 @@ describe('jproxy init', () => {
     const file = join(dir, 'jproxy.yaml')
     await writeFile(file, 'mine: true\n')
     const refused = await runCli(['init', '-i', file, ...ANSWERS])
-    expect(refused.code).to.equal(ExitCode.writeFailed)
+    expect(refused.code).to.equal(ExitCode.initExists)
     expect(refused.stderr).to.include(`${file} exists; not overwritten (use --force to replace it)`)
     expect(await readFile(file, 'utf8')).to.equal('mine: true\n')
     const forced = await runCli(['init', '-i', file, '--force', ...ANSWERS])

@@ -6,8 +6,10 @@ import {parse, stringify} from 'yaml'
 
 import {ExitCode} from '../../src/errors.js'
 import {parseInventory} from '../../src/inventory/load.js'
+import {bareContext, hostPlatform} from '../../src/render/context.js'
+import {renderTarget} from '../../src/render/targets.js'
 import {fullInventory} from '../fixtures/inventories.js'
-import {CLI_TIMEOUT_MS, runCli} from '../support/cli.js'
+import {BIN, CLI_TIMEOUT_MS, runCli, runProgram} from '../support/cli.js'
 
 describe('jproxy validate config', () => {
   let dir: string
@@ -16,6 +18,28 @@ describe('jproxy validate config', () => {
   })
   after(async () => {
     await rm(dir, {force: true, recursive: true})
+  })
+
+  it('without an inventory (no ./jproxy.yaml here, no -i) suggests jproxy init and -i FILE', async () => {
+    const empty = await mkdtemp(join(dir, 'empty-'))
+    const {code, stderr} = await runProgram(process.execPath, [BIN, 'validate', 'config'], {cwd: empty, env: {...process.env, JPROXY_INVENTORY: undefined}})
+    expect(code).to.equal(ExitCode.inventoryUnreadable)
+    expect(stderr).to.equal('jproxy: cannot read inventory ./jproxy.yaml: no such file (write one with `jproxy init`, or name the inventory with -i FILE)\n')
+  })
+
+  it("--haproxy-check names the inventory field and line behind haproxy -c's alert, not the staged file's line", async () => {
+    const file = join(dir, 'missing-cert.yaml')
+    const missing = join(dir, 'no-such-cert.pem')
+    const text = (await readFile('examples/two-shards.yaml', 'utf8')).replace(/^(\s*(?:certificate|key):).*$/gm, `$1 ${missing}`)
+    expect(text).to.include(missing)
+    await writeFile(file, text)
+    const line = text.split('\n').findIndex((l) => l.includes(missing)) + 1
+    const {code, stdout} = await runCli(['validate', 'config', '-i', file, '--haproxy-check', '--json'])
+    expect(code, stdout).to.not.equal(0)
+    const alerts = JSON.parse(stdout).haproxyCheck.messages.filter((m: {level: string}) => m.level === 'alert')
+    const placed = alerts.find((m: {message: string}) => m.message.startsWith('proxy.tls.certificate'))
+    expect(placed, JSON.stringify(alerts)).to.deep.include({file, line})
+    expect(placed.message).to.match(new RegExp(`^proxy\\.tls\\.certificate \\(inventory line ${line}\\): .*${missing}.*\\(line \\d+ of the rendered file\\)$`))
   })
 
   it('accepts a shipped example and says what it describes', async () => {
@@ -95,7 +119,28 @@ describe('jproxy validate config', () => {
     const original = parseInventory(await readFile('examples/single-host-vmm.yaml', 'utf8'), 'a.yaml')
     const again = parseInventory(stdout, 'b.yaml')
     expect(again.problems).to.deep.equal([])
-    expect(again.inventory).to.deep.equal(original.inventory)
+    // Filled in or not, the platform's defaults render the same config here.
+    for (const target of ['haproxy', 'relayd', 'pf'] as const) {
+      expect(renderTarget(again.inventory!, target, bareContext(hostPlatform())), target).to.equal(renderTarget(original.inventory!, target, bareContext(hostPlatform())))
+    }
+  })
+
+  it('--effective writes out the platform defaults an operator must change, as this platform has them', async () => {
+    const {code, stdout} = await runCli(['validate', 'config', '-i', 'examples/two-shards.yaml', '--effective'])
+    expect(code).to.equal(0)
+    const effective = parse(stdout)
+    // Debian's (the test machines'); OpenBSD's are /var/db/jproxy, _haproxy and /var/haproxy.
+    expect(effective.targets.haproxy).to.deep.include({chroot: '/var/lib/haproxy', group: 'haproxy', output: '/etc/haproxy/haproxy.cfg', user: 'haproxy'})
+    expect(effective.targets.relayd.output).to.equal('/etc/relayd.conf')
+    expect(effective.apply.dir).to.equal('/var/lib/jproxy')
+    expect(effective.probe.stateFile).to.equal('/var/lib/jproxy/probe/probe-state.json')
+    // What the inventory sets stays as set: `false` is not a default to fill.
+    const file = join(dir, 'unprivileged.yaml')
+    const data = parse(await readFile('examples/two-shards.yaml', 'utf8'))
+    data.targets = {haproxy: {chroot: false, output: join(dir, 'haproxy.cfg'), user: false}}
+    await writeFile(file, stringify(data))
+    const own = parse((await runCli(['validate', 'config', '-i', file, '--effective'])).stdout)
+    expect(own.targets.haproxy).to.deep.include({chroot: false, group: 'haproxy', output: join(dir, 'haproxy.cfg'), user: false})
   })
 
   it('--effective keeps resolvers and every duration loadable (the full fixture round-trips)', async () => {

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 import {execFile} from 'node:child_process'
-import {mkdtemp, readdir, readFile, rm} from 'node:fs/promises'
+import {lstat, mkdtemp, readdir, readFile, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -65,5 +65,34 @@ describe('the npm package', function () {
     const gen = await run(jproxy, ['gen', 'haproxy'], dir)
     expect(gen.code, gen.stderr).to.equal(0)
     expect(gen.stdout).to.include('backend be_web').and.include('server jvb1 10.0.0.21:9090')
+  })
+
+  it("runs the README's set-up line in a copy of the clone; jproxy still works after the copy is deleted", async () => {
+    const readme = await readFile(join(ROOT, 'README.md'), 'utf8')
+    const quickStart = readme.slice(readme.indexOf('## Quick start'))
+    const setUp = /```sh\n([^\n]*?)\s+# set-up/.exec(quickStart)?.[1]
+    expect(setUp, 'the Quick start block starts with the set-up line').to.be.a('string')
+    const prefix = join(dir, 'readme-prefix')
+    const clone = join(dir, 'clone')
+    // What a clone holds: the tracked files and any not yet committed, never node_modules or dist.
+    const listed = await run('sh', ['-c', `git ls-files -co --exclude-standard -z | tar --null -cf - -T - | (mkdir -p ${clone} && tar -xf - -C ${clone})`], ROOT)
+    expect(listed.code, listed.stderr).to.equal(0)
+    const line = setUp!.replaceAll('/usr/local', prefix)
+    const installed = await new Promise<Run>((resolve) => {
+      execFile('sh', ['-c', line], {cwd: clone, env: {...process.env, npm_config_prefer_offline: 'true'}, timeout: 280_000}, (error, stdout, stderr) => {
+        resolve({code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stderr, stdout})
+      })
+    })
+    expect(installed.code, installed.stderr).to.equal(0)
+    expect((await lstat(join(prefix, 'lib/node_modules/jproxy'))).isSymbolicLink(), 'a link into the clone').to.equal(false)
+    await rm(clone, {force: true, recursive: true})
+
+    const jproxy = join(prefix, 'bin/jproxy')
+    const version = await run(jproxy, ['--version'], dir)
+    expect(version.code, version.stderr).to.equal(0)
+    const example = join(prefix, 'lib/node_modules/jproxy/examples/two-shards.yaml')
+    const gen = await run(jproxy, ['gen', 'haproxy', '-i', example], dir)
+    expect(gen.code, gen.stderr).to.equal(0)
+    expect(gen.stdout).to.include('backend be_web')
   })
 })

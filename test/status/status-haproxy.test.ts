@@ -7,6 +7,7 @@ import {socketCommand} from '../../src/haproxy/socket.js'
 import {Inventory} from '../../src/inventory/schema.js'
 import {probeInventory} from '../../src/probe/probe.js'
 import {runCommand} from '../../src/system/command.js'
+import {formatStatus} from '../../src/report/status.js'
 import {proxyStatus} from '../../src/status/status.js'
 import {pollUntil} from '../../src/system/poll.js'
 import {type Stage, startStage, withWeb2} from '../support/haproxy-stage.js'
@@ -52,5 +53,8 @@ describe('status: the running HAProxy beside the last probe', function () {
     expect(row('prosody/s1')).to.deep.include({agree: true, probe: 'up', proxy: 'UP'})
     expect(row('jvb/s1/jvb1')).to.deep.include({agree: true, note: 'set by an admin', probe: 'up', proxy: 'DRAIN'})
     expect(report.warnings).to.deep.equal([])
+    // HAProxy checks its backends itself: the relayd watcher (probe --watch) is not its business.
+    expect(report).to.not.have.property('watcher')
+    expect(formatStatus(report)).to.not.match(/watcher|probe --watch/)
   })
 })

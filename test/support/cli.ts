@@ -24,12 +24,12 @@ export interface ProgramRun {
  * uncaught exception, which mocha pins on whichever test runs then, and a second end of a test
  * that already ended ("done() called multiple times").
  */
-export function runProgram(file: string, args: string[], options: {env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number} = {}): Promise<ProgramRun> {
+export function runProgram(file: string, args: string[], options: {cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number} = {}): Promise<ProgramRun> {
   return new Promise((resolve) => {
     let run: ProgramRun | undefined
     let stdinClosed = false
     const settle = () => run && stdinClosed && resolve(run)
-    const child = execFile(file, args, {env: options.env, timeout: options.timeoutMs ?? CLI_TIMEOUT_MS}, (error, stdout, stderr) => {
+    const child = execFile(file, args, {cwd: options.cwd, env: options.env, timeout: options.timeoutMs ?? CLI_TIMEOUT_MS}, (error, stdout, stderr) => {
       run = {code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stderr, stdout}
       settle()
     })

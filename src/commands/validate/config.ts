@@ -29,7 +29,7 @@ More: docs/inventory.md (in the package and the repository).`
     '<%= config.bin %> <%= command.id %> --json',
   ]
   static override flags = {
-    effective: Flags.boolean({description: 'print the inventory with every default filled in (YAML; with --json, as the "effective" field)'}),
+    effective: Flags.boolean({description: 'print the inventory with every default filled in, this platform\'s paths, account and chroot included (YAML; with --json, as the "effective" field)'}),
     'haproxy-check': Flags.boolean({
       allowNo: true,
       description: 'run `haproxy -c` on the rendered haproxy.cfg (default: when the inventory lists snippets); needs the certificate files in place',
