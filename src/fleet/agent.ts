@@ -49,6 +49,7 @@ export async function runAgent(options: AgentOptions): Promise<void> {
 }
 
 class Agent {
+  #granting: Promise<string> | undefined
   #lease: string | undefined
   #reported: {rollout?: number; sha256?: string} = {}
   #state = ''
@@ -89,8 +90,8 @@ class Agent {
 
     await beats
     // A clean stop gives the turn (and the heartbeat) back at once instead of after the TTL.
-    if (this.#lease) await options.client.leaseRevoke(this.#lease).catch(() => undefined)
-    this.#say('stopped')
+    const revoked = this.#lease ? await options.client.leaseRevoke(this.#lease).then(() => '', (error: Error) => error.message) : ''
+    this.#say(revoked ? `stopped; the lease could not be revoked (${revoked}): it expires within ${options.leaseTtl} s` : 'stopped')
   }
 
   /** One log line per change of state, never one per retry. */
@@ -107,11 +108,19 @@ class Agent {
     return proxyView(inventory, this.options.name)
   }
 
-  async #ensureLease(): Promise<string> {
-    if (this.#lease) return this.#lease
-    const {id} = await this.options.client.leaseGrant(this.options.leaseTtl)
-    this.#lease = id
-    return id
+  /**
+   * The agent's one lease. The main loop and the heartbeats both ask at start-up: they share one grant,
+   * or the report would be bound to a lease that the stop does not revoke.
+   */
+  #ensureLease(): Promise<string> {
+    this.#granting ??= this.options.client.leaseGrant(this.options.leaseTtl).then(
+      ({id}) => (this.#lease = id),
+      (error: unknown) => {
+        this.#granting = undefined
+        throw error
+      },
+    )
+    return this.#granting
   }
 
   /** After a restart: what this proxy last recorded for the current rollout, if anything. */
@@ -130,7 +139,7 @@ class Agent {
         const lease = await this.#ensureLease()
         const {ttl} = await options.client.leaseKeepAlive(lease)
         // The lease ran out while etcd was away: the turn it held is gone; take a new one.
-        if (ttl <= 0) this.#lease = undefined
+        if (ttl <= 0) this.#lease = this.#granting = undefined
         else await options.client.put(options.keys.agent(options.name), JSON.stringify(await this.#report()), {lease})
       } catch {
         // The main loop says that etcd is unreachable; a beat just tries again.
