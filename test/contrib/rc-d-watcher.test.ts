@@ -1,43 +1,13 @@
 import {expect} from 'chai'
-import {execFile} from 'node:child_process'
 import {mkdtemp, readFile, rm, stat, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {pollUntil} from '../../src/system/poll.js'
 import {BIN, CLI_TIMEOUT_MS} from '../support/cli.js'
+import {rcAction, stubRcScript} from '../support/units.js'
 
 const RC_D = 'contrib/rc.d/jproxy_probe'
-
-/*
- * A stand-in for OpenBSD's /etc/rc.d/rc.subr with the parts jproxy_probe uses: the overrides
- * rcctl would set (daemon, flags, user) come from the environment; start runs rc_pre and starts
- * the daemon in the background (rc_bg=YES; it cannot switch to daemon_user here), check and stop
- * find it by its exact command line as rc.subr's pgrep/pkill -xf do.
- */
-const STUB_RC_SUBR = `
-[ -n "$STUB_DAEMON" ] && daemon=$STUB_DAEMON
-[ -n "$STUB_FLAGS" ] && daemon_flags=$STUB_FLAGS
-[ -n "$STUB_USER" ] && daemon_user=$STUB_USER
-rc_cmd() {
-	pexp="\${daemon}\${daemon_flags:+ \${daemon_flags}}"
-	case $1 in
-	start)
-		pgrep -xf "$pexp" >/dev/null && exit 0
-		rc_pre || { echo "(failed)"; exit 1; }
-		[ "$rc_bg" = YES ] || { echo "rc_bg is not YES"; exit 1; }
-		\${daemon} \${daemon_flags} >>"$STUB_LOG" 2>&1 </dev/null &
-		echo "(ok)"; exit 0 ;;
-	check)
-		pgrep -xf "$pexp" >/dev/null && { echo "(ok)"; exit 0; }
-		echo "(failed)"; exit 1 ;;
-	stop)
-		pkill -xf "$pexp" || { echo "(failed)"; exit 1; }
-		while pgrep -xf "$pexp" >/dev/null; do sleep 0.1; done
-		echo "(ok)"; exit 0 ;;
-	esac
-}
-`
 
 describe('the OpenBSD rc.d script of the watcher, under mksh with a stub rc.subr', function () {
   this.timeout(4 * CLI_TIMEOUT_MS)
@@ -48,19 +18,11 @@ describe('the OpenBSD rc.d script of the watcher, under mksh with a stub rc.subr
   const applyDir = () => join(dir, 'db', 'jproxy')
   const stateDir = () => join(applyDir(), 'probe')
 
-  const rc = (action: string, user: string): Promise<{code: number; output: string}> =>
-    new Promise((resolve) => {
-      const env = {...process.env, STUB_DAEMON: process.execPath, STUB_FLAGS: flags, STUB_LOG: join(dir, 'daemon.log'), STUB_USER: user}
-      execFile('mksh', [script, action], {env, timeout: CLI_TIMEOUT_MS}, (error, stdout, stderr) => {
-        resolve({code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, output: stdout + stderr})
-      })
-    })
+  const rc = (action: string, user: string) => rcAction(script, action, {flags, log: join(dir, 'daemon.log'), user})
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'jproxy-rc-d-'))
-    script = join(dir, 'jproxy_probe')
-    await writeFile(join(dir, 'rc.subr'), STUB_RC_SUBR)
-    await writeFile(script, (await readFile(RC_D, 'utf8')).replace('. /etc/rc.d/rc.subr', `. ${join(dir, 'rc.subr')}`))
+    script = await stubRcScript(RC_D, dir)
     inventory = join(dir, 'jproxy.yaml')
     await writeFile(
       inventory,

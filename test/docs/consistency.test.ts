@@ -42,6 +42,9 @@ describe('one set of values across README.md, docs/ and contrib/', () => {
     expect(await seen('contrib/rc.d/jproxy_probe')).to.deep.equal(watcher)
     expect(await seen('contrib/systemd/jproxy-probe.service')).to.deep.equal(watcher)
     expect(await seen('contrib/systemd/jproxy-check-tls.service')).to.have.length(1)
+    const agent = [`/usr/local/bin/jproxy fleet agent -i ${INVENTORY} --name $(hostname)`]
+    expect(await seen('contrib/rc.d/jproxy_fleet_agent')).to.deep.equal(agent)
+    expect(await seen('contrib/systemd/jproxy-fleet-agent.service')).to.deep.equal([`/usr/local/bin/jproxy fleet agent -i ${INVENTORY} --name %H`])
   })
 
   describe('fails when one value drifts', () => {

@@ -10,6 +10,7 @@ import {Inventory} from '../../src/inventory/schema.js'
 import {BIN} from '../support/cli.js'
 import {type Daemon, exited, spawnDaemon} from '../support/daemon.js'
 import {startEtcd, type EtcdProcess} from '../support/etcd-process.js'
+import {fleetInventory} from '../support/fleet-inventory.js'
 import {waitFor} from '../support/wait.js'
 
 /** The agent's settings in this test: a long lease, so that a key gone at once was revoked, not expired. */
@@ -17,18 +18,6 @@ const INTERVAL_MS = 1000
 const TTL = 30
 /** Each etcd call the agent may be in when told to stop is bounded by its client's timeout (fleetClient's 5 s). */
 const ETCD_CALL_MS = 5000
-
-/** A minimal fleet inventory (nothing is published, so nothing is applied): only the agent's life is under test. */
-export function fleetInventory(dir: string, endpoint: string): Record<string, any> {
-  return {
-    apply: {dir: join(dir, 'db')},
-    domain: 'meet.example.org',
-    fleet: {etcd: {endpoints: [endpoint]}, proxies: [{name: 'a'}, {name: 'b'}]},
-    proxy: {listen: {ipv4: '127.0.0.1'}, tls: {certificate: '/etc/x.pem', key: '/etc/x.pem'}},
-    shards: [{jvbs: [{address: '127.0.0.1', id: 'jvb1'}], name: 's1', prosody: {address: '127.0.0.2', port: 9}}],
-    web: [{address: '127.0.0.1', name: 'web1', port: 9}],
-  }
-}
 
 describe('jproxy fleet agent as a process (the built CLI) against a real etcd', function () {
   this.timeout(120_000)
