@@ -187,9 +187,14 @@ class Agent {
       const lock = await client.lock(keys.turn, await this.#ensureLease(), {signal: this.options.signal, waitMs: 24 * 3600 * 1000})
       try {
         const [held] = (await client.range(lock.key)).kvs
+        if (!held) continue
+        const fence = {createRevision: held.createRevision, key: lock.key}
         // Under the lock, again: the rollout may have been halted or replaced while this agent waited.
-        if (!held || (await this.#turnReady(rollout, before)) !== 'go') continue
-        await this.#applyTurn(rollout, {createRevision: held.createRevision, key: lock.key}, index === order.length - 1)
+        let now = await this.#turnReady(rollout, before)
+        // A proxy before this one whose agent died in its turn (or runs nowhere): recorded unknown, so the rollout goes on.
+        while (typeof now === 'object' && (await this.#recordLost(rollout, now.lost, fence))) now = await this.#turnReady(rollout, before)
+        if (now !== 'go') continue
+        await this.#applyTurn(rollout, fence, index === order.length - 1)
         return
       } finally {
         await client.unlock(lock.key).catch(() => undefined)
@@ -197,27 +202,62 @@ class Agent {
     }
   }
 
-  /** go: every proxy before this one applied; wait: one has not yet; never: halted, replaced or already recorded. */
-  async #turnReady(rollout: Rollout, before: string[]): Promise<'go' | 'never' | 'wait'> {
+  /**
+   * go: every proxy before this one has a result that lets it go on (applied, or unknown: lost);
+   * wait: one has none yet and its agent is alive; lost: that one has none and no live agent key (its
+   * agent died, in its turn or before it, and its lease expired); never: halted, replaced or already recorded.
+   */
+  async #turnReady(rollout: Rollout, before: string[]): Promise<'go' | 'never' | 'wait' | {lost: string}> {
     if (!(await this.#stillCurrent(rollout.id))) return 'never'
-    const results = await rolloutResults(this.options.client, this.options.keys, rollout.id)
+    const {client, keys} = this.options
+    const results = await rolloutResults(client, keys, rollout.id)
     if (results.has(this.options.name)) return 'never'
     if (before.some((n) => results.get(n)?.state === 'failed')) return 'never'
-    return before.every((n) => results.get(n)?.state === 'applied') ? 'go' : 'wait'
+    const pending = before.find((n) => !results.has(n))
+    if (pending === undefined) return 'go'
+    return (await client.range(keys.agent(pending))).kvs.length > 0 ? 'wait' : {lost: pending}
   }
 
-  /** Waits for the next result of the rollout, at most one interval (a halt or a new rollout is seen by then). */
+  /**
+   * Records proxy `name` unknown for the rollout, fenced on this agent's turn and only if it still has
+   * no result: its agent's turn ended with its lease, not with a record, so its proxy may be on its
+   * previous config or the new one (apply never leaves it between). Whether it was written.
+   */
+  async #recordLost(rollout: Rollout, name: string, lock: {createRevision: number; key: string}): Promise<boolean> {
+    const {client, keys} = this.options
+    const at = (this.options.now?.() ?? new Date()).toISOString()
+    const reason = `no result and no live agent when ${this.options.name} took the turn: its agent died or is not running`
+    const result: ProxyResult = {finishedAt: at, proxy: name, reason, startedAt: at, state: 'unknown'}
+    const key = keys.result(rollout.id, name)
+    const written = await client.txn({
+      compare: [{key: lock.key, target: 'create', value: lock.createRevision}, {key, target: 'create', value: 0}],
+      success: [{put: {key, value: JSON.stringify(result)}}],
+    })
+    if (written.succeeded) this.#say(`rollout ${rollout.id}: ${name} recorded unknown (its agent was lost)`)
+    return written.succeeded
+  }
+
+  /**
+   * Waits for the next result of the rollout or an agent's end (its key deleted: revoked or expired),
+   * at most one interval (a halt or a new rollout is seen by then).
+   */
   async #resultsChange(id: number): Promise<void> {
     const {client, keys} = this.options
-    const limit = AbortSignal.any([this.options.signal, AbortSignal.timeout(this.options.intervalMs)])
+    const done = new AbortController()
+    const limit = AbortSignal.any([this.options.signal, AbortSignal.timeout(this.options.intervalMs), done.signal])
     const {revision} = await client.range(keys.results(id), {prefix: true})
-    try {
-      for await (const event of client.watch(keys.results(id), {prefix: true, signal: limit, startRevision: revision + 1})) {
-        if (event) return
+    const first = async (prefix: string, type: 'delete' | 'put') => {
+      try {
+        for await (const event of client.watch(prefix, {prefix: true, signal: limit, startRevision: revision + 1})) {
+          if (event.type === type || event.type === 'compacted' || event.type === 'canceled') return
+        }
+      } catch {
+        // A broken watch ends the wait early; the caller reads again.
       }
-    } catch {
-      // A broken watch ends the wait early; the caller reads again.
     }
+
+    await Promise.race([first(keys.results(id), 'put'), first(keys.agents, 'delete')])
+    done.abort()
   }
 
   async #applyTurn(rollout: Rollout, lock: {createRevision: number; key: string}, last: boolean): Promise<void> {
