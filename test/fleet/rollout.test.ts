@@ -7,8 +7,8 @@ import {stringify} from 'yaml'
 import {applyTarget} from '../../src/apply/apply.js'
 import {ExitCode, JproxyError} from '../../src/errors.js'
 import {runAgent} from '../../src/fleet/agent.js'
-import {type Published, publishRollout, renderRollout} from '../../src/fleet/publish.js'
-import {type FleetKeys, fleetClient, type Rollout, rolloutResults} from '../../src/fleet/rollout.js'
+import {followRollout, type Published, publishRollout, renderRollout} from '../../src/fleet/publish.js'
+import {type FleetKeys, fleetClient, type Rollout, rolloutResults, sha256} from '../../src/fleet/rollout.js'
 import type {EtcdClient} from '../../src/fleet/etcd.js'
 import {haproxyWorkerPid} from '../../src/fleet/worker.js'
 import {Inventory} from '../../src/inventory/schema.js'
@@ -173,5 +173,24 @@ describe('fleet rollouts through a real etcd to three real HAProxy proxies', fun
     expect(lost[0].exitCode).to.equal(ExitCode.busy)
     expect(lost[0].message).to.include(`another publish won: rollout ${won[0].rollout.id} at revision ${won[0].revision}`)
     expect((await history()).length).to.equal(count + 1)
+  })
+
+  it('fleet rollback --to ID publishes that rollout\'s inventory again and every proxy installs its config; an unknown ID is a usage error', async () => {
+    const [first] = await history()
+    const missing = await runCli(['fleet', 'rollback', '-i', file, '--to', '999', '--json'])
+    expect(missing.code, missing.stdout).to.equal(ExitCode.usage)
+    expect(JSON.parse(missing.stdout).error.message).to.match(/^there is no rollout 999 to go back to \(the current one is \d+\)$/)
+
+    const run = await runCli(['fleet', 'rollback', '-i', file, '--to', String(first.id), '--target', 'haproxy', '--json'])
+    expect(run.code, `${run.stdout}${run.stderr}`).to.equal(0)
+    const {from, id} = JSON.parse(run.stdout)
+    expect(from).to.equal(first.id)
+    const {results, rollout} = await followRollout({client, id, keys, timeoutMs: rolloutMs()})
+    expect(rollout.inventory).to.equal(first.inventory)
+    expect(rollout.configs).to.deep.equal(first.configs)
+    expect(results.map((r) => [r.proxy, r.state]).sort()).to.deep.equal(NAMES.map((n) => [n, 'applied']))
+    // What each proxy runs now is the config rendered for it from the first rollout's inventory.
+    const lives = await Promise.all(stages.map(async (stage) => sha256(await readFile(stage.live, 'utf8'))))
+    expect(lives).to.deep.equal(first.configs.map((c) => c.sha256))
   })
 })
