@@ -1,0 +1,164 @@
+import {expect} from 'chai'
+import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {parse, stringify} from 'yaml'
+
+import {applyTarget} from '../../src/apply/apply.js'
+import {ExitCode} from '../../src/errors.js'
+import {runAgent} from '../../src/fleet/agent.js'
+import type {EtcdClient} from '../../src/fleet/etcd.js'
+import {fleetClient} from '../../src/fleet/rollout.js'
+import {haproxyWorkerPid} from '../../src/fleet/worker.js'
+import {Inventory} from '../../src/inventory/schema.js'
+import {runCommand} from '../../src/system/command.js'
+import {runCli} from '../support/cli.js'
+import {jproxyOnPath, shell} from '../support/docs-commands.js'
+import {INVENTORY} from '../support/docs-values.js'
+import {startEtcd, type EtcdProcess} from '../support/etcd-process.js'
+import {type Stage, startStage} from '../support/haproxy-stage.js'
+import {freePorts} from '../support/loopback-backends.js'
+import {fencedBlocks} from '../support/markdown.js'
+import {waitFor} from '../support/wait.js'
+
+const PAGE = 'docs/fleet.md'
+const INTERVAL_MS = 1000
+
+/** The fenced block right after `<!-- fleet: NAME -->` in the page. */
+async function block(name: string): Promise<string> {
+  const text = await readFile(PAGE, 'utf8')
+  const match = new RegExp(`<!-- fleet: ${name} -->\\n\`\`\`\\w*\\n([\\s\\S]*?)^\`\`\`$`, 'm').exec(text)
+  if (!match) throw new Error(`${PAGE} has no block marked "fleet: ${name}"`)
+  return match[1]
+}
+
+/**
+ * docs/fleet.md's snippets, each checked or run as written: its inventory sections validate, and its
+ * commands run (jproxy on PATH is this build; /etc/jproxy/jproxy.yaml is the test's inventory) against
+ * a real etcd and two real HAProxy proxies, each with its agent. Only addresses differ: the page's
+ * documentation addresses become loopback ones, and each proxy gets its own ports and paths because
+ * both run on this host.
+ */
+describe('docs/fleet.md, its snippets checked and run against a real etcd and two real HAProxy', function () {
+  this.timeout(600_000)
+  let root: string
+  let etcd: EtcdProcess
+  const stages: Stage[] = []
+  let client: EtcdClient | undefined
+  const stop = new AbortController()
+  const agents: Array<Promise<void>> = []
+  const logs: string[] = []
+  let file: string
+  let env: NodeJS.ProcessEnv
+
+  /** The inventory of the stages with the page's fleet section, its endpoints set to `endpoints`. */
+  const inventory = (fleet: Record<string, any>, endpoints: string[]) => {
+    const data = structuredClone(stages[0].data)
+    data.fleet = {
+      ...fleet,
+      etcd: {...fleet.etcd, endpoints},
+      proxies: fleet.proxies.map((proxy: {name: string}, i: number) => {
+        const {data: own} = stages[i]
+        return {...proxy, apply: own.apply, listen: own.proxy.listen, probe: own.probe, targets: own.targets}
+      }),
+    }
+    return data
+  }
+
+  /** A line of the page's sh blocks as written, with the test's inventory for /etc/jproxy/jproxy.yaml. */
+  const run = (line: string) => shell(line.replaceAll(INVENTORY, file), env, 120_000)
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'jproxy-fleet-doc-'))
+    etcd = await startEtcd()
+    for (const name of ['a', 'b']) stages.push(await startStage(await mkdtemp(join(root, `${name}-`))))
+    env = {JPROXY_INVENTORY: undefined, PATH: `${await jproxyOnPath(root)}:${process.env.PATH}`}
+    file = join(root, 'jproxy.yaml')
+  })
+
+  after(async () => {
+    stop.abort()
+    await Promise.all(agents)
+    await client?.close()
+    await Promise.all(stages.map((s) => s.haproxy.stop()))
+    await Promise.all(stages.flatMap((s) => [...s.backends.values()].map((b) => b.close())))
+    await etcd?.stop()
+    await rm(root, {force: true, recursive: true})
+  })
+
+  it('has only the snippets this test checks', async () => {
+    const marked = await Promise.all(['one etcd', 'publish', 'rollback', 'three etcd'].map((name) => block(name)))
+    expect((await fencedBlocks(PAGE)).map((b) => b.text)).to.deep.equal([marked[0], marked[1], marked[2], marked[3]])
+  })
+
+  it('both fleet sections validate as written in an inventory', async () => {
+    for (const name of ['one etcd', 'three etcd']) {
+      const data = structuredClone(stages[0].data)
+      Object.assign(data, parse(await block(name)))
+      const path = join(root, 'validate.yaml')
+      await writeFile(path, stringify(data))
+      const check = await runCli(['validate', 'config', '-i', path])
+      expect(check.code, `${name}: ${check.stdout}${check.stderr}`).to.equal(0)
+    }
+  })
+
+  it('with the agents running, publish --wait exits 0, then status exits 0 within an agent interval', async () => {
+    const fleet = parse(await block('one etcd')).fleet
+    const data = inventory(fleet, [etcd.endpoint])
+    await writeFile(file, stringify(data))
+    ;({client} = await fleetClient(Inventory.parse(data)))
+    for (const [i, stage] of stages.entries()) {
+      const name = fleet.proxies[i].name as string
+      const local = join(stage.dir, 'local.yaml')
+      await writeFile(local, stringify(data))
+      // The inventory's proxy.tls is the first stage's certificate: every proxy serves it.
+      const tlsCa = await readFile(stages[0].pem, 'utf8')
+      const {keys} = await fleetClient(Inventory.parse(data))
+      agents.push(
+        runAgent({
+          apply: (view, target) => applyTarget({hostname: name, inventory: view, run: runCommand, target, tlsCa}),
+          client,
+          intervalMs: INTERVAL_MS,
+          inventoryFile: local,
+          keys,
+          leaseTtl: 2,
+          log: (line) => logs.push(line),
+          name,
+          signal: stop.signal,
+          workerPid: haproxyWorkerPid,
+        }),
+      )
+    }
+
+    const [publish, status] = (await block('publish')).trim().split('\n')
+    const published = await run(publish)
+    expect(published.code, `${published.output}\n${logs.join('\n')}`).to.equal(0)
+    await waitFor('fleet status to exit 0', () => run(status), (r) => r.code === 0, {timeoutMs: 3 * INTERVAL_MS + 2000})
+  })
+
+  it('rollback --to 1 publishes rollout 1 again', async () => {
+    const [line] = (await block('rollback')).trim().split('\n')
+    const rollback = await run(line)
+    expect(rollback.code, rollback.output).to.equal(0)
+    expect(rollback.output).to.match(/^published rollout 2 \(the inventory of rollout 1\) at revision \d+$/m)
+    const [, status] = (await block('publish')).trim().split('\n')
+    await waitFor('fleet status to exit 0', () => run(status), (r) => r.code === 0, {timeoutMs: 3 * INTERVAL_MS + 2000})
+  })
+
+  it('with several endpoints, the first that answers serves: publish and status with a dead first member', async () => {
+    const fleet = parse(await block('three etcd')).fleet
+    const [dead] = await freePorts(1)
+    await writeFile(file, stringify(inventory(fleet, [`http://127.0.0.1:${dead}`, etcd.endpoint])))
+    const [publish, status] = (await block('publish')).trim().split('\n')
+    const published = await run(publish)
+    expect(published.code, `${published.output}\n${logs.join('\n')}`).to.equal(0)
+    await waitFor('fleet status to exit 0', () => run(status), (r) => r.code === 0, {timeoutMs: 3 * INTERVAL_MS + 2000})
+  })
+
+  it('lists the exit codes fleet status has (src/fleet/status.ts: ok, drift, halted, etcd unreachable)', async () => {
+    const text = await readFile(PAGE, 'utf8')
+    const table = text.slice(text.indexOf('`fleet status` exits with:'), text.indexOf('To go back'))
+    const codes = [ExitCode.ok, ExitCode.failure, ExitCode.refused, ExitCode.proxyUnreachable]
+    expect([...table.matchAll(/^\| (\d+) \|/gm)].map((m) => Number(m[1]))).to.deep.equal(codes)
+  })
+})
