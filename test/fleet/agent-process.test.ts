@@ -40,7 +40,8 @@ describe('jproxy fleet agent as a process (the built CLI) against a real etcd', 
     await rm(dir, {force: true, recursive: true})
   })
 
-  it('SIGTERM stops it at once: exit 0, one line per state, its lease revoked (its agent key gone)', async () => {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  it(`${signal} stops it at once: exit 0, one line per state, its lease revoked (its agent key gone)`, async () => {
     const file = join(dir, 'jproxy.yaml')
     await writeFile(file, stringify(fleetInventory(dir, etcd.endpoint)))
     const args = [BIN, 'fleet', 'agent', '-i', file, '--name', 'a', '--interval', `${INTERVAL_MS}ms`, '--lease-ttl', String(TTL)]
@@ -53,12 +54,12 @@ describe('jproxy fleet agent as a process (the built CLI) against a real etcd', 
 
     const ended = new Promise<{code: null | number; signal: null | string}>((resolve) => child.once('exit', (code, signal) => resolve({code, signal})))
     const sent = Date.now()
-    child.kill('SIGTERM')
+    child.kill(signal)
     // Whatever it waits in (a heartbeat's sleep, the watch, one etcd call) ends by then.
     const bound = INTERVAL_MS + ETCD_CALL_MS
     let timer: NodeJS.Timeout | undefined
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`still running ${bound} ms after SIGTERM:\n${agent!.output()}`)), bound)
+      timer = setTimeout(() => reject(new Error(`still running ${bound} ms after ${signal}:\n${agent!.output()}`)), bound)
     })
     const end = await Promise.race([ended, late]).finally(() => clearTimeout(timer))
     expect(end, agent.output()).to.deep.equal({code: 0, signal: null})
@@ -71,4 +72,5 @@ describe('jproxy fleet agent as a process (the built CLI) against a real etcd', 
       'jproxy fleet agent a: stopped',
     ])
   })
+  }
 })
