@@ -41,36 +41,36 @@ describe('jproxy fleet agent as a process (the built CLI) against a real etcd', 
   })
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  it(`${signal} stops it at once: exit 0, one line per state, its lease revoked (its agent key gone)`, async () => {
-    const file = join(dir, 'jproxy.yaml')
-    await writeFile(file, stringify(fleetInventory(dir, etcd.endpoint)))
-    const args = [BIN, 'fleet', 'agent', '-i', file, '--name', 'a', '--interval', `${INTERVAL_MS}ms`, '--lease-ttl', String(TTL)]
-    agent = await spawnDaemon(process.execPath, args, 'nodejs')
-    const {child} = agent
-    const gaveUp = () => exited(child)
-    await waitFor('the agent to log that it watches', async () => agent!.output(), (out) => out.includes(`watching ${keys.rollout}`), {gaveUp, timeoutMs: 60_000})
-    const report = await waitFor('its first report', async () => (await client.range(keys.agent('a'))).kvs[0], Boolean, {gaveUp, timeoutMs: 3 * INTERVAL_MS})
-    expect((JSON.parse(report.value) as AgentReport).pid).to.equal(child.pid)
+    it(`${signal} stops it at once: exit 0, one line per state, its lease revoked (its agent key gone)`, async () => {
+      const file = join(dir, 'jproxy.yaml')
+      await writeFile(file, stringify(fleetInventory(dir, etcd.endpoint)))
+      const args = [BIN, 'fleet', 'agent', '-i', file, '--name', 'a', '--interval', `${INTERVAL_MS}ms`, '--lease-ttl', String(TTL)]
+      agent = await spawnDaemon(process.execPath, args, 'nodejs')
+      const {child} = agent
+      const gaveUp = () => exited(child)
+      await waitFor('the agent to log that it watches', async () => agent!.output(), (out) => out.includes(`watching ${keys.rollout}`), {gaveUp, timeoutMs: 60_000})
+      const report = await waitFor('its first report', async () => (await client.range(keys.agent('a'))).kvs[0], Boolean, {gaveUp, timeoutMs: 3 * INTERVAL_MS})
+      expect((JSON.parse(report.value) as AgentReport).pid).to.equal(child.pid)
 
-    const ended = new Promise<{code: null | number; signal: null | string}>((resolve) => child.once('exit', (code, signal) => resolve({code, signal})))
-    const sent = Date.now()
-    child.kill(signal)
-    // Whatever it waits in (a heartbeat's sleep, the watch, one etcd call) ends by then.
-    const bound = INTERVAL_MS + ETCD_CALL_MS
-    let timer: NodeJS.Timeout | undefined
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`still running ${bound} ms after ${signal}:\n${agent!.output()}`)), bound)
+      const ended = new Promise<{code: null | number; signal: null | string}>((resolve) => child.once('exit', (code, signal) => resolve({code, signal})))
+      const sent = Date.now()
+      child.kill(signal)
+      // Whatever it waits in (a heartbeat's sleep, the watch, one etcd call) ends by then.
+      const bound = INTERVAL_MS + ETCD_CALL_MS
+      let timer: NodeJS.Timeout | undefined
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`still running ${bound} ms after ${signal}:\n${agent!.output()}`)), bound)
+      })
+      const end = await Promise.race([ended, late]).finally(() => clearTimeout(timer))
+      expect(end, agent.output()).to.deep.equal({code: 0, signal: null})
+      expect(Date.now() - sent).to.be.below(TTL * 1000)
+      // Within the TTL, so revoked by the agent, not expired.
+      expect((await client.range(keys.agent('a'))).kvs, agent.output()).to.deep.equal([])
+      expect(agent.output().trim().split('\n')).to.deep.equal([
+        'jproxy fleet agent a: started',
+        `jproxy fleet agent a: watching ${keys.rollout}`,
+        'jproxy fleet agent a: stopped',
+      ])
     })
-    const end = await Promise.race([ended, late]).finally(() => clearTimeout(timer))
-    expect(end, agent.output()).to.deep.equal({code: 0, signal: null})
-    expect(Date.now() - sent).to.be.below(TTL * 1000)
-    // Within the TTL, so revoked by the agent, not expired.
-    expect((await client.range(keys.agent('a'))).kvs, agent.output()).to.deep.equal([])
-    expect(agent.output().trim().split('\n')).to.deep.equal([
-      'jproxy fleet agent a: started',
-      `jproxy fleet agent a: watching ${keys.rollout}`,
-      'jproxy fleet agent a: stopped',
-    ])
-  })
   }
 })
