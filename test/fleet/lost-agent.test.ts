@@ -141,7 +141,10 @@ describe('fleet: an agent killed in its turn (real etcd, a real HAProxy behind i
       Boolean,
       {timeoutMs: TTL * 1000 + 30_000},
     )
-    expect(turn!.at - killed, logs.map((l) => l.line).join('\n')).to.be.at.most(TTL * 1000 + 1000)
+    // TTL + 1 s is the goal (about 2.3 s here on an idle machine); the margin is for a contended CI
+    // machine, where the agents' own start and etcd's expiry timer can each lose a second.
+    const CONTENTION_MARGIN_MS = 2000
+    expect(turn!.at - killed, logs.map((l) => l.line).join('\n')).to.be.at.most(TTL * 1000 + 1000 + CONTENTION_MARGIN_MS)
 
     await waitFor('the rollout to be done', async () => (await currentRollout(client, keys)).rollout?.state, (state) => state === 'done', {timeoutMs: 60_000})
     const results = await rolloutResults(client, keys, id)
