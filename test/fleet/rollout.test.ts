@@ -163,8 +163,26 @@ describe('fleet rollouts through a real etcd to three real HAProxy proxies', fun
     const count = (await history()).length
     const text = stringify(inventory())
     const {configs} = await renderRollout(text, 'race.yaml', 'haproxy')
-    // In one process, so that both read the same previous rollout before either swaps: a real race, every time.
-    const race = () => publishRollout({client, configs, force: true, keys, target: 'haproxy', text}).then((p) => p, (error: JproxyError) => error)
+    // Both read the same previous rollout before either swaps, every time: each publish's txn waits
+    // until both have reached theirs (on a busy machine one could otherwise finish before the other reads).
+    let arrived = 0
+    let release = () => {}
+    const bothRead = new Promise<void>((resolve) => (release = resolve))
+    const gated = new Proxy(client, {
+      get(target, property) {
+        if (property === 'txn') {
+          return async (request: Parameters<EtcdClient['txn']>[0]) => {
+            if (++arrived === 2) release()
+            await bothRead
+            return target.txn(request)
+          }
+        }
+
+        const value = Reflect.get(target, property, target) as unknown
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
+      },
+    })
+    const race = () => publishRollout({client: gated, configs, force: true, keys, target: 'haproxy', text}).then((p) => p, (error: JproxyError) => error)
     const [x, y] = await Promise.all([race(), race()])
     const lost = [x, y].filter((r) => r instanceof JproxyError)
     const won = [x, y].filter((r) => !(r instanceof JproxyError)) as Published[]
