@@ -4,9 +4,12 @@ import {basename, dirname, join} from 'node:path'
 
 import {JproxyError} from '../errors.js'
 
-/** Writes `data` to `path` (created or truncated) and fsyncs it, so a later rename publishes whole bytes. */
-export async function writeSynced(path: string, data: string, mode = 0o600): Promise<void> {
-  const handle = await open(path, 'w', mode)
+/**
+ * Writes `data` to `path` (created or truncated; `flags` for another open, such as an exclusive
+ * one) and fsyncs it, so a later rename publishes whole bytes.
+ */
+export async function writeSynced(path: string, data: string, mode = 0o600, flags: number | string = 'w'): Promise<void> {
+  const handle = await open(path, flags, mode)
   try {
     await handle.writeFile(data)
     await handle.chmod(mode)
@@ -38,7 +41,12 @@ export async function promote(written: string, target: string, newMode = 0o644):
   }
 
   await rename(written, target)
-  const folder = await open(dirname(target), 'r')
+  await syncFolder(dirname(target))
+}
+
+/** fsyncs a folder, so a rename in it survives a crash. */
+export async function syncFolder(path: string): Promise<void> {
+  const folder = await open(path, 'r')
   try {
     await folder.sync()
   } finally {

@@ -3,7 +3,7 @@ import {lstat, mkdir, open, rename, rm, stat} from 'node:fs/promises'
 import {dirname} from 'node:path'
 
 import {JproxyError} from '../errors.js'
-import {tempPath} from './atomic-write.js'
+import {syncFolder, tempPath, writeSynced} from './atomic-write.js'
 
 /*
  * Files root keeps in a state folder (apply.dir, and the probe state root's runs update). Whoever
@@ -65,26 +65,13 @@ export async function writePrivate(path: string, text: string, mode = 0o600): Pr
   const link = await lstat(path).catch(() => undefined)
   if (link?.isSymbolicLink()) throw linkRefused(path)
   const temp = tempPath(path)
-  const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode)
   try {
-    try {
-      await handle.writeFile(text)
-      await handle.chmod(mode)
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-
+    await writeSynced(temp, text, mode, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW)
     await rename(temp, path)
   } catch (error) {
     await rm(temp, {force: true})
     throw error
   }
 
-  const folder = await open(dirname(path), 'r')
-  try {
-    await folder.sync()
-  } finally {
-    await folder.close()
-  }
+  await syncFolder(dirname(path))
 }
