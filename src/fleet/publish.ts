@@ -7,6 +7,7 @@ import type {Inventory} from '../inventory/schema.js'
 import {checkRendered} from '../render/check-rendered.js'
 import {contextFor, includedText} from '../render/context.js'
 import {renderTarget} from '../render/targets.js'
+import {pollUntil} from '../system/poll.js'
 import type {EtcdClient} from './etcd.js'
 import {currentRollout, type FleetKeys, type ProxyResult, type Rollout, rolloutResults, sha256} from './rollout.js'
 
@@ -104,21 +105,21 @@ export interface Followed {
  */
 export async function followRollout(options: {client: EtcdClient; id: number; intervalMs?: number; keys: FleetKeys; timeoutMs: number}): Promise<Followed> {
   const {client, id, keys} = options
-  const deadline = Date.now() + options.timeoutMs
-  for (;;) {
+  const read = async () => {
     const {rollout} = await currentRollout(client, keys)
     const results = rollout?.id === id ? await rolloutResults(client, keys, id) : new Map<string, ProxyResult>()
-    const ordered = [...results.values()]
-    if (!rollout || rollout.id !== id) throw new JproxyError('busy', `rollout ${id} was replaced by rollout ${rollout?.id ?? '?'} before it finished`, {results: ordered})
-    if (rollout.state === 'halted') throw new JproxyError('refused', `rollout ${id} halted: ${rollout.reason}`, {results: ordered, rollout: {...rollout, inventory: undefined}})
-    if (rollout.state === 'done' || rollout.configs.every((c) => results.get(c.name)?.state === 'applied')) return {results: ordered, rollout}
-    if (Date.now() >= deadline) {
-      const waiting = rollout.configs.filter((c) => results.get(c.name)?.state !== 'applied').map((c) => c.name)
-      throw new JproxyError('busy', `rollout ${id} did not finish within ${options.timeoutMs} ms; not applied yet on ${waiting.join(', ')}`, {results: ordered})
-    }
-
-    await new Promise((resolve) => setTimeout(resolve, Math.min(options.intervalMs ?? 250, Math.max(0, deadline - Date.now()))))
+    return {results, rollout}
   }
+  const allApplied = (rollout: Rollout, results: Map<string, ProxyResult>) => rollout.configs.every((c) => results.get(c.name)?.state === 'applied')
+  const settled = ({results, rollout}: Awaited<ReturnType<typeof read>>) =>
+    rollout?.id !== id || rollout.state !== 'active' || allApplied(rollout, results)
+  const {results, rollout} = (await pollUntil(read, settled, {intervalMs: options.intervalMs ?? 250, timeoutMs: options.timeoutMs})).value
+  const ordered = [...results.values()]
+  if (!rollout || rollout.id !== id) throw new JproxyError('busy', `rollout ${id} was replaced by rollout ${rollout?.id ?? '?'} before it finished`, {results: ordered})
+  if (rollout.state === 'halted') throw new JproxyError('refused', `rollout ${id} halted: ${rollout.reason}`, {results: ordered, rollout: {...rollout, inventory: undefined}})
+  if (rollout.state === 'done' || allApplied(rollout, results)) return {results: ordered, rollout}
+  const waiting = rollout.configs.filter((c) => results.get(c.name)?.state !== 'applied').map((c) => c.name)
+  throw new JproxyError('busy', `rollout ${id} did not finish within ${options.timeoutMs} ms; not applied yet on ${waiting.join(', ')}`, {results: ordered})
 }
 
 /**
