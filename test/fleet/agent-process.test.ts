@@ -33,8 +33,13 @@ describe('jproxy fleet agent as a process (the built CLI) against a real etcd', 
     ;({client, keys} = await fleetClient(Inventory.parse(fleetInventory(dir, etcd.endpoint))))
   })
 
-  after(async () => {
+  // Each case starts its own agent: stopped after it, also when the case failed before its signal.
+  afterEach(async () => {
     await agent?.stop()
+    agent = undefined
+  })
+
+  after(async () => {
     await client?.close()
     await etcd?.stop()
     await rm(dir, {force: true, recursive: true})
