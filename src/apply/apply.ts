@@ -1,4 +1,3 @@
-import {createHash} from 'node:crypto'
 import {readFile, rm} from 'node:fs/promises'
 import {hostname, tmpdir} from 'node:os'
 import {basename, dirname, join} from 'node:path'
@@ -23,6 +22,7 @@ import {tryBind} from '../system/port.js'
 import {LockBusyError, withFileLock} from '../system/file-lock.js'
 import {atomicWrite, promote, writeSynced} from '../system/atomic-write.js'
 import {ensurePrivateDir, writePrivate} from '../system/private-files.js'
+import {sha256} from '../system/sha256.js'
 import {backUp} from './backups.js'
 import {type GateVerdict, healthGate} from './health-gate.js'
 import {certificateProblems, type Preflight, reloadPreflight} from './haproxy-preflight.js'
@@ -101,7 +101,6 @@ export interface ApplyOptions {
   tlsCa?: string
 }
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 const readText = (path: string) => readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)))
 
 /**

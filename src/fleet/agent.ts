@@ -7,8 +7,9 @@ import {parseInventory} from '../inventory/load.js'
 import {proxyView} from '../inventory/proxy-view.js'
 import type {Inventory} from '../inventory/schema.js'
 import {atomicWrite} from '../system/atomic-write.js'
+import {sha256} from '../system/sha256.js'
 import type {EtcdClient} from './etcd.js'
-import {type AgentReport, currentRollout, type FleetKeys, parseJson, type ProxyResult, type Rollout, rolloutResults, sha256} from './rollout.js'
+import {type AgentReport, currentRollout, type FleetKeys, parseJson, type ProxyResult, type Rollout, rolloutResults} from './rollout.js'
 
 export interface AgentOptions {
   /** Runs the safe swap for this proxy's view (applyTarget with the runner of the caller's choice). */

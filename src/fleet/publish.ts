@@ -8,8 +8,9 @@ import {checkRendered} from '../render/check-rendered.js'
 import {contextFor, includedText} from '../render/context.js'
 import {renderTarget} from '../render/targets.js'
 import {pollUntil} from '../system/poll.js'
+import {sha256} from '../system/sha256.js'
 import type {EtcdClient} from './etcd.js'
-import {currentRollout, type FleetKeys, type ProxyResult, type Rollout, rolloutResults, sha256} from './rollout.js'
+import {currentRollout, type FleetKeys, type ProxyResult, type Rollout, rolloutResults} from './rollout.js'
 
 /**
  * Validates an inventory text and renders it for every fleet proxy's view exactly as `apply` does

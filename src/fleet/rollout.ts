@@ -1,4 +1,3 @@
-import {createHash} from 'node:crypto'
 import {readFile} from 'node:fs/promises'
 
 import {JproxyError} from '../errors.js'
@@ -64,8 +63,6 @@ export interface AgentReport {
   rollout?: number
   sha256?: string
 }
-
-export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
 /** The keys of one fleet. */
 export function fleetKeys(prefix: string) {

@@ -1,4 +1,3 @@
-import {createHash} from 'node:crypto'
 import {existsSync} from 'node:fs'
 import {readFile, rm} from 'node:fs/promises'
 import {join} from 'node:path'
@@ -7,6 +6,7 @@ import {backUp} from '../apply/backups.js'
 import type {Inventory} from '../inventory/schema.js'
 import {relaydKeypair} from '../relayd/keypair.js'
 import {atomicWrite} from '../system/atomic-write.js'
+import {sha256} from '../system/sha256.js'
 import type {DeployMaterial} from './deploy-material.js'
 
 /** One file the proxy loads, what it will hold, and what it holds now (undefined: not there). */
@@ -90,8 +90,6 @@ export async function filesNotBack(files: InstalledFile[], failed: Map<string, s
   )
   return problems.filter((p) => p !== undefined)
 }
-
-const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex')
 
 /** Where `tls deploy` keeps copies of the replaced pair. */
 export const backupFolder = (applyDir: string) => join(applyDir, 'backups', 'tls')
