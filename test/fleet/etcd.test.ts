@@ -38,8 +38,9 @@ describe('fleet/etcd: the v3 JSON gateway client against a real etcd', () => {
   })
 
   after(async () => {
-    await client?.close()
+    // etcd first: a watch a failed case left open would keep close() waiting.
     await etcd?.stop()
+    await client?.close()
   })
 
   it('puts, reads one key and a prefix in key order, and deletes a prefix', async () => {
@@ -142,7 +143,7 @@ describe('fleet/etcd: the v3 JSON gateway client against a real etcd', () => {
     const {revision} = await client.put('/t/w/a', '1')
     await client.put('/t/w/b', '2')
     await client.deleteRange('/t/w/a')
-    await client.put('/t/wz', 'not under the prefix')
+    const {revision: last} = await client.put('/t/wz', 'not under the prefix')
     const events = await collect(client.watch('/t/w/', {prefix: true, startRevision: revision}), 3)
     expect(events.map((e) => (e.type === 'put' || e.type === 'delete' ? [e.type, e.kv.key, e.kv.value] : [e.type]))).to.deep.equal([
       ['put', '/t/w/a', '1'],
@@ -150,9 +151,10 @@ describe('fleet/etcd: the v3 JSON gateway client against a real etcd', () => {
       ['delete', '/t/w/a', ''],
     ])
 
-    // A watch from now on sees a later put; stopping it through the signal ends the iterator quietly.
+    // A watch from the next revision sees a later put, however late the stream opens (a watch "from
+    // now" could open after the put on a busy machine); stopping it through the signal ends it quietly.
     const stop = new AbortController()
-    const live = client.watch('/t/w/', {prefix: true, signal: stop.signal})
+    const live = client.watch('/t/w/', {prefix: true, signal: stop.signal, startRevision: last + 1})
     const next = live.next()
     await client.put('/t/w/c', '3')
     const {value} = await next
