@@ -8,7 +8,7 @@ import {proxyView} from '../inventory/proxy-view.js'
 import type {Inventory} from '../inventory/schema.js'
 import {atomicWrite} from '../system/atomic-write.js'
 import {sha256} from '../system/sha256.js'
-import type {EtcdClient} from './etcd.js'
+import {type EtcdClient, EtcdError} from './etcd.js'
 import {type AgentReport, currentRollout, type FleetKeys, parseJson, type ProxyResult, type Rollout, rolloutResults} from './rollout.js'
 
 export interface AgentOptions {
@@ -34,6 +34,12 @@ export interface AgentOptions {
 
 const APPLIED = new Set(['applied', 'unchanged'])
 // Outcomes after which the proxy is proven (or never stopped being) on its previous config.
+/** A held turn: the lock key and its create revision, which every write in the turn compares. */
+interface Fence {
+  createRevision: number
+  key: string
+}
+
 const ON_PREVIOUS = new Set(['busy', 'check-failed', 'refused', 'rolled-back', 'runtime-failed'])
 
 /**
@@ -51,6 +57,9 @@ export async function runAgent(options: AgentOptions): Promise<void> {
 
 class Agent {
   #granting: Promise<string> | undefined
+  /** Turn-taking in this agent, one at a time: its lock key is per lease, so two holders here would share it. */
+  #turns: Promise<unknown> = Promise.resolve()
+  #tending = false
   #lease: string | undefined
   #reported: {rollout?: number; sha256?: string} = {}
   #state = ''
@@ -72,18 +81,18 @@ class Agent {
         await this.#recoverReport(current.rollout)
         this.#say(`watching ${options.keys.rollout}`)
         backoff = 250
-        if (current.rollout) await this.#handle(current.rollout)
+        if (current.rollout) await this.#exclusive(() => this.#handle(current.rollout!))
         let from = current.revision + 1
         for await (const event of options.client.watch(options.keys.rollout, {signal: options.signal, startRevision: from})) {
           // compacted or canceled: list again from the top of the loop.
           if (event.type !== 'put') break
           from = event.kv.modRevision + 1
           const rollout = parseJson<Rollout>(event.kv)
-          if (rollout) await this.#handle(rollout)
+          if (rollout) await this.#exclusive(() => this.#handle(rollout))
         }
       } catch (error) {
         if (options.signal.aborted) break
-        this.#say(`etcd unreachable or refused (${(error as Error).message}); serving the current config, retrying`)
+        this.#say('etcd unreachable or refused; serving the current config, retrying', (error as Error).message)
         await sleep(backoff, undefined, {signal: options.signal}).catch(() => undefined)
         backoff = Math.min(backoff * 2, options.maxBackoffMs ?? 5000)
       }
@@ -95,11 +104,11 @@ class Agent {
     this.#say(revoked ? `stopped; the lease could not be revoked (${revoked}): it expires within ${options.leaseTtl} s` : 'stopped')
   }
 
-  /** One log line per change of state, never one per retry. */
-  #say(state: string): void {
+  /** One log line per change of state, never one per retry: `detail` (the first error) is not part of the state. */
+  #say(state: string, detail?: string): void {
     if (state === this.#state) return
     this.#state = state
-    this.options.log(`jproxy fleet agent ${this.options.name}: ${state}`)
+    this.options.log(`jproxy fleet agent ${this.options.name}: ${state}${detail ? ` (${detail})` : ''}`)
   }
 
   async #localView(): Promise<Inventory | undefined> {
@@ -141,7 +150,11 @@ class Agent {
         const {ttl} = await options.client.leaseKeepAlive(lease)
         // The lease ran out while etcd was away: the turn it held is gone; take a new one.
         if (ttl <= 0) this.#lease = this.#granting = undefined
-        else await options.client.put(options.keys.agent(options.name), JSON.stringify(await this.#report()), {lease})
+        else {
+          await options.client.put(options.keys.agent(options.name), JSON.stringify(await this.#report()), {lease})
+          // Not awaited: a catch-up applies for seconds, and the lease must keep being renewed meanwhile.
+          void this.#tend()
+        }
       } catch {
         // The main loop says that etcd is unreachable; a beat just tries again.
       }
@@ -169,8 +182,106 @@ class Agent {
     return rollout?.id === id && rollout.state === 'active'
   }
 
-  async #handle(rollout: Rollout): Promise<void> {
+  /** Runs `turn` after every earlier one of this agent has ended (see #turns). */
+  #exclusive<T>(turn: () => Promise<T>): Promise<T> {
+    const next = this.#turns.then(turn, turn)
+    this.#turns = next.catch(() => undefined)
+    return next
+  }
+
+  /**
+   * Every interval, for the current rollout: this proxy recorded `unknown` (its agent was away in its
+   * turn) catches up; proxies at the end of the order whose agents are all gone, which no later agent
+   * would record, are recorded by this one, so the rollout ends instead of staying active.
+   */
+  async #tend(): Promise<void> {
+    if (this.#tending) return
+    this.#tending = true
+    try {
+      const {client, keys, name} = this.options
+      const {rollout} = await currentRollout(client, keys)
+      if (!rollout || rollout.state === 'halted' || !rollout.configs.some((c) => c.name === name)) return
+      const [mine] = (await client.range(keys.result(rollout.id, name))).kvs
+      if (parseJson<ProxyResult>(mine)?.state === 'unknown') await this.#exclusive(() => this.#catchUp(rollout, mine.modRevision))
+      else if (rollout.state === 'active' && (await this.#lostTail(rollout))) await this.#exclusive(() => this.#sweepLost(rollout))
+    } catch {
+      // The main loop says when etcd is unreachable; the next beat tries again.
+    } finally {
+      this.#tending = false
+    }
+  }
+
+  /**
+   * The proxies of an active rollout still without a result when none of them has a live agent (and
+   * none failed): no later agent will take a turn and record them. Undefined otherwise.
+   */
+  async #lostTail(rollout: Rollout): Promise<string[] | undefined> {
+    const {client, keys} = this.options
+    if (!(await this.#stillCurrent(rollout.id))) return undefined
+    const results = await rolloutResults(client, keys, rollout.id)
+    if ([...results.values()].some((r) => r.state === 'failed')) return undefined
+    const pending = rollout.configs.map((c) => c.name).filter((n) => !results.has(n))
+    if (pending.length === 0 || pending.includes(this.options.name)) return undefined
+    const live = new Set((await client.range(keys.agents, {prefix: true})).kvs.map((kv) => kv.key.slice(keys.agents.length)))
+    return pending.some((n) => live.has(n)) ? undefined : pending
+  }
+
+  /** Under the turn (waited for at most one interval), records the lost tail unknown and ends the rollout. */
+  async #sweepLost(rollout: Rollout): Promise<void> {
+    const lock = await this.#takeTurn(this.options.intervalMs)
+    try {
+      const fence = await this.#fence(lock.key)
+      const lost = fence && (await this.#lostTail(rollout))
+      if (!fence || !lost) return
+      for (const name of lost) if (!(await this.#recordLost(rollout, name, fence))) return
+      await this.#settle(rollout, 'done', fence)
+      this.#say(`rollout ${rollout.id}: done (${lost.join(', ')} unknown: no live agent)`)
+    } finally {
+      await this.#release(lock.key)
+    }
+  }
+
+  /**
+   * This proxy was recorded `unknown` while its agent was away: in a turn of its own, it applies the
+   * rollout now (unchanged if it had applied it before it was lost) and replaces that record.
+   */
+  async #catchUp(rollout: Rollout, unknownRevision: number): Promise<void> {
     const {client, keys, name} = this.options
+    this.#say(`rollout ${rollout.id}: catching up (recorded unknown while this agent was away)`)
+    const lock = await this.#takeTurn(24 * 3600 * 1000)
+    try {
+      const fence = await this.#fence(lock.key)
+      const {rollout: now} = await currentRollout(client, keys)
+      const [mine] = (await client.range(keys.result(rollout.id, name))).kvs
+      if (!fence || now?.id !== rollout.id || now.state === 'halted' || mine?.modRevision !== unknownRevision) return
+      await this.#applyTurn(rollout, fence, false, unknownRevision)
+    } finally {
+      await this.#release(lock.key)
+    }
+  }
+
+  /** Waits (at most `waitMs`) for the turn: etcd's lock on the turn key, bound to this agent's lease. */
+  async #takeTurn(waitMs: number): Promise<{key: string}> {
+    const {client, keys, signal} = this.options
+    const lease = await this.#ensureLease()
+    try {
+      return await client.lock(keys.turn, lease, {signal, waitMs})
+    } catch (error) {
+      // etcd keeps a waiter's key (name/lease in hex) when etcd itself stops during the wait: left
+      // there, its place in the queue would hold every later turn while this agent's lease lives.
+      await this.#release(`${keys.turn}/${BigInt(lease).toString(16)}`)
+      throw error
+    }
+  }
+
+  /** The fence of a held lock: its key's create revision (undefined: the lock is already gone). */
+  async #fence(key: string): Promise<Fence | undefined> {
+    const [held] = (await this.options.client.range(key)).kvs
+    return held ? {createRevision: held.createRevision, key} : undefined
+  }
+
+  async #handle(rollout: Rollout): Promise<void> {
+    const {name} = this.options
     if (rollout.state !== 'active') return
     const order = rollout.configs.map((c) => c.name)
     const index = order.indexOf(name)
@@ -185,11 +296,10 @@ class Agent {
       }
 
       this.#say(`rollout ${rollout.id}: waiting for the turn`)
-      const lock = await client.lock(keys.turn, await this.#ensureLease(), {signal: this.options.signal, waitMs: 24 * 3600 * 1000})
+      const lock = await this.#takeTurn(24 * 3600 * 1000)
       try {
-        const [held] = (await client.range(lock.key)).kvs
-        if (!held) continue
-        const fence = {createRevision: held.createRevision, key: lock.key}
+        const fence = await this.#fence(lock.key)
+        if (!fence) continue
         // Under the lock, again: the rollout may have been halted or replaced while this agent waited.
         let now = await this.#turnReady(rollout, before)
         // A proxy before this one whose agent died in its turn (or runs nowhere): recorded unknown, so the rollout goes on.
@@ -198,7 +308,7 @@ class Agent {
         await this.#applyTurn(rollout, fence, index === order.length - 1)
         return
       } finally {
-        await client.unlock(lock.key).catch(() => undefined)
+        await this.#release(lock.key)
       }
     }
   }
@@ -224,7 +334,7 @@ class Agent {
    * no result: its agent's turn ended with its lease, not with a record, so its proxy may be on its
    * previous config or the new one (apply never leaves it between). Whether it was written.
    */
-  async #recordLost(rollout: Rollout, name: string, lock: {createRevision: number; key: string}): Promise<boolean> {
+  async #recordLost(rollout: Rollout, name: string, lock: Fence): Promise<boolean> {
     const {client, keys} = this.options
     const at = (this.options.now?.() ?? new Date()).toISOString()
     const reason = `no result and no live agent when ${this.options.name} took the turn: its agent died or is not running`
@@ -261,7 +371,11 @@ class Agent {
     done.abort()
   }
 
-  async #applyTurn(rollout: Rollout, lock: {createRevision: number; key: string}, last: boolean): Promise<void> {
+  /**
+   * Applies the rollout here and records the result, fenced on the turn; `replacing`: the mod revision
+   * of this proxy's `unknown` record that the result replaces (a catch-up).
+   */
+  async #applyTurn(rollout: Rollout, lock: Fence, last: boolean, replacing?: number): Promise<void> {
     const {name} = this.options
     const now = () => (this.options.now?.() ?? new Date()).toISOString()
     const startedAt = now()
@@ -289,7 +403,11 @@ class Agent {
       result = {finishedAt: now(), proxy: name, reason, rolledBack: true, startedAt, state: 'failed'}
     }
 
-    if (!(await this.#record(rollout, result, lock, last))) {
+    // The proxy has applied it: the record must follow, so a dead etcd is waited for, not a reason to apply again.
+    const recorded = await this.#untilAnswered(`rollout ${rollout.id}: applied here; etcd unreachable, retrying the record`, () =>
+      this.#record(rollout, result, lock, last, replacing),
+    )
+    if (!recorded) {
       this.#say(`rollout ${rollout.id}: lost the turn before recording (lease expired); the result is not recorded`)
       return
     }
@@ -299,29 +417,65 @@ class Agent {
   }
 
   /**
+   * Gives the turn back. A failed unlock would leave the key with this agent's live lease, holding
+   * every other proxy's turn until it stops: retried until etcd answers (or the agent stops).
+   */
+  async #release(key: string): Promise<void> {
+    await this.#untilAnswered('etcd unreachable; retrying to give the turn back', () => this.options.client.unlock(key)).catch(() => undefined)
+  }
+
+  /** `call` again (backoff up to the maximum) while etcd cannot be reached, saying so once; throws once stopped. */
+  async #untilAnswered<T>(state: string, call: () => Promise<T>): Promise<T> {
+    let backoff = 250
+    for (;;) {
+      try {
+        return await call()
+      } catch (error) {
+        if (this.options.signal.aborted || !(error instanceof EtcdError)) throw error
+        this.#say(state, error.message)
+        await sleep(backoff, undefined, {signal: this.options.signal})
+        backoff = Math.min(backoff * 2, this.options.maxBackoffMs ?? 5000)
+      }
+    }
+  }
+
+  /**
    * The result, fenced on the lock key (it exists, with this create revision, only while this
    * agent holds the turn); with it, a failure halts the rollout and the last proxy marks it done.
+   * A put again after a lost answer writes the same record: safe to repeat.
    */
-  async #record(rollout: Rollout, result: ProxyResult, lock: {createRevision: number; key: string}, last: boolean): Promise<boolean> {
+  async #record(rollout: Rollout, result: ProxyResult, lock: Fence, last: boolean, replacing?: number): Promise<boolean> {
     const {client, keys} = this.options
     const fence = {key: lock.key, target: 'create' as const, value: lock.createRevision}
-    const written = await client.txn({compare: [fence], success: [{put: {key: keys.result(rollout.id, result.proxy), value: JSON.stringify(result)}}]})
-    if (!written.succeeded) return false
+    const key = keys.result(rollout.id, result.proxy)
+    const compare = replacing === undefined ? [fence] : [fence, {key, target: 'mod' as const, value: replacing}]
+    const written = await client.txn({compare, success: [{put: {key, value: JSON.stringify(result)}}]})
+    if (!written.succeeded) {
+      // Its own put whose answer was lost: the record is there (a catch-up's compare then fails on it).
+      const [kv] = (await client.range(key)).kvs
+      if (!(kv?.value === JSON.stringify(result) && (await this.#fence(lock.key)))) return false
+    }
+
     const state = result.state === 'failed' ? 'halted' : last ? 'done' : undefined
-    if (!state) return true
-    // Bounded: the rollout key changes only by a publish (then this rollout is history) or by this turn.
+    if (state) await this.#settle(rollout, state, lock, state === 'halted' ? `${result.proxy}: ${result.reason}` : undefined)
+    return true
+  }
+
+  /** Marks the rollout halted or done, fenced on the turn; a publish that replaced it meanwhile wins. */
+  async #settle(rollout: Rollout, state: 'done' | 'halted', lock: Fence, reason?: string): Promise<void> {
+    const {client, keys} = this.options
+    const fence = {key: lock.key, target: 'create' as const, value: lock.createRevision}
+    // Bounded: the rollout key changes only by a publish (then this rollout is history) or by a turn.
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = await currentRollout(client, keys)
-      if (current.rollout?.id !== rollout.id) return true
-      const reason = state === 'halted' ? `${result.proxy}: ${result.reason}` : undefined
+      if (current.rollout?.id !== rollout.id || current.rollout.state === state) return
       const value = JSON.stringify({...current.rollout, state, ...(reason ? {reason} : {})})
       const swapped = await client.txn({
         compare: [fence, {key: keys.rollout, target: 'mod', value: current.modRevision}],
         success: [{put: {key: keys.rollout, value}}, {put: {key: keys.history(rollout.id), value}}],
       })
-      if (swapped.succeeded) return true
+      if (swapped.succeeded) return
     }
-
-    return true
   }
+
 }

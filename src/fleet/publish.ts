@@ -101,7 +101,8 @@ export interface Followed {
 
 /**
  * Follows rollout `id` until every proxy applied it (done), it halted (refused, 11, naming the
- * proxy and its reason), something replaced it, or `timeoutMs` passed (busy, 10). Reads every
+ * proxy and its reason), it ended with a proxy `unknown` (failure, 1), something replaced it, or
+ * `timeoutMs` passed (busy, 10). Reads every
  * `intervalMs`: one small range each, bounded by the timeout.
  */
 export async function followRollout(options: {client: EtcdClient; id: number; intervalMs?: number; keys: FleetKeys; timeoutMs: number}): Promise<Followed> {
@@ -118,7 +119,12 @@ export async function followRollout(options: {client: EtcdClient; id: number; in
   const ordered = [...results.values()]
   if (!rollout || rollout.id !== id) throw new JproxyError('busy', `rollout ${id} was replaced by rollout ${rollout?.id ?? '?'} before it finished`, {results: ordered})
   if (rollout.state === 'halted') throw new JproxyError('refused', `rollout ${id} halted: ${rollout.reason}`, {results: ordered, rollout: {...rollout, inventory: undefined}})
-  if (rollout.state === 'done' || allApplied(rollout, results)) return {results: ordered, rollout}
+  if (allApplied(rollout, results)) return {results: ordered, rollout}
+  if (rollout.state === 'done') {
+    const unknown = rollout.configs.filter((c) => results.get(c.name)?.state !== 'applied').map((c) => c.name)
+    throw new JproxyError('failure', `rollout ${id} finished, but not applied on ${unknown.join(', ')}: result unknown (its agent was lost); each catches up when its agent is back (fleet status)`, {results: ordered})
+  }
+
   const waiting = rollout.configs.filter((c) => results.get(c.name)?.state !== 'applied').map((c) => c.name)
   throw new JproxyError('busy', `rollout ${id} did not finish within ${options.timeoutMs} ms; not applied yet on ${waiting.join(', ')}`, {results: ordered})
 }

@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {chmod, mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {stringify} from 'yaml'
@@ -11,6 +11,7 @@ import {currentRollout, type FleetKeys, fleetClient, rolloutResults} from '../..
 import {haproxyWorkerPid} from '../../src/fleet/worker.js'
 import {Inventory} from '../../src/inventory/schema.js'
 import {runCommand} from '../../src/system/command.js'
+import {blockingCheck} from '../support/blocking-check.js'
 import {BIN, runCli} from '../support/cli.js'
 import {type Daemon, exited, spawnDaemon} from '../support/daemon.js'
 import {startEtcd, type EtcdProcess} from '../support/etcd-process.js'
@@ -21,16 +22,6 @@ import {waitFor} from '../support/wait.js'
 const INTERVAL_MS = 1000
 /** The shortest lease etcd allows: the dead agent's turn passes on within it. */
 const TTL = 2
-
-/*
- * The canary's check command: it says that it runs (its pid, so the test can end it) and then
- * blocks reading a FIFO no one writes, so the canary's agent is mid-turn, holding the lock, for as
- * long as the test wants: no timing involved.
- */
-const BLOCKER = `#!/bin/sh
-echo $$ > "$(dirname "$0")/blocked.tmp" && mv "$(dirname "$0")/blocked.tmp" "$(dirname "$0")/blocked"
-exec cat "$(dirname "$0")/fifo" >/dev/null
-`
 
 /**
  * A canary agent (the built CLI, its own process) killed with SIGKILL while it holds its turn: its
@@ -71,10 +62,8 @@ describe('fleet: an agent killed in its turn (real etcd, a real HAProxy behind i
   it('the next agent gets the turn within the lease TTL + 1 s and records the lost canary unknown; the rollout is done', async () => {
     const a = join(root, 'a')
     await mkdir(join(a, 'jproxy'), {recursive: true})
-    const block = join(a, 'block.sh')
-    await writeFile(block, BLOCKER)
-    await chmod(block, 0o755)
-    expect((await runCommand(['mkfifo', join(a, 'fifo')], {timeoutMs: 5000})).code).to.equal(0)
+    // The canary's check says that it runs and then blocks: its agent is mid-turn, holding the lock.
+    const check = await blockingCheck(a)
     const [http, https, peer] = await freePorts(3)
     const shared = structuredClone(stage.data)
     const haproxy = stage.data.targets.haproxy
@@ -89,7 +78,7 @@ describe('fleet: an agent killed in its turn (real etcd, a real HAProxy behind i
           targets: {
             haproxy: {
               ...haproxy,
-              check: [block, '$FILE'],
+              check: check.command,
               localPeerPort: peer,
               masterSocket: join(a, 'master.sock'),
               output: join(a, 'haproxy.cfg'),
@@ -130,7 +119,7 @@ describe('fleet: an agent killed in its turn (real etcd, a real HAProxy behind i
     expect(publish.code, publish.stdout + publish.stderr).to.equal(0)
     const {id} = JSON.parse(publish.stdout)
     // The canary is in its check: it holds the turn.
-    blocked = Number(await waitFor('the canary to run its check', () => readFile(join(a, 'blocked'), 'utf8'), Boolean, {gaveUp: () => exited(child), timeoutMs: 60_000}))
+    blocked = await check.blocked({gaveUp: () => exited(child), timeoutMs: 60_000})
     expect(logs.map((l) => l.line)).not.to.include(`jproxy fleet agent b: rollout ${id}: applying`)
 
     const killed = Date.now()

@@ -1,0 +1,68 @@
+import {readFile, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import {stringify} from 'yaml'
+
+import {applyTarget} from '../../src/apply/apply.js'
+import {runAgent} from '../../src/fleet/agent.js'
+import type {EtcdClient} from '../../src/fleet/etcd.js'
+import type {FleetKeys} from '../../src/fleet/rollout.js'
+import {haproxyWorkerPid} from '../../src/fleet/worker.js'
+import {runCommand} from '../../src/system/command.js'
+import {BIN} from './cli.js'
+import {type Daemon, spawnDaemon} from './daemon.js'
+import type {Stage} from './haproxy-stage.js'
+
+/**
+ * The first stage's inventory with a fleet of the stages, in order, named `names`: each proxy keeps
+ * its own stage's listen, targets, apply and probe (whole sections, as the fleet section replaces them).
+ */
+export function fleetOfStages(stages: Stage[], names: readonly string[], endpoints: string[]): Record<string, any> {
+  const data = structuredClone(stages[0].data)
+  data.fleet = {
+    etcd: {endpoints},
+    proxies: stages.map((stage, i) => ({
+      apply: stage.data.apply,
+      listen: stage.data.proxy.listen,
+      name: names[i],
+      probe: stage.data.probe,
+      targets: stage.data.targets,
+    })),
+  }
+  return data
+}
+
+/** Where a stage's agent keeps its local inventory (the agent writes each rollout's text there). */
+export function localInventory(stage: Stage): string {
+  return join(stage.dir, 'local.yaml')
+}
+
+export interface AgentSettings {
+  client: EtcdClient
+  intervalMs: number
+  keys: FleetKeys
+  leaseTtl: number
+  log: (line: string) => void
+  signal: AbortSignal
+}
+
+/** The fleet agent of `stage`, in this process, applying with the real apply; `running` ends when `signal` aborts. */
+export async function agentInProcess(stage: Stage, name: string, data: Record<string, any>, settings: AgentSettings): Promise<{running: Promise<void>}> {
+  await writeFile(localInventory(stage), stringify(data))
+  // Every proxy serves the first stage's certificate (the shared proxy.tls): verify with it.
+  const tlsCa = await readFile(data.proxy.tls.certificate, 'utf8')
+  const running = runAgent({
+    ...settings,
+    apply: (view, target) => applyTarget({hostname: name, inventory: view, run: runCommand, target, tlsCa}),
+    inventoryFile: localInventory(stage),
+    name,
+    workerPid: haproxyWorkerPid,
+  })
+  return {running}
+}
+
+/** The fleet agent of `stage` as its own process (the built CLI), for tests that kill it. */
+export async function agentProcess(stage: Stage, name: string, data: Record<string, any>, intervalMs: number, leaseTtl: number): Promise<Daemon> {
+  await writeFile(localInventory(stage), stringify(data))
+  const args = [BIN, 'fleet', 'agent', '-i', localInventory(stage), '--name', name, '--interval', `${intervalMs}ms`, '--lease-ttl', String(leaseTtl)]
+  return spawnDaemon(process.execPath, [...args, '--ca', data.proxy.tls.certificate], 'nodejs')
+}
