@@ -9,7 +9,7 @@ import {ExitCode} from '../../src/errors.js'
 import {runAgent} from '../../src/fleet/agent.js'
 import type {EtcdClient} from '../../src/fleet/etcd.js'
 import {fleetClient} from '../../src/fleet/rollout.js'
-import {haproxyWorkerPid} from '../../src/fleet/worker.js'
+import {haproxyFacts} from '../../src/fleet/worker.js'
 import {Inventory} from '../../src/inventory/schema.js'
 import {runCommand} from '../../src/system/command.js'
 import {runCli} from '../support/cli.js'
@@ -125,7 +125,7 @@ describe('docs/fleet.md, its snippets checked and run against a real etcd and tw
           log: (line) => logs.push(line),
           name,
           signal: stop.signal,
-          workerPid: haproxyWorkerPid,
+          haproxyFacts,
         }),
       )
     }
