@@ -9,6 +9,7 @@ import type {Inventory} from '../inventory/schema.js'
 import {atomicWrite} from '../system/atomic-write.js'
 import {sha256} from '../system/sha256.js'
 import {type EtcdClient, EtcdError} from './etcd.js'
+import type {HaproxyFacts} from './worker.js'
 import {type AgentReport, currentRollout, type FleetKeys, parseJson, type ProxyResult, type Rollout, rolloutResults} from './rollout.js'
 
 export interface AgentOptions {
@@ -28,18 +29,23 @@ export interface AgentOptions {
   name: string
   now?: () => Date
   signal: AbortSignal
-  /** HAProxy's current worker pid on this proxy, recorded with an applied result. */
-  workerPid?: (view: Inventory) => Promise<number | undefined>
+  /**
+   * HAProxy's facts on this proxy (worker pid, reload count, peer links), each part best effort and
+   * asked within `timeoutMs`: in every report, and the worker pid with an applied result.
+   */
+  haproxyFacts?: (view: Inventory, timeoutMs: number) => Promise<HaproxyFacts>
 }
 
+/** The most one read of HAProxy's sockets waits. */
+const FACTS_TIMEOUT_MS = 2000
 const APPLIED = new Set(['applied', 'unchanged'])
-// Outcomes after which the proxy is proven (or never stopped being) on its previous config.
 /** A held turn: the lock key and its create revision, which every write in the turn compares. */
 interface Fence {
   createRevision: number
   key: string
 }
 
+// Outcomes after which the proxy is proven (or never stopped being) on its previous config.
 const ON_PREVIOUS = new Set(['busy', 'check-failed', 'refused', 'rolled-back', 'runtime-failed'])
 
 /**
@@ -164,16 +170,33 @@ class Agent {
   }
 
   async #report(): Promise<AgentReport> {
-    const live = this.#view ? applyPaths(this.#view, this.#target).live : undefined
-    const text = live ? await readFile(live, 'utf8').catch(() => undefined) : undefined
+    const view = this.#view
+    const live = view ? applyPaths(view, this.#target).live : undefined
+    const reading = live ? readFile(live, 'utf8').catch(() => undefined) : undefined
+    const [text, facts] = await Promise.all([reading, view && this.#target === 'haproxy' ? this.#facts(view) : undefined])
     return {
       at: (this.options.now?.() ?? new Date()).toISOString(),
       intervalMs: this.options.intervalMs,
       liveSha256: text === undefined ? undefined : sha256(text),
       name: this.options.name,
+      peers: facts?.peers,
       pid: process.pid,
+      reloads: facts?.reloads,
+      workerPid: facts?.workerPid,
       ...this.#reported,
     }
+  }
+
+  /**
+   * HAProxy's facts for a report, within half a beat: the lease is renewed before each report is
+   * written, so a socket that accepts and never answers must not hold the next renewal past the TTL.
+   */
+  async #facts(view: Inventory): Promise<HaproxyFacts | undefined> {
+    const {haproxyFacts, intervalMs, leaseTtl} = this.options
+    if (!haproxyFacts) return undefined
+    const limit = Math.min(FACTS_TIMEOUT_MS, Math.min(intervalMs, (leaseTtl * 1000) / 3) / 2)
+    const late = sleep(limit + 50, undefined, {ref: false}).then(() => undefined)
+    return Promise.race([haproxyFacts(view, limit).catch(() => undefined), late])
   }
 
   /** Whether rollout `id` is still the current, active one. */
@@ -389,7 +412,8 @@ class Agent {
       this.#target = rollout.target
       const report = await this.options.apply(view, rollout.target)
       const applied = APPLIED.has(report.outcome)
-      const workerPid = applied && rollout.target === 'haproxy' ? await this.options.workerPid?.(view).catch(() => undefined) : undefined
+      const facts = applied && rollout.target === 'haproxy' ? await this.options.haproxyFacts?.(view, FACTS_TIMEOUT_MS).catch(() => undefined) : undefined
+      const workerPid = facts?.workerPid
       result = {
         finishedAt: now(),
         outcome: report.outcome,

@@ -1,6 +1,7 @@
 import {readFile} from 'node:fs/promises'
 
 import {JproxyError} from '../errors.js'
+import type {PeersSection} from '../haproxy/peers.js'
 import {type Inventory, fleetPrefix} from '../inventory/schema.js'
 import {EtcdClient, EtcdError, type KeyValue} from './etcd.js'
 
@@ -13,7 +14,8 @@ import {EtcdClient, EtcdError, type KeyValue} from './etcd.js'
  *   P/turn                 the lock name under which proxies apply one at a time
  */
 
-export type RolloutState = 'active' | 'done' | 'halted'
+export const ROLLOUT_STATES = ['active', 'done', 'halted'] as const
+export type RolloutState = (typeof ROLLOUT_STATES)[number]
 
 export interface Rollout {
   /** Per proxy, in rollout order: the sha256 of the config rendered for its view. */
@@ -58,10 +60,15 @@ export interface AgentReport {
   /** sha256 of the live config file as the agent read it at `at`; undefined when unreadable. */
   liveSha256?: string
   name: string
+  /** HAProxy's peers sections as `show peers` gave them at `at`; undefined when it did not answer. */
+  peers?: PeersSection[]
   pid: number
+  /** The HAProxy master's reload count and its current worker at `at`; undefined when it did not answer. */
+  reloads?: number
   /** The last rollout this proxy applied, and the config digest it recorded for it. */
   rollout?: number
   sha256?: string
+  workerPid?: number
 }
 
 /** The keys of one fleet. */

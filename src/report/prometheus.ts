@@ -4,6 +4,9 @@ import type {ProbeReport} from '../probe/probe.js'
 
 const escape = (value: string) => value.replaceAll('\\', String.raw`\\`).replaceAll('"', String.raw`\"`).replaceAll('\n', String.raw`\n`)
 
+/** A sample value as the exposition format spells it: NaN, +Inf and -Inf are words there, not JavaScript's. */
+const sampleValue = (value: number) => (Number.isNaN(value) ? 'NaN' : value === Infinity ? '+Inf' : value === -Infinity ? '-Inf' : String(value))
+
 export type MetricRow = [labels: Record<string, string | undefined>, value: number]
 
 /** One gauge (or counter) in the text exposition format: HELP, TYPE and a line per row (none at all without rows). */
@@ -15,7 +18,7 @@ export function gauge(name: string, help: string, rows: MetricRow[], type: 'coun
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${k}="${escape(v!)}"`)
       .join(',')
-    lines.push(`${name}${text ? `{${text}}` : ''} ${Number.isNaN(value) ? 'NaN' : value}`)
+    lines.push(`${name}${text ? `{${text}}` : ''} ${sampleValue(value)}`)
   }
 
   return lines

@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parse, stringify} from 'yaml'
@@ -9,12 +9,12 @@ import {ExitCode} from '../../src/errors.js'
 import {runAgent} from '../../src/fleet/agent.js'
 import type {EtcdClient} from '../../src/fleet/etcd.js'
 import {fleetClient} from '../../src/fleet/rollout.js'
-import {haproxyWorkerPid} from '../../src/fleet/worker.js'
+import {haproxyFacts} from '../../src/fleet/worker.js'
 import {Inventory} from '../../src/inventory/schema.js'
 import {runCommand} from '../../src/system/command.js'
 import {runCli} from '../support/cli.js'
 import {jproxyOnPath, shell} from '../support/docs-commands.js'
-import {INVENTORY} from '../support/docs-values.js'
+import {cronCommand, INVENTORY, TEXTFILE} from '../support/docs-values.js'
 import {startEtcd, type EtcdProcess} from '../support/etcd-process.js'
 import {type Stage, startStage} from '../support/haproxy-stage.js'
 import {freePorts} from '../support/loopback-backends.js'
@@ -87,8 +87,8 @@ describe('docs/fleet.md, its snippets checked and run against a real etcd and tw
   })
 
   it('has only the snippets this test checks', async () => {
-    const marked = await Promise.all(['one etcd', 'publish', 'rollback', 'three etcd'].map((name) => block(name)))
-    expect((await fencedBlocks(PAGE)).map((b) => b.text)).to.deep.equal([marked[0], marked[1], marked[2], marked[3]])
+    const marked = await Promise.all(['one etcd', 'publish', 'rollback', 'three etcd', 'metrics'].map((name) => block(name)))
+    expect((await fencedBlocks(PAGE)).map((b) => b.text)).to.deep.equal(marked)
   })
 
   it('both fleet sections validate as written in an inventory', async () => {
@@ -125,7 +125,7 @@ describe('docs/fleet.md, its snippets checked and run against a real etcd and tw
           log: (line) => logs.push(line),
           name,
           signal: stop.signal,
-          workerPid: haproxyWorkerPid,
+          haproxyFacts,
         }),
       )
     }
@@ -143,6 +143,22 @@ describe('docs/fleet.md, its snippets checked and run against a real etcd and tw
     expect(rollback.output).to.match(/^published rollout 2 \(the inventory of rollout 1\) at revision \d+$/m)
     const [, status] = (await block('publish')).trim().split('\n')
     await waitFor('fleet status to exit 0', () => run(status), (r) => r.code === 0, {timeoutMs: 3 * INTERVAL_MS + 2000})
+  })
+
+  it('the metrics cron line runs as written: silent, and the textfile says etcd is up and both proxies converged', async () => {
+    const lines = (await block('metrics')).trim().split('\n')
+    expect(lines).to.have.length(1)
+    const command = cronCommand(lines[0])!
+    expect(command).to.match(/^\/usr\/local\/bin\/jproxy fleet status /)
+    const textfiles = join(root, 'node-exporter')
+    await mkdir(textfiles, {recursive: true})
+    const line = command.replace(/^\/usr\/local\/bin\/jproxy /, 'jproxy ').replaceAll(TEXTFILE.debian, textfiles)
+    const cron = await run(line)
+    expect(cron, line).to.deep.equal({code: 0, output: ''})
+    const [file] = await readdir(textfiles)
+    const metrics = await readFile(join(textfiles, file), 'utf8')
+    expect(metrics).to.match(/^jproxy_fleet_etcd_up 1$/m)
+    expect(metrics.match(/^jproxy_fleet_proxy_converged\{proxy="proxy-[ab]"\} 1$/gm)).to.have.length(2)
   })
 
   it('with several endpoints, the first that answers serves: publish and status with a dead first member', async () => {

@@ -8,7 +8,7 @@ import {applyTarget} from '../../src/apply/apply.js'
 import {runAgent} from '../../src/fleet/agent.js'
 import type {EtcdClient} from '../../src/fleet/etcd.js'
 import {currentRollout, type FleetKeys, fleetClient, rolloutResults} from '../../src/fleet/rollout.js'
-import {haproxyWorkerPid} from '../../src/fleet/worker.js'
+import {haproxyFacts} from '../../src/fleet/worker.js'
 import {Inventory} from '../../src/inventory/schema.js'
 import {runCommand} from '../../src/system/command.js'
 import {blockingCheck} from '../support/blocking-check.js'
@@ -110,7 +110,7 @@ describe('fleet: an agent killed in its turn (real etcd, a real HAProxy behind i
       log: (line) => logs.push({at: Date.now(), line}),
       name: 'b',
       signal: stop.signal,
-      workerPid: haproxyWorkerPid,
+      haproxyFacts,
     })
     const agents = async () => (await client.range(keys.agents, {prefix: true})).kvs.length
     await waitFor('both agents to report', agents, (n) => n === 2, {gaveUp: () => exited(child), timeoutMs: 60_000})

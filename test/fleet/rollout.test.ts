@@ -10,7 +10,7 @@ import {runAgent} from '../../src/fleet/agent.js'
 import {followRollout, type Published, publishRollout, renderRollout} from '../../src/fleet/publish.js'
 import {type FleetKeys, fleetClient, type Rollout, rolloutResults} from '../../src/fleet/rollout.js'
 import type {EtcdClient} from '../../src/fleet/etcd.js'
-import {haproxyWorkerPid} from '../../src/fleet/worker.js'
+import {haproxyFacts} from '../../src/fleet/worker.js'
 import {Inventory} from '../../src/inventory/schema.js'
 import {runCommand} from '../../src/system/command.js'
 import {sha256} from '../../src/system/sha256.js'
@@ -90,7 +90,7 @@ describe('fleet rollouts through a real etcd to three real HAProxy proxies', fun
           log: (line) => logs.push(line),
           name: NAMES[i],
           signal: stop.signal,
-          workerPid: haproxyWorkerPid,
+          haproxyFacts,
         }),
       )
     }

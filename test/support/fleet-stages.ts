@@ -6,7 +6,7 @@ import {applyTarget} from '../../src/apply/apply.js'
 import {runAgent} from '../../src/fleet/agent.js'
 import type {EtcdClient} from '../../src/fleet/etcd.js'
 import type {FleetKeys} from '../../src/fleet/rollout.js'
-import {haproxyWorkerPid} from '../../src/fleet/worker.js'
+import {haproxyFacts} from '../../src/fleet/worker.js'
 import {runCommand} from '../../src/system/command.js'
 import {BIN} from './cli.js'
 import {type Daemon, spawnDaemon} from './daemon.js'
@@ -55,7 +55,7 @@ export async function agentInProcess(stage: Stage, name: string, data: Record<st
     apply: (view, target) => applyTarget({hostname: name, inventory: view, run: runCommand, target, tlsCa}),
     inventoryFile: localInventory(stage),
     name,
-    workerPid: haproxyWorkerPid,
+    haproxyFacts,
   })
   return {running}
 }

@@ -6,7 +6,7 @@ import {JproxyCommand} from '../../cli/jproxy-command.js'
 import {loadCommandInventory} from '../../cli/inventory.js'
 import {runAgent} from '../../fleet/agent.js'
 import {fleetClient} from '../../fleet/rollout.js'
-import {haproxyWorkerPid} from '../../fleet/worker.js'
+import {haproxyFacts} from '../../fleet/worker.js'
 import {runCommand} from '../../system/command.js'
 
 export default class FleetAgent extends JproxyCommand {
@@ -15,7 +15,9 @@ each one in this proxy's turn (one proxy at a time, in fleet.proxies order, unde
 bound to the agent's lease), writing the rollout's inventory to -i first and running the same
 safe swap as \`jproxy apply --proxy NAME\`. Each result is recorded fenced on the turn's lock; a
 failure halts the rollout for every proxy after this one. While etcd is unreachable the proxy
-keeps its config and the agent retries; it logs one line per change of state. SIGTERM stops it.
+keeps its config and the agent retries; it logs one line per change of state. Every --interval
+it reports what it runs and HAProxy's worker pid, reload count and peer links (\`fleet status\`
+shows them). SIGTERM stops it.
 
 More: docs/fleet.md (in the package and the repository).`
 
@@ -42,6 +44,7 @@ More: docs/fleet.md (in the package and the repository).`
       await runAgent({
         apply: (view, target) => applyTarget({hostname: flags.name, inventory: view, run: runCommand, target, tlsCa}),
         client,
+        haproxyFacts,
         intervalMs: flags.interval,
         inventoryFile: flags.inventory,
         keys,
@@ -49,7 +52,6 @@ More: docs/fleet.md (in the package and the repository).`
         log: (line) => this.logToStderr(line),
         name: flags.name,
         signal: stop.signal,
-        workerPid: haproxyWorkerPid,
       })
     } finally {
       process.off('SIGTERM', onSignal).off('SIGINT', onSignal)
