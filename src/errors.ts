@@ -28,9 +28,12 @@ export const ExitCode = {
   busy: 10,
   /** A gate refused the change (no healthy member in a required pool, too many relayd sessions); nothing was touched. */
   refused: 11,
-  /** The new config was installed but did not reload or verify; the last-known-good one was restored and verified. */
+  /**
+   * The new config was installed but did not reload or verify; the last-known-good one was restored and
+   * verified. A `scale` change through the runtime API that did not verify: undone there too.
+   */
   rolledBack: 12,
-  /** Rolling back failed too: the proxy may be down or running a config jproxy did not verify. */
+  /** Rolling back (or undoing a runtime change) failed too: the proxy may be down or running a config jproxy did not verify. */
   rollbackFailed: 13,
   /** The proxy's runtime API refused a change (add, drain, remove a server); it was undone and no file changed. */
   runtimeFailed: 14,

@@ -93,7 +93,8 @@ export interface ApplyOptions {
   /**
    * A change the proxy's runtime API makes instead of a reload (HAProxy `add server`, …): `apply`
    * runs before the file is installed, returns what it did, and leaves nothing half done when it
-   * throws; `undo` reverses a change that went in, if verifying it fails.
+   * throws; `undo` reverses a change that went in, if verifying it fails, and throws when it
+   * could not (each reads its change back where the runtime API can show it).
    */
   runtime?: {apply(): Promise<string>; undo(): Promise<void>}
   target: TargetName
@@ -244,7 +245,8 @@ async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string
     // HAProxy's own reason goes first, in plain words; jproxy's account of the run follows.
     const said = reload.reasons?.length ? `${reload.reasons.join('; ')}: ` : ''
     await stage('verify')
-    const verify = {problems: reload.ok ? await verifyTarget(options, config) : [`reload failed: ${reload.detail}`]}
+    const verified = reload.ok ? await verifyTarget(options, config) : {problems: [`reload failed: ${reload.detail}`], untrusted: []}
+    const verify = {problems: verified.problems}
     const extra = {backup, changed: true, check, diff, gate, reload, sessions, verify}
     if (verify.problems.length === 0) {
       await writePrivate(paths.lkg, config)
@@ -258,22 +260,30 @@ async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string
     await stage('rollback')
     if (options.runtime && live !== undefined) {
       await atomicWrite(paths.live, live)
+      const failed = `the change went in at run time but did not verify (${verify.problems.join('; ')})`
       const undone = await options.runtime.undo().then(
         () => undefined,
         (error: Error) => error.message,
       )
-      const problems = undone ? [`undo: ${undone}`] : await verifyTarget(options, live, servingInventory(inventory, live))
+      const check = undone === undefined ? await verifyTarget(options, live, servingInventory(inventory, live)) : undefined
+      // The runtime API changes no certificate: a request the change's check could not make for
+      // want of the proxy's CA fails the same way after the undo, which says nothing about the undo.
+      const untrusted = verified.untrusted.length > 0 ? (check?.untrusted ?? []) : []
+      const problems = check ? check.problems.filter((p) => !untrusted.includes(p)) : [`undo: ${undone}`]
       const rollback = {problems, restored: 'the previous live config', verified: problems.length === 0}
-      if (problems.length > 0) return finish('rollback-failed', `the change failed (${verify.problems.join('; ')}), and so did undoing it (${problems.join('; ')})`, {...extra, rollback})
+      const notBack = check ? `the undo did not verify (${problems.join('; ')})` : `undoing it failed (${undone})`
+      if (problems.length > 0) return finish('rollback-failed', `${failed}, and ${notBack}`, {...extra, rollback})
       await rm(paths.pending, {force: true})
-      return finish('rolled-back', `the change failed (${verify.problems.join('; ')}); undone at run time and the previous live config restored`, {...extra, rollback})
+      const proof =
+        untrusted.length > 0 ? 'verified through the runtime API (a request through the proxy cannot check the undo either without its CA)' : 'verified'
+      return finish('rolled-back', `${failed}; it was undone at run time and the previous live config restored, ${proof}`, {...extra, rollback})
     }
 
     if (fallback.text === undefined) return finish('no-rollback', `${said}the new config failed (${verify.problems.join('; ')}) and there is nothing to roll back to: no earlier config was live; it stays installed, unverified`, extra)
     await atomicWrite(paths.live, fallback.text)
     const again = await reloadTarget(options, fallback.text, warnings)
     // The restored config is proven on the addresses and ports it binds itself, not the rejected inventory's.
-    const problems = again.ok ? await verifyTarget(options, fallback.text, servingInventory(inventory, fallback.text)) : [`reload failed: ${again.detail}`]
+    const problems = again.ok ? (await verifyTarget(options, fallback.text, servingInventory(inventory, fallback.text))).problems : [`reload failed: ${again.detail}`]
     const rollback = {problems, reload: again, restored: fallback.name, verified: problems.length === 0}
     if (problems.length > 0) return finish('rollback-failed', `${said}the new config failed (${verify.problems.join('; ')}), and so did the rollback (${problems.join('; ')})`, {...extra, rollback})
     await rm(paths.pending, {force: true})
@@ -339,15 +349,32 @@ function servingInventory(inventory: Inventory, config: string): Inventory {
   return {...inventory, proxy: {...inventory.proxy, listen: {...inventory.proxy.listen, httpsPort: tls[0].port, ipv4: ipv4 ?? inventory.proxy.listen.ipv4, ipv6}}}
 }
 
-/** After a reload: the proxy's own view holds every backend and server, and a request through it succeeds. */
-async function verifyTarget(options: ApplyOptions, config: string, inventory: Inventory = options.inventory): Promise<string[]> {
+/** What a check of the running proxy found wrong or could not prove. */
+interface Verification {
+  problems: string[]
+  /** Those of `problems` that are requests through the proxy failing only because this run does not trust its CA. */
+  untrusted: string[]
+}
+
+/**
+ * After a reload or a runtime change: the proxy's own view holds every backend and server, and a
+ * request through it succeeds, trusting `--ca`, else proxy.tls.ca, else the system's CAs (the one
+ * rule of proxyCaPem, applied by probeInventory).
+ */
+async function verifyTarget(options: ApplyOptions, config: string, inventory: Inventory = options.inventory): Promise<Verification> {
   const problems: string[] = []
+  const untrusted: string[] = []
   if (options.target === 'haproxy') {
     const missing = await missingFromProxy(inventory.targets.haproxy.socket, config).catch((error: Error) => [`stats socket: ${error.message}`])
     if (missing.length > 0) problems.push(`HAProxy lacks ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? `, … (${missing.length})` : ''}`)
   }
 
   const through = await probeInventory({filter: {roles: ['proxy']}, inventory: {...inventory, probe: {...inventory.probe, proxy: true}}, stateFile: null, tlsCa: options.tlsCa})
-  for (const b of through.backends.filter((b) => b.health !== 'up')) problems.push(`request through the proxy at ${b.address} failed: ${b.reason}`)
-  return problems
+  for (const b of through.backends.filter((b) => b.health !== 'up')) {
+    const problem = `request through the proxy at ${b.address} failed: ${b.reason}`
+    problems.push(problem)
+    if (b.checks.length > 0 && b.checks.every((c) => c.ok || c.untrustedCa)) untrusted.push(problem)
+  }
+
+  return {problems, untrusted}
 }

@@ -1,7 +1,7 @@
 import type {Inventory, Jvb} from '../inventory/schema.js'
 import {ipVersion} from '../system/ip.js'
 import {socketCommand} from './socket.js'
-import {COLIBRI_BACKEND, colibriServer} from './vocabulary.js'
+import {ADMIN_DRAIN, COLIBRI_BACKEND, colibriServer} from './vocabulary.js'
 
 /**
  * The colibri allow-list as the running HAProxy holds it: the `acl known_jvb` lines of `file`
@@ -92,9 +92,6 @@ export async function deleteColibriServer(socket: string, file: string, id: stri
 
   for (const list of lists.filter((l) => l.entries.includes(id))) await expect(socket, `del acl #${list.id} ${id}`, silent)
 }
-
-/** srv_admin_state bit of a drained server (`show servers state`). */
-export const ADMIN_DRAIN = 0x08
 
 async function removeServer(socket: string, id: string, cut: boolean): Promise<void> {
   if (cut) await expect(socket, `shutdown sessions server ${COLIBRI_BACKEND}/${id}`, silent)

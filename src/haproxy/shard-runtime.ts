@@ -1,5 +1,5 @@
-import {SHARD_WEIGHT} from './vocabulary.js'
 import {socketCommand} from './socket.js'
+import {ADMIN_DRAIN, ADMIN_MAINT, SHARD_WEIGHT} from './vocabulary.js'
 
 /** The backends that hold one server per shard, under the shard's name. */
 export const SHARD_BACKENDS = ['be_prosody', 'be_jicofo'] as const
@@ -39,4 +39,28 @@ export async function shardServerState(socket: string, shard: string, backend: (
   }
 
   return undefined
+}
+
+/**
+ * What `show servers state` says of the shard's servers that `setShardState(state)` should have
+ * changed and did not: `drain` sets the drain flag (the weight stays); `ready` clears it and forced
+ * maintenance and gives the full weight. Empty when both servers read back as set.
+ */
+export async function shardStateProblems(socket: string, shard: string, state: 'drain' | 'ready'): Promise<string[]> {
+  const problems: string[] = []
+  for (const backend of SHARD_BACKENDS) {
+    const server = `${backend}/${shard}`
+    const read = await shardServerState(socket, shard, backend)
+    if (!read) {
+      problems.push(`${server} is not in "show servers state"`)
+      continue
+    }
+
+    const admin = `${server} reads back admin state ${read.admin}`
+    if (state === 'drain' && (read.admin & ADMIN_DRAIN) === 0) problems.push(`${admin}, without the drain flag`)
+    if (state === 'ready' && (read.admin & (ADMIN_DRAIN | ADMIN_MAINT)) !== 0) problems.push(`${admin}, still drained or in maintenance`)
+    if (state === 'ready' && read.weight !== SHARD_WEIGHT) problems.push(`${server} reads back weight ${read.weight}, not ${SHARD_WEIGHT}`)
+  }
+
+  return problems
 }

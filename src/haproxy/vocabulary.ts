@@ -39,6 +39,10 @@ export function shardServerId(name: string): number {
  */
 export const SHARD_WEIGHT = 256
 
+/** srv_admin_state bits in `show servers state`: maintenance forced by `set server … state maint`, and drain. */
+export const ADMIN_MAINT = 0x01
+export const ADMIN_DRAIN = 0x08
+
 /** The health-check backend that gives a shard its one verdict. */
 export const shardCheckBackend = (shard: string) => `hc_${shard}`
 

@@ -2,14 +2,20 @@ import type {IncomingHttpHeaders} from 'node:http'
 import type {Duplex} from 'node:stream'
 import type {Dispatcher} from 'undici'
 
-import {caHint} from '../system/proxy-ca.js'
+import {caHint, caWouldFix} from '../system/proxy-ca.js'
 import type {RunDeadline} from '../system/run-deadline.js'
 import {type Limit, settleOnce, type Settling} from '../system/settle-once.js'
 
 /** What one bounded HTTP exchange gave: a status (101 for an accepted upgrade) or why there is none. */
 export type Exchange =
   | {body: string; headers: Record<string, string | string[] | undefined>; latencyMs: number; ok: true; status: number; truncated: boolean}
-  | {latencyMs: number; ok: false; reason: string}
+  | {
+      latencyMs: number
+      ok: false
+      reason: string
+      /** TLS failed because this run does not trust the certificate's CA: proxy.tls.ca or --ca would fix it. */
+      untrustedCa?: true
+    }
 
 export interface ExchangeOptions {
   /** The run's deadline: when it expires the exchange ends at once. */
@@ -98,7 +104,8 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    this.#probe.settle(this.#failed(describeError(error)))
+    const failed = this.#failed(describeError(error))
+    this.#probe.settle(caWouldFix(errorCode(error)) ? {...failed, untrustedCa: true} : failed)
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
@@ -137,15 +144,19 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
     return Math.round(this.#now() - this.#started)
   }
 
-  #failed(reason: string): Exchange {
+  #failed(reason: string): Extract<Exchange, {ok: false}> {
     return {latencyMs: this.#elapsed(), ok: false, reason}
   }
 }
 
+/** The system's or OpenSSL's code of an error, or of the error that caused it. */
+function errorCode(error: Error): string | undefined {
+  return (error as Error & {code?: string}).code ?? (error as Error & {cause?: Error & {code?: string}}).cause?.code
+}
+
 /** A short reason for a failed exchange: the system error code, or what kind of garbage came back. */
 export function describeError(error: Error): string {
-  const cause = (error as Error & {cause?: Error & {code?: string}}).cause
-  const code = (error as Error & {code?: string}).code ?? cause?.code
+  const code = errorCode(error)
   switch (code) {
     case 'ECONNREFUSED': {
       return 'connection refused'

@@ -30,6 +30,8 @@ export interface CheckResult {
   ok: boolean
   reason: string
   status?: number
+  /** TLS failed because this run does not trust the proxy's CA (no proxy.tls.ca or --ca for a private one). */
+  untrustedCa?: true
 }
 
 /** What one run saw of one backend, before damping. */

@@ -96,7 +96,7 @@ function get(target: ProbeTarget, context: ProbeContext, name: string, path: str
 /** Turns an exchange into a check expecting `expected` (a status, or any 2xx). */
 async function check(name: string, expected: '2xx' | number, pending: Promise<Exchange>): Promise<CheckResult> {
   const exchange = await pending
-  if (!exchange.ok) return {latencyMs: exchange.latencyMs, name, ok: false, reason: exchange.reason}
+  if (!exchange.ok) return {latencyMs: exchange.latencyMs, name, ok: false, reason: exchange.reason, ...(exchange.untrustedCa ? {untrustedCa: true} : {})}
   const ok = expected === '2xx' ? exchange.status >= 200 && exchange.status < 300 : exchange.status === expected
   const redirect = exchange.status >= 300 && exchange.status < 400 ? ` to ${String(exchange.headers.location ?? '?')} (redirects are not followed)` : ''
   return {latencyMs: exchange.latencyMs, name, ok, reason: `HTTP ${exchange.status}${redirect}${ok ? '' : `, expected ${expected}`}`, status: exchange.status}

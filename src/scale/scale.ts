@@ -19,6 +19,8 @@ export interface ScaleOptions {
   /** This host's name for HAProxy's local peer (default os.hostname()); see ApplyOptions. */
   hostname?: string
   maxSessions?: number
+  /** Heard at each step of the apply a change goes through (tests act there, as on applyTarget's). */
+  onStage?: ApplyOptions['onStage']
   run: CommandRunner
   target: 'haproxy' | 'relayd'
   tlsCa?: string
@@ -55,7 +57,7 @@ function findJvb(inventory: Inventory, id: string): {jvb: Jvb; shard: Shard} {
 export async function applyEdited(options: ScaleOptions, original: string, edited: {inventory: Inventory; text: string}, runtime?: ApplyOptions['runtime']): Promise<ApplyReport> {
   await atomicWrite(options.file, edited.text)
   try {
-    const report = await applyTarget({force: options.force, hostname: options.hostname, inventory: edited.inventory, maxSessions: options.maxSessions, run: options.run, runtime, target: options.target, tlsCa: options.tlsCa})
+    const report = await applyTarget({force: options.force, hostname: options.hostname, inventory: edited.inventory, maxSessions: options.maxSessions, onStage: options.onStage, run: options.run, runtime, target: options.target, tlsCa: options.tlsCa})
     if (report.exitCode !== 0) await atomicWrite(options.file, original)
     return report
   } catch (error) {

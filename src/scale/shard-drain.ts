@@ -1,6 +1,6 @@
 import {atomicWrite} from '../system/atomic-write.js'
 import {ExitCode, JproxyError} from '../errors.js'
-import {setShardState} from '../haproxy/shard-runtime.js'
+import {setShardState, shardStateProblems} from '../haproxy/shard-runtime.js'
 import {editShardState} from '../inventory/edit.js'
 import {loadInventoryText} from '../inventory/load.js'
 import type {Shard} from '../inventory/schema.js'
@@ -20,11 +20,13 @@ const shardHosts = (shard: Shard) => [...new Set([shard.prosody.address, shard.j
 
 /**
  * `scale drain-shard` (and `--off`, `undrain-shard`). HAProxy: `set server … state drain` on the
- * shard's prosody and jicofo servers through the runtime API (no reload), and the inventory gets
- * `state: drain`, whose rendered `weight 0` is installed without a reload so a later reload or
- * re-render keeps the drain. New rooms then hash to the other shards; rooms in the stick table
- * keep reaching this one until they end. relayd: `relayctl host disable` on the shard's hosts
- * (relayd has no stick table: see docs/rooms-and-shards.md). `wait` polls the shard's jicofo
+ * shard's prosody and jicofo servers through the runtime API (no reload), read back with `show
+ * servers state`, and the inventory gets `state: drain`, whose rendered `weight 0` is installed
+ * without a reload so a later reload or re-render keeps the drain. New rooms then hash to the other
+ * shards; rooms in the stick table keep reaching this one until they end. A request through the
+ * proxy verifies the change (apply's check); when it fails, the change is undone and read back
+ * (exit 12), and only an undo that fails exits 13. relayd: `relayctl host disable` on the shard's
+ * hosts (relayd has no stick table: see docs/rooms-and-shards.md). `wait` polls the shard's jicofo
  * until it holds no conference and no participant, or the time is up (exit 11).
  */
 export async function drainShard(options: ShardDrainOptions): Promise<ScaleReport> {
@@ -41,21 +43,44 @@ export async function drainShard(options: ShardDrainOptions): Promise<ScaleRepor
   let detail: string
   if (options.target === 'haproxy') {
     const socket = inventory.targets.haproxy.socket
+    const servers = `be_prosody/${shard.name} and be_jicofo/${shard.name}`
+    const previous = state === 'drain' ? 'ready' : 'drain'
+    /** Sets the shard's servers to `to` and reads them back through the runtime API; throws unless they read back so. */
+    const setAndReadBack = async (to: 'drain' | 'ready') => {
+      await setShardState(socket, shard.name, to)
+      const problems = await shardStateProblems(socket, shard.name, to)
+      if (problems.length > 0) throw new Error(`set to ${to}, but ${problems.join('; ')}`)
+    }
+
+    // applyTarget then verifies with a request through the proxy (trusting --ca, else proxy.tls.ca,
+    // else the system's CAs) and calls undo when that fails.
     const runtime = {
       apply: async () => {
-        await setShardState(socket, shard.name, state)
-        return `be_prosody/${shard.name} and be_jicofo/${shard.name} set to ${state} at run time; no reload`
+        await setAndReadBack(state).catch(async (error: Error) => {
+          await setShardState(socket, shard.name, previous).catch(() => undefined)
+          throw error
+        })
+        return `${servers} set to ${state} at run time and read back; no reload`
       },
-      undo: () => setShardState(socket, shard.name, state === 'drain' ? 'ready' : 'drain'),
+      undo: () => setAndReadBack(previous),
     }
     if (edited.text === text) {
       // The inventory already says so (a repeated command): the running proxy is brought in line.
       detail = `the inventory already said ${state}; ${await runtimeOrFail(runtime.apply)}`
     } else {
       const apply = await applyEdited(options, text, edited, runtime)
-      if (apply.exitCode !== 0) return {apply, exitCode: apply.exitCode, id: shard.name, message: `${shard.name} not ${state === 'drain' ? 'drained' : 'undrained'} (the inventory is as it was): ${apply.message}`, warnings: apply.warnings}
+      if (apply.exitCode !== 0) {
+        const stuck = apply.outcome === 'rollback-failed' ? `; the running HAProxy may still have ${servers} set to ${state} (show servers state)` : ''
+        const not = `${shard.name} not ${state === 'drain' ? 'drained' : 'undrained'}`
+        const message = `${not} (the inventory is as it was): ${apply.message}${stuck}`
+        return {apply, exitCode: apply.exitCode, id: shard.name, message, warnings: apply.warnings}
+      }
+
       warnings.push(...apply.warnings)
-      detail = apply.reload?.detail ?? apply.message
+      // An unchanged haproxy.cfg (it already gave the shard this weight) skips the runtime change: it is made here.
+      detail = apply.reload
+        ? `${apply.reload.detail}; verified through the proxy`
+        : `the installed haproxy.cfg already said ${state}; ${await runtimeOrFail(runtime.apply)}`
     }
   } else {
     for (const host of shardHosts(shard)) {

@@ -25,6 +25,11 @@ the shard's jicofo (GET /stats) until it holds no conference and no participant 
 --deadline passes (exit 11), showing the counts on a terminal. --off (or \`scale undrain-shard\`)
 reverses it.
 
+HAProxy: both servers are read back (\`show servers state\`) and a request through the proxy
+verifies the change, trusting --ca, else proxy.tls.ca, else the system's CAs (a private CA needs
+one of the two). A verification that fails undoes the change, reads it back and exits 12, saying
+why; 13 only when the undo failed too.
+
 More: docs/rooms-and-shards.md (in the package and the repository).`
 
   static override examples = ['<%= config.bin %> <%= command.id %> shard2 --wait --deadline 2h', '<%= config.bin %> <%= command.id %> shard2 --off']

@@ -11,7 +11,9 @@ export default class UndrainShard extends JproxyCommand {
   static override description = `Puts a drained shard back in service: HAProxy \`set server … state ready\` and its full
 weight on be_prosody and be_jicofo (no reload), \`state: drain\` removed from the inventory and the
 re-rendered haproxy.cfg installed; relayd \`relayctl host enable\` on its hosts. The same as
-\`scale drain-shard SHARD --off\`.
+\`scale drain-shard SHARD --off\`, verified the same way: read back, and a request through the
+proxy trusting --ca, else proxy.tls.ca, else the system's CAs; exit 12 when that fails (the shard
+is drained again), 13 only when that undo failed too.
 
 More: docs/rooms-and-shards.md (in the package and the repository).`
 
