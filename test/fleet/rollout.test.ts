@@ -16,7 +16,8 @@ import {runCommand} from '../../src/system/command.js'
 import {sha256} from '../../src/system/sha256.js'
 import {runCli} from '../support/cli.js'
 import {startEtcd, type EtcdProcess} from '../support/etcd-process.js'
-import {type Stage, startStage, workers} from '../support/haproxy-stage.js'
+import {type Stage, startStage, through, workers} from '../support/haproxy-stage.js'
+import {startBackend} from '../support/loopback-backends.js'
 import {waitFor} from '../support/wait.js'
 
 const NAMES = ['a', 'b', 'c'] as const
@@ -113,30 +114,94 @@ describe('fleet rollouts through a real etcd to three real HAProxy proxies', fun
     await rm(root, {force: true, recursive: true})
   })
 
-  it('three successive publishes each reach all three proxies, one proxy at a time in order; status exits 0', async () => {
-    const changes: Array<(d: Record<string, any>) => void> = [
-      () => {},
-      (d) => d.web.push({address: '127.0.0.1', name: 'web2', port: stages[0].backends.get('web2')!.port}),
-      (d) => {
-        d.web.push({address: '127.0.0.1', name: 'web2', port: stages[0].backends.get('web2')!.port})
-        d.health.interval = '4s'
-      },
-    ]
-    for (const change of changes) {
-      const run = await publish(inventory(change), '--wait', '--timeout', `${rolloutMs()}ms`)
-      expect(run.code, `${run.stdout}${run.stderr}\n${logs.join('\n')}`).to.equal(0)
-      const {id} = JSON.parse(run.stdout)
-      const results = [...(await rolloutResults(client, keys, id)).values()].sort((x, y) => x.startedAt.localeCompare(y.startedAt))
-      expect(results.map((r) => [r.proxy, r.state])).to.deep.equal(NAMES.map((n) => [n, 'applied']))
-      // One at a time: each apply starts after the one before it finished.
-      for (let i = 1; i < results.length; i++) expect(results[i].startedAt >= results[i - 1].finishedAt, JSON.stringify(results)).to.equal(true)
-      for (const [i, stage] of stages.entries()) expect(results[i].workerPid).to.equal((await workers(stage)).worker)
+  it('20 publishes of every kind of change each reach all three proxies, one reloading at a time; status exits 0; 0 failed requests', async () => {
+    // Backends only some rollouts route to: a second bridge on s1, and a whole second shard.
+    const extra = new Map<string, number>()
+    for (const name of ['jvb2-rest', 'jvb2-colibri', 'prosody2', 'jicofo2', 'jvb3-rest', 'jvb3-colibri']) {
+      const backend = await startBackend(name, stages[0].seen)
+      stages[0].backends.set(name, backend)
+      extra.set(name, backend.port)
     }
 
-    const status = await waitFor('fleet status to report converged', () => runCli(['fleet', 'status', '-i', file, '--json']), (r) => r.code === 0, {
-      timeoutMs: 3 * INTERVAL_MS + 2000,
-    })
-    expect(JSON.parse(status.stdout).proxies.map((p: {name: string}) => p.name)).to.deep.equal([...NAMES])
+    const web2 = (d: Record<string, any>) => d.web.push({address: '127.0.0.1', name: 'web2', port: stages[0].backends.get('web2')!.port})
+    const jvb2 = (d: Record<string, any>) =>
+      d.shards[0].jvbs.push({address: '127.0.0.1', colibriPort: extra.get('jvb2-colibri'), id: 'jvb2', restPort: extra.get('jvb2-rest')})
+    const shard2 = (d: Record<string, any>) =>
+      d.shards.push({
+        jicofo: {address: '127.0.0.1', port: extra.get('jicofo2')},
+        jvbs: [{address: '127.0.0.1', colibriPort: extra.get('jvb3-colibri'), id: 'jvb3', restPort: extra.get('jvb3-rest')}],
+        name: 's2',
+        prosody: {address: '127.0.0.1', port: extra.get('prosody2')},
+      })
+    const snippet = async (d: Record<string, any>, round: number) => {
+      const file = join(root, `header-${round}.cfg`)
+      await writeFile(file, `    http-response set-header X-Jproxy-Round ${round}\n`)
+      for (const proxy of d.fleet.proxies) proxy.targets.haproxy.snippets = {frontendHttps: [file]}
+    }
+    const timing = (d: Record<string, any>, round: number) => {
+      d.health.interval = `${4 + (round % 4)}s`
+    }
+    // Each round changes something else than the round before, so every publish changes every config.
+    const kinds: Array<(d: Record<string, any>, round: number) => Promise<void> | void> = [web2, jvb2, shard2, snippet, timing]
+
+    // A bounded request loop through all three proxies, for as long as the publishes run. Each proxy
+    // serves its own certificate until its first apply, then the shared proxy.tls (the first stage's).
+    const cas = await Promise.all(
+      stages.map(async (stage, i) => {
+        const ca = join(root, `ca-${NAMES[i]}.pem`)
+        await writeFile(ca, (await readFile(stage.pem, 'utf8')) + (await readFile(stages[0].pem, 'utf8')))
+        return ca
+      }),
+    )
+    let running = true
+    let requests = 0
+    const failures: string[] = []
+    const loop = (async () => {
+      for (let i = 0; running && i < 1_000_000; i++) {
+        await through({...stages[i % stages.length], pem: cas[i % stages.length]}).then(
+          ({status}) => {
+            requests++
+            if (status !== 200) failures.push(`${NAMES[i % stages.length]}: HTTP ${status}`)
+          },
+          (error: Error) => failures.push(`${NAMES[i % stages.length]}: ${error.message}`),
+        )
+      }
+    })()
+
+    const all: Array<{finishedAt: string; proxy: string; startedAt: string}> = []
+    try {
+      for (let round = 0; round < 20; round++) {
+        const data = inventory()
+        await kinds[round % kinds.length](data, round)
+        const before = await Promise.all(stages.map((s) => workers(s)))
+        const run = await publish(data, '--wait', '--timeout', `${rolloutMs()}ms`)
+        expect(run.code, `round ${round}: ${run.stdout}${run.stderr}\n${logs.join('\n')}`).to.equal(0)
+        const {id} = JSON.parse(run.stdout)
+        const results = [...(await rolloutResults(client, keys, id)).values()].sort((x, y) => x.startedAt.localeCompare(y.startedAt))
+        expect(results.map((r) => [r.proxy, r.state, r.outcome])).to.deep.equal(NAMES.map((n) => [n, 'applied', 'applied']))
+        all.push(...results)
+        // Each proxy reloaded once for it, and runs the config rendered for it.
+        const after = await Promise.all(stages.map((s) => workers(s)))
+        expect(after.map((w) => w.reloads)).to.deep.equal(before.map((w) => w.reloads + 1))
+        for (const [i, result] of results.entries()) expect(result.workerPid).to.equal(after[i].worker)
+        const {rollout} = await followRollout({client, id, keys, timeoutMs: 1000})
+        const lives = await Promise.all(stages.map(async (stage) => sha256(await readFile(stage.live, 'utf8'))))
+        expect(lives).to.deep.equal(rollout.configs.map((c) => c.sha256))
+        // Converged as soon as every agent has reported once since (its interval), with margin for a busy machine.
+        await waitFor(`round ${round}: fleet status to report converged`, () => runCli(['fleet', 'status', '-i', file, '--json']), (r) => r.code === 0, {
+          timeoutMs: INTERVAL_MS + 2000,
+        })
+      }
+    } finally {
+      running = false
+      await loop
+    }
+
+    // At most one proxy reloading at any moment: every apply (stage, check, reload, verify) starts after the one before ended.
+    for (let i = 1; i < all.length; i++) expect(all[i].startedAt >= all[i - 1].finishedAt, JSON.stringify(all.slice(i - 1, i + 1))).to.equal(true)
+    expect(all).to.have.length(60)
+    expect(failures, `${failures.length} of ${requests + failures.length} requests failed`).to.deep.equal([])
+    expect(requests).to.be.above(60)
   })
 
   it('a canary whose verification fails is rolled back, the others never reload, publish --wait and status exit 11', async () => {
