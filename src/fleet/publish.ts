@@ -122,7 +122,8 @@ export async function followRollout(options: {client: EtcdClient; id: number; in
   if (allApplied(rollout, results)) return {results: ordered, rollout}
   if (rollout.state === 'done') {
     const unknown = rollout.configs.filter((c) => results.get(c.name)?.state !== 'applied').map((c) => c.name)
-    throw new JproxyError('failure', `rollout ${id} finished, but not applied on ${unknown.join(', ')}: result unknown (its agent was lost); each catches up when its agent is back (fleet status)`, {results: ordered})
+    const message = `rollout ${id} finished, but not applied on ${unknown.join(', ')}: result unknown (its agent was lost); `
+    throw new JproxyError('failure', `${message}each catches up when its agent is back (fleet status)`, {results: ordered})
   }
 
   const waiting = rollout.configs.filter((c) => results.get(c.name)?.state !== 'applied').map((c) => c.name)

@@ -14,8 +14,9 @@ export default class FleetAgent extends JproxyCommand {
 each one in this proxy's turn (one proxy at a time, in fleet.proxies order, under an etcd lock
 bound to the agent's lease), writing the rollout's inventory to -i first and running the same
 safe swap as \`jproxy apply --proxy NAME\`. Each result is recorded fenced on the turn's lock; a
-failure halts the rollout for every proxy after this one. While etcd is unreachable the proxy
-keeps its config and the agent retries; it logs one line per change of state. Every --interval
+failure halts the rollout for every proxy after this one; a proxy whose agent was lost in its
+turn is recorded unknown, and catches up when its agent is back. While etcd is unreachable the
+proxy keeps its config and the agent retries; it logs one line per change of state. Every --interval
 it reports what it runs and HAProxy's worker pid, reload count and peer links (\`fleet status\`
 shows them). SIGTERM stops it.
 

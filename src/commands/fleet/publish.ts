@@ -13,9 +13,10 @@ once one wins, the other exits 10 naming the winner. Every proxy's agent then ap
 in fleet.proxies order; a failure halts the rest. A rollout still running or halted is not replaced
 without --force. With --wait, follows the rollout until every proxy applied it.
 
-Exit 0 published (with --wait: applied everywhere), 3/4/5 the inventory, 10 another publish won or
---wait timed out, 11 a rollout is still running or halted (with --wait: this one halted, naming the
-proxy and its reason), 15 etcd unreachable.
+Exit 0 published (with --wait: applied everywhere), 1 with --wait: it ended with a proxy whose
+agent was lost (result unknown), 3/4/5 the inventory, 10 another publish won or --wait timed out,
+11 a rollout is still running or halted (with --wait: this one halted, naming the proxy and its
+reason), 15 etcd unreachable.
 
 More: docs/fleet.md (in the package and the repository).`
 
