@@ -8,7 +8,7 @@ import {proxyView} from '../inventory/proxy-view.js'
 import type {Inventory} from '../inventory/schema.js'
 import {atomicWrite} from '../system/atomic-write.js'
 import {sha256} from '../system/sha256.js'
-import {type EtcdClient, EtcdError} from './etcd.js'
+import {type EtcdClient, EtcdError} from '../etcd/client.js'
 import type {HaproxyFacts} from './worker.js'
 import {type AgentReport, currentRollout, type FleetKeys, parseJson, type ProxyResult, type Rollout, rolloutResults} from './rollout.js'
 

@@ -9,7 +9,7 @@ import {contextFor, includedText} from '../render/context.js'
 import {renderTarget} from '../render/targets.js'
 import {pollUntil} from '../system/poll.js'
 import {sha256} from '../system/sha256.js'
-import type {EtcdClient} from './etcd.js'
+import type {EtcdClient} from '../etcd/client.js'
 import {currentRollout, type FleetKeys, type ProxyResult, type Rollout, rolloutResults} from './rollout.js'
 
 /**

@@ -3,7 +3,7 @@ import {readFile} from 'node:fs/promises'
 import {JproxyError} from '../errors.js'
 import type {PeersSection} from '../haproxy/peers.js'
 import {type Inventory, fleetPrefix} from '../inventory/schema.js'
-import {EtcdClient, EtcdError, type KeyValue} from './etcd.js'
+import {EtcdClient, EtcdError, type KeyValue} from '../etcd/client.js'
 
 /*
  * The rollout data model in etcd, under the fleet's prefix P (docs/fleet.md, "Keys in etcd"):

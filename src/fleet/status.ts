@@ -1,6 +1,6 @@
 import type {ExitCodeName} from '../errors.js'
 import type {PeerLink, PeersSection} from '../haproxy/peers.js'
-import type {EtcdClient} from './etcd.js'
+import type {EtcdClient} from '../etcd/client.js'
 import {type AgentReport, currentRollout, type FleetKeys, parseJson, type ProxyResult, type Rollout, type RolloutState, rolloutResults} from './rollout.js'
 
 /** An agent not heard from for this many of its intervals counts as lost (drift). */

@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {stringify} from 'yaml'
 
-import type {EtcdClient} from '../../src/fleet/etcd.js'
+import type {EtcdClient} from '../../src/etcd/client.js'
 import {type AgentReport, type FleetKeys, fleetClient} from '../../src/fleet/rollout.js'
 import {Inventory} from '../../src/inventory/schema.js'
 import {BIN} from '../support/cli.js'

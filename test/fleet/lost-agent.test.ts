@@ -6,7 +6,7 @@ import {stringify} from 'yaml'
 
 import {applyTarget} from '../../src/apply/apply.js'
 import {runAgent} from '../../src/fleet/agent.js'
-import type {EtcdClient} from '../../src/fleet/etcd.js'
+import type {EtcdClient} from '../../src/etcd/client.js'
 import {currentRollout, type FleetKeys, fleetClient, rolloutResults} from '../../src/fleet/rollout.js'
 import {haproxyFacts} from '../../src/fleet/worker.js'
 import {Inventory} from '../../src/inventory/schema.js'

@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {stringify} from 'yaml'
 
 import {ExitCode} from '../../src/errors.js'
-import type {EtcdClient} from '../../src/fleet/etcd.js'
+import type {EtcdClient} from '../../src/etcd/client.js'
 import {currentRollout, type FleetKeys, fleetClient, rolloutResults} from '../../src/fleet/rollout.js'
 import {Inventory} from '../../src/inventory/schema.js'
 import {sha256} from '../../src/system/sha256.js'

@@ -15,6 +15,7 @@ export const LAYERS: ReadonlyArray<{names: readonly string[]; role: string}> = [
   {names: ['fleet', 'init', 'scale', 'status', 'tls'], role: 'feature domains: what one command does'},
   {names: ['apply'], role: 'the safe swap pipeline the feature domains install through'},
   {names: ['render'], role: 'view-models, templates, the rendered config checks'},
+  {names: ['etcd'], role: "a client of etcd 3.4's v3 JSON gateway: keys, txns, leases, lock, watch"},
   {names: ['dns', 'haproxy', 'probe'], role: "targets and checks: HAProxy's vocabulary and runtime API, probes, DNS"},
   {names: ['inventory'], role: 'schema, load, cross-field rules, comment-preserving edits'},
   {names: ['relayd'], role: "a grammar library: relayd.conf's lexer, parser, linter, relayctl, keypair layout"},

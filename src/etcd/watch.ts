@@ -1,5 +1,5 @@
-import {int, keyRange, type KeyValue, keyValue, type WireKv} from './etcd-codec.js'
-import {etcdFailure, EtcdError, type EtcdTransport} from './etcd-transport.js'
+import {int, keyRange, type KeyValue, keyValue, type WireKv} from './codec.js'
+import {etcdFailure, EtcdError, type EtcdTransport} from './transport.js'
 
 export interface WatchOptions {
   /** Also watch every key under `key`. */

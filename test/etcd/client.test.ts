@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {EtcdClient, EtcdError, type WatchEvent} from '../../src/fleet/etcd.js'
+import {EtcdClient, EtcdError, type WatchEvent} from '../../src/etcd/client.js'
 import {pollUntil} from '../../src/system/poll.js'
 import {startEtcd, type EtcdProcess} from '../support/etcd-process.js'
 import {freePorts} from '../support/loopback-backends.js'
@@ -28,7 +28,7 @@ async function collect(events: AsyncIterable<WatchEvent>, count: number): Promis
   return seen
 }
 
-describe('fleet/etcd: the v3 JSON gateway client against a real etcd', () => {
+describe('etcd/client: the v3 JSON gateway client against a real etcd', () => {
   let etcd: EtcdProcess
   let client: EtcdClient
 

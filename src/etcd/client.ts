@@ -1,10 +1,10 @@
-import {b64, int, keyRange, type KeyValue, keyValue, revisionOf, unb64, type WireHeader, type WireKv} from './etcd-codec.js'
-import {EtcdTransport, type EtcdTransportOptions} from './etcd-transport.js'
-import {watchEvents, type WatchEvent, type WatchOptions} from './etcd-watch.js'
+import {b64, int, keyRange, type KeyValue, keyValue, revisionOf, unb64, type WireHeader, type WireKv} from './codec.js'
+import {EtcdTransport, type EtcdTransportOptions} from './transport.js'
+import {watchEvents, type WatchEvent, type WatchOptions} from './watch.js'
 
-export type {KeyValue} from './etcd-codec.js'
-export {EtcdError, type EtcdTls} from './etcd-transport.js'
-export type {WatchEvent, WatchOptions} from './etcd-watch.js'
+export type {KeyValue} from './codec.js'
+export {EtcdError, type EtcdTls} from './transport.js'
+export type {WatchEvent, WatchOptions} from './watch.js'
 
 /** One comparison of a txn: `target` of `key` against `value` (`=` unless `result` says otherwise). */
 export interface Compare {
