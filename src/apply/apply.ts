@@ -245,7 +245,7 @@ async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string
     // HAProxy's own reason goes first, in plain words; jproxy's account of the run follows.
     const said = reload.reasons?.length ? `${reload.reasons.join('; ')}: ` : ''
     await stage('verify')
-    const verified = reload.ok ? await verifyTarget(options, config) : {problems: [`reload failed: ${reload.detail}`], untrusted: []}
+    const verified = reload.ok ? await verifyTarget(options, config, options.inventory, reload.workerAfter) : {problems: [`reload failed: ${reload.detail}`], untrusted: []}
     const verify = {problems: verified.problems}
     const extra = {backup, changed: true, check, diff, gate, reload, sessions, verify}
     if (verify.problems.length === 0) {
@@ -283,7 +283,7 @@ async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string
     await atomicWrite(paths.live, fallback.text)
     const again = await reloadTarget(options, fallback.text, warnings)
     // The restored config is proven on the addresses and ports it binds itself, not the rejected inventory's.
-    const problems = again.ok ? (await verifyTarget(options, fallback.text, servingInventory(inventory, fallback.text))).problems : [`reload failed: ${again.detail}`]
+    const problems = again.ok ? (await verifyTarget(options, fallback.text, servingInventory(inventory, fallback.text), again.workerAfter)).problems : [`reload failed: ${again.detail}`]
     const rollback = {problems, reload: again, restored: fallback.name, verified: problems.length === 0}
     if (problems.length > 0) return finish('rollback-failed', `${said}the new config failed (${verify.problems.join('; ')}), and so did the rollback (${problems.join('; ')})`, {...extra, rollback})
     await rm(paths.pending, {force: true})
@@ -361,11 +361,11 @@ interface Verification {
  * request through it succeeds, trusting `--ca`, else proxy.tls.ca, else the system's CAs (the one
  * rule of proxyCaPem, applied by probeInventory).
  */
-async function verifyTarget(options: ApplyOptions, config: string, inventory: Inventory = options.inventory): Promise<Verification> {
+async function verifyTarget(options: ApplyOptions, config: string, inventory: Inventory = options.inventory, worker?: number): Promise<Verification> {
   const problems: string[] = []
   const untrusted: string[] = []
   if (options.target === 'haproxy') {
-    const missing = await missingFromProxy(inventory.targets.haproxy.socket, config).catch((error: Error) => [`stats socket: ${error.message}`])
+    const missing = await missingFromProxy(inventory.targets.haproxy.socket, config, worker, inventory.apply.reloadTimeout).catch((error: Error) => [`stats socket: ${error.message}`])
     if (missing.length > 0) problems.push(`HAProxy lacks ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? `, … (${missing.length})` : ''}`)
   }
 

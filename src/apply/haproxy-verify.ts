@@ -1,4 +1,4 @@
-import {parseShowStat} from '../haproxy/runtime.js'
+import {parseShowInfo, parseShowStat, type StatRow} from '../haproxy/runtime.js'
 import {atomicWrite} from '../system/atomic-write.js'
 import {socketCommand} from '../haproxy/socket.js'
 
@@ -21,9 +21,24 @@ export function declaredServers(config: string): Map<string, string[]> {
   return backends
 }
 
-/** What the running HAProxy lacks of the config it should be running; empty when it has it all. */
-export async function missingFromProxy(statsSocket: string, config: string): Promise<string[]> {
-  const rows = parseShowStat(await socketCommand(statsSocket, 'show stat', 5000))
+/**
+ * What the running HAProxy lacks of the config it should be running; empty when it has it all.
+ * `worker`: the pid that must answer. Right after a reload the old worker can still take a connection
+ * on the stats socket for a moment, and it lacks what is new: asked again (within `waitMs`) until
+ * the new one answers.
+ */
+export async function missingFromProxy(statsSocket: string, config: string, worker?: number, waitMs = 5000): Promise<string[]> {
+  const deadline = Date.now() + waitMs
+  for (;;) {
+    const answer = await socketCommand(statsSocket, 'show info;show stat', 5000)
+    const stat = answer.indexOf('# pxname')
+    const pid = Number(parseShowInfo(answer.slice(0, Math.max(stat, 0))).Pid)
+    if (worker === undefined || pid === worker || Date.now() >= deadline) return missingIn(parseShowStat(answer.slice(Math.max(stat, 0))), config)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+function missingIn(rows: StatRow[], config: string): string[] {
   const present = new Set(rows.map((r) => `${r.proxy}/${r.server}`))
   const missing: string[] = []
   for (const [backend, servers] of declaredServers(config)) {
