@@ -24,7 +24,7 @@ export interface AgentOptions {
   /** Lease TTL in seconds: the turn of an agent that dies is released within it. */
   leaseTtl: number
   log: (line: string) => void
-  /** The most a reconnect waits (backoff doubles from 250 ms up to this). */
+  /** The most a reconnect waits (backoff doubles from 250 ms up to this); MAX_BACKOFF_MS unless given. */
   maxBackoffMs?: number
   name: string
   now?: () => Date
@@ -36,6 +36,8 @@ export interface AgentOptions {
   haproxyFacts?: (view: Inventory, timeoutMs: number) => Promise<HaproxyFacts>
 }
 
+/** The most a reconnect to etcd waits by default (the backoff doubles from 250 ms up to it). */
+export const MAX_BACKOFF_MS = 5000
 /** The most one read of HAProxy's sockets waits. */
 const FACTS_TIMEOUT_MS = 2000
 const APPLIED = new Set(['applied', 'unchanged'])
@@ -100,7 +102,7 @@ class Agent {
         if (options.signal.aborted) break
         this.#say('etcd unreachable or refused; serving the current config, retrying', (error as Error).message)
         await sleep(backoff, undefined, {signal: options.signal}).catch(() => undefined)
-        backoff = Math.min(backoff * 2, options.maxBackoffMs ?? 5000)
+        backoff = Math.min(backoff * 2, options.maxBackoffMs ?? MAX_BACKOFF_MS)
       }
     }
 
@@ -458,7 +460,7 @@ class Agent {
         if (this.options.signal.aborted || !(error instanceof EtcdError)) throw error
         this.#say(state, error.message)
         await sleep(backoff, undefined, {signal: this.options.signal})
-        backoff = Math.min(backoff * 2, this.options.maxBackoffMs ?? 5000)
+        backoff = Math.min(backoff * 2, this.options.maxBackoffMs ?? MAX_BACKOFF_MS)
       }
     }
   }

@@ -87,8 +87,11 @@ export function fleetKeys(prefix: string) {
 
 export type FleetKeys = ReturnType<typeof fleetKeys>
 
+/** How long one etcd call may take at one endpoint before the next is tried (publish, status, rollback, the agent). */
+export const ETCD_TIMEOUT_MS = 5000
+
 /** A client for the inventory's fleet.etcd, its client TLS files read now; an inventory without a fleet is a usage error. */
-export async function fleetClient(inventory: Inventory, timeoutMs = 5000): Promise<{client: EtcdClient; keys: FleetKeys}> {
+export async function fleetClient(inventory: Inventory, timeoutMs = ETCD_TIMEOUT_MS): Promise<{client: EtcdClient; keys: FleetKeys}> {
   if (!inventory.fleet) throw new JproxyError('usage', 'the inventory has no fleet section: nothing to talk to etcd about')
   const {ca, cert, endpoints, key} = inventory.fleet.etcd
   const read = (file?: string) => (file === undefined ? undefined : readFile(file, 'utf8'))

@@ -18,19 +18,14 @@ import {cronCommand, INVENTORY, TEXTFILE} from '../support/docs-values.js'
 import {startEtcd, type EtcdProcess} from '../support/etcd-process.js'
 import {type Stage, startStage} from '../support/haproxy-stage.js'
 import {freePorts} from '../support/loopback-backends.js'
-import {fencedBlocks} from '../support/markdown.js'
+import {fencedBlocks, markedBlock} from '../support/markdown.js'
 import {waitFor} from '../support/wait.js'
 
 const PAGE = 'docs/fleet.md'
 const INTERVAL_MS = 1000
 
 /** The fenced block right after `<!-- fleet: NAME -->` in the page. */
-async function block(name: string): Promise<string> {
-  const text = await readFile(PAGE, 'utf8')
-  const match = new RegExp(`<!-- fleet: ${name} -->\\n\`\`\`\\w*\\n([\\s\\S]*?)^\`\`\`$`, 'm').exec(text)
-  if (!match) throw new Error(`${PAGE} has no block marked "fleet: ${name}"`)
-  return match[1]
-}
+const block = (name: string): Promise<string> => markedBlock(PAGE, `fleet: ${name}`)
 
 /**
  * docs/fleet.md's snippets, each checked or run as written: its inventory sections validate, and its
@@ -86,8 +81,9 @@ describe('docs/fleet.md, its snippets checked and run against a real etcd and tw
     await rm(root, {force: true, recursive: true})
   })
 
-  it('has only the snippets this test checks', async () => {
-    const marked = await Promise.all(['one etcd', 'publish', 'rollback', 'three etcd', 'metrics'].map((name) => block(name)))
+  it('has only the snippets this test and fleet-etcd-cluster.test.ts (etcd member, etcd check) check', async () => {
+    const names = ['one etcd', 'publish', 'rollback', 'etcd member', 'etcd check', 'three etcd', 'metrics']
+    const marked = await Promise.all(names.map((name) => block(name)))
     expect((await fencedBlocks(PAGE)).map((b) => b.text)).to.deep.equal(marked)
   })
 

@@ -12,10 +12,11 @@ export interface Daemon {
 /**
  * Spawns `command` and collects its output. A missing binary fails the calling test with the
  * Debian package to install: these tests exist to run against the real daemon. `stop` sends
- * SIGTERM, then SIGKILL after 3 s, and resolves once the process has exited.
+ * SIGTERM, then SIGKILL after 3 s, and resolves once the process has exited. `env`: its whole
+ * environment (unset: this process's).
  */
-export async function spawnDaemon(command: string, args: string[], debianPackage: string, cwd?: string): Promise<Daemon> {
-  const child = spawn(command, args, {cwd, stdio: ['ignore', 'pipe', 'pipe']})
+export async function spawnDaemon(command: string, args: string[], debianPackage: string, cwd?: string, env?: NodeJS.ProcessEnv): Promise<Daemon> {
+  const child = spawn(command, args, {cwd, env, stdio: ['ignore', 'pipe', 'pipe']})
   let output = ''
   child.stdout.on('data', (chunk) => (output += chunk))
   child.stderr.on('data', (chunk) => (output += chunk))

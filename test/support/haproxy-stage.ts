@@ -106,11 +106,14 @@ export async function reloadToNewWorker(stage: Stage, deadlineMs = 60_000): Prom
   })
 }
 
-/** GET over TLS through the proxy; resolves with the status and the backend that answered. */
-export function through(stage: Stage, path = '/'): Promise<{backend?: string; status: number}> {
+/**
+ * GET over TLS through the proxy, trusting `pem` (the stage's own certificate unless given: a fleet's
+ * proxies all serve the first stage's); resolves with the status and the backend that answered.
+ */
+export function through(stage: Stage, path = '/', pem = stage.pem): Promise<{backend?: string; status: number}> {
   const {httpsPort} = stage.data.proxy.listen
   return new Promise((resolve, reject) => {
-    const req = request({agent: false, ca: readFileSync(stage.pem, 'utf8'), host: '127.0.0.1', path, port: httpsPort, servername: DOMAIN}, (res) => {
+    const req = request({agent: false, ca: readFileSync(pem, 'utf8'), host: '127.0.0.1', path, port: httpsPort, servername: DOMAIN}, (res) => {
       let body = ''
       res.on('data', (chunk) => (body += chunk))
       res.on('end', () => {
