@@ -7,7 +7,7 @@ import {parse, stringify} from 'yaml'
 
 import {ExitCode} from '../../src/errors.js'
 import {MAX_BACKOFF_MS} from '../../src/fleet/agent.js'
-import type {EtcdClient} from '../../src/fleet/etcd.js'
+import type {EtcdClient} from '../../src/etcd/client.js'
 import {ETCD_TIMEOUT_MS, fleetClient} from '../../src/fleet/rollout.js'
 import {LOST_INTERVALS} from '../../src/fleet/status.js'
 import {Inventory} from '../../src/inventory/schema.js'
