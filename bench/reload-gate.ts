@@ -71,17 +71,19 @@ try {
   stages.push(stage)
   const files = [await writeInventory(stage, 'a', withWeb2(stage)), await writeInventory(stage, 'b', stage.data)]
   const bins: [string, string][] = [['this tree', BIN], ...(process.env.BASE_BIN ? [['BASE_BIN', process.env.BASE_BIN] as [string, string]] : [])]
+  let applied = 0
+  // The builds take turns, run by run, so that a busy spell on the machine falls on both.
   const measure = async (label: string) => {
-    for (const [name, bin] of bins) {
-      const runs = []
-      for (let i = 0; i < APPLIES; i++) {
-        const run = await measureNode([bin, 'apply', 'haproxy', '-i', files[i % 2], '--ca', stage.pem])
+    const runs = new Map(bins.map(([name]) => [name, [] as number[]]))
+    for (let i = 0; i < APPLIES; i++) {
+      for (const [name, bin] of bins) {
+        const run = await measureNode([bin, 'apply', 'haproxy', '-i', files[applied++ % 2], '--ca', stage.pem])
         if (run.code !== 0) throw new Error(`${label} (${name}): exit ${run.code}: ${run.stdout}`)
-        runs.push(run.wallMs)
+        runs.get(name)!.push(run.wallMs)
       }
-
-      console.log(`  ${`${label}, ${name}`.padEnd(58)} ${ms(runs)}`)
     }
+
+    for (const [name, values] of runs) console.log(`  ${`${label}, ${name}`.padEnd(58)} ${ms(values)}`)
   }
 
   console.log(`apply, config changes every run (${APPLIES} runs each):`)

@@ -178,7 +178,8 @@ export async function awaitHandover(options: HandoverOptions): Promise<TableHand
   }
 
   const alive = (e: {expiresInMs: number}) => e.expiresInMs > Date.now() - before.at + EXPIRY_MARGIN_MS
-  const expectedNow = () => (before.entries ? before.entries.filter(alive).length : before.used)
+  // Without a dump, rooms expiring meanwhile cannot be told from lost ones: 1 % of them may go.
+  const expectedNow = () => (before.entries ? before.entries.filter(alive).length : Math.floor(before.used * 0.99))
   const keys = sample(before.entries)
   type Read = {expected: number; held: number; missing: string[]}
   const read = async (): Promise<Read> => {
