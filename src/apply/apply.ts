@@ -28,6 +28,7 @@ import {type GateVerdict, healthGate} from './health-gate.js'
 import {certificateProblems, type Preflight, reloadPreflight} from './haproxy-preflight.js'
 import {reloadHaproxy, type ReloadOutcome} from './haproxy-reload.js'
 import {missingFromProxy, saveServerState} from './haproxy-verify.js'
+import {awaitHandover, awaitReloadable, handoverDetail, type ReloadGate, snapshotRooms, type TableHandover} from './reload-gate.js'
 import {type Finish, type Finished, finisher, type Rollback} from './outcome.js'
 import {type ApplyPaths, applyPaths} from './paths.js'
 import {appendHistory, type Counters, updateCounters} from './record.js'
@@ -64,6 +65,8 @@ export interface ApplyReport extends Finished<ApplyOutcome> {
   preflight?: Preflight
   reload?: ReloadOutcome
   rollback?: Rollback & {reload?: ReloadOutcome}
+  /** HAProxy: the room table across the reload (src/apply/reload-gate.ts): the gate before it, the new worker's table after it. */
+  roomTable?: {gate: ReloadGate; handover?: TableHandover}
   /** relayd: sessions a reload cuts. */
   sessions?: number
   sha256: string
@@ -80,7 +83,10 @@ export interface ApplyOptions {
   dryRun?: boolean
   /** This host's name (default os.hostname()): HAProxy's local peer name unless targets.haproxy.localPeer sets one. */
   hostname?: string
-  /** Install although the health gate (or the session guard) refuses, with a loud warning. */
+  /**
+   * Install although the health gate, the session guard or the room-table gate refuses, and keep
+   * a config whose reload lost rooms, each with a loud warning.
+   */
   force?: boolean
   inventory: Inventory
   /** The inventory's file and lines, so that a checker's alert can name the field's line rather than the staged file's. */
@@ -218,6 +224,14 @@ async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string
       }
     }
 
+    // A reload now must not lose the room table: wait for HAProxy's resyncs and the remote peers, then refuse.
+    const roomTable = target === 'haproxy' && !options.runtime ? await roomTableGate(options, warnings) : undefined
+    if (roomTable && !roomTable.gate.ok) {
+      const why = `${roomTable.gate.problems.join('; ')}; waited ${roomTable.gate.waitedMs} ms (apply.reloadTimeout)`
+      if (!options.force) return finish('refused', `a reload now would lose rooms: ${why}; nothing was installed (--force reloads anyway; a peer gone for good is removed from proxy.peers)`, {changed, check, diff, gate, roomTable})
+      warnings.push(`FORCED past the room-table gate: ${why}`)
+    }
+
     // 5-6. (Locked since the start.) Back up what is live now.
     await stage('backup')
     const backup = await backUp(paths.live, live, paths.backups, inventory.apply.backups, options.now?.() ?? new Date())
@@ -240,14 +254,26 @@ async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string
 
     // 8-9. Reload (unless the runtime API made the change) and verify.
     await stage('reload')
+    // The old worker's rooms, just before it hands them over.
+    const rooms = roomTable && !roomTable.gate.skipped ? await snapshotRooms(inventory.targets.haproxy.socket, inventory.apply.reloadTimeout) : undefined
     const reload = runtime ?? (await reloadTarget(options, config, warnings))
     if (!reload.ok && target === 'haproxy' && !reload.reasons?.length) reload.reasons = await bindTrouble(config, live, localPeerName(options))
     // HAProxy's own reason goes first, in plain words; jproxy's account of the run follows.
     const said = reload.reasons?.length ? `${reload.reasons.join('; ')}: ` : ''
     await stage('verify')
+    let lostRooms: string | undefined
+    if (roomTable && rooms && rooms.used > 0 && reload.ok) {
+      const {masterSocket, socket} = inventory.targets.haproxy
+      roomTable.handover = await awaitHandover({before: rooms, masterSocket: reload.method === 'master CLI' ? masterSocket : undefined, statsSocket: socket, timeoutMs: inventory.apply.reloadTimeout, worker: reload.workerAfter})
+      if (!roomTable.handover.ok && options.force) warnings.push(`FORCED: ${handoverDetail(roomTable.handover)}; the new config stays`)
+      else if (!roomTable.handover.ok) lostRooms = handoverDetail(roomTable.handover)
+    } else if (roomTable && !roomTable.gate.skipped && !rooms && reload.ok) warnings.push('the room table could not be read before the reload: its handover to the new worker is not checked')
+
     const verified = reload.ok ? await verifyTarget(options, config, options.inventory, reload.workerAfter) : {problems: [`reload failed: ${reload.detail}`], untrusted: []}
-    const verify = {problems: verified.problems}
-    const extra = {backup, changed: true, check, diff, gate, reload, sessions, verify}
+    const verify = {problems: lostRooms ? [lostRooms, ...verified.problems] : verified.problems}
+    const extra = {backup, changed: true, check, diff, gate, reload, roomTable, sessions, verify}
+    // A reload that only lost rooms did not fail for its config: the message says what failed.
+    const whatFailed = lostRooms && verified.problems.length === 0 ? 'the reload' : 'the new config'
     if (verify.problems.length === 0) {
       await writePrivate(paths.lkg, config)
       await rm(paths.pending, {force: true})
@@ -279,15 +305,15 @@ async function pipeline(options: ApplyOptions, paths: ApplyPaths, config: string
       return finish('rolled-back', `${failed}; it was undone at run time and the previous live config restored, ${proof}`, {...extra, rollback})
     }
 
-    if (fallback.text === undefined) return finish('no-rollback', `${said}the new config failed (${verify.problems.join('; ')}) and there is nothing to roll back to: no earlier config was live; it stays installed, unverified`, extra)
+    if (fallback.text === undefined) return finish('no-rollback', `${said}${whatFailed} failed (${verify.problems.join('; ')}) and there is nothing to roll back to: no earlier config was live; it stays installed, unverified`, extra)
     await atomicWrite(paths.live, fallback.text)
     const again = await reloadTarget(options, fallback.text, warnings)
     // The restored config is proven on the addresses and ports it binds itself, not the rejected inventory's.
     const problems = again.ok ? (await verifyTarget(options, fallback.text, servingInventory(inventory, fallback.text), again.workerAfter)).problems : [`reload failed: ${again.detail}`]
     const rollback = {problems, reload: again, restored: fallback.name, verified: problems.length === 0}
-    if (problems.length > 0) return finish('rollback-failed', `${said}the new config failed (${verify.problems.join('; ')}), and so did the rollback (${problems.join('; ')})`, {...extra, rollback})
+    if (problems.length > 0) return finish('rollback-failed', `${said}${whatFailed} failed (${verify.problems.join('; ')}), and so did the rollback (${problems.join('; ')})`, {...extra, rollback})
     await rm(paths.pending, {force: true})
-    return finish('rolled-back', `${said}the new config failed (${verify.problems.join('; ')}); ${rollback.restored} restored, reloaded and verified`, {...extra, rollback})
+    return finish('rolled-back', `${said}${whatFailed} failed (${verify.problems.join('; ')}); ${rollback.restored} restored, reloaded and verified`, {...extra, rollback})
   } finally {
     await rm(staged, {force: true})
   }
@@ -316,6 +342,16 @@ async function reloadTarget(options: ApplyOptions, config: string, warnings: str
   // The new worker reads servers' health and admin states (drain, maint) back from this file.
   await saveServerState(haproxy.socket, haproxy.stateFile).catch((error: Error) => warnings.push(`server states not saved before the reload (${error.message}): servers start as the new config says`))
   return reloadHaproxy({masterSocket: haproxy.masterSocket, reload: haproxy.reload, run: options.run, statsSocket: haproxy.socket, timeoutMs: apply.reloadTimeout})
+}
+
+/**
+ * Before a HAProxy reload: the room-table gate (reload-gate.ts), within apply.reloadTimeout. A
+ * stats socket that does not answer skips it with a warning, as before the gate existed.
+ */
+async function roomTableGate(options: ApplyOptions, warnings: string[]): Promise<{gate: ReloadGate; handover?: TableHandover}> {
+  const gate = await awaitReloadable(options.inventory.targets.haproxy.socket, options.inventory.apply.reloadTimeout)
+  if (gate.skipped) warnings.push(`room-table gate skipped: ${gate.skipped}`)
+  return {gate}
 }
 
 /** The name HAProxy binds its local peer under: targets.haproxy.localPeer, else `-L` with this host's name. */

@@ -30,8 +30,11 @@ export default class Apply extends JproxyCommand {
 (relayd) and the daemon's own checker on it; probe the backends and refuse a config in which the
 web pool or a shard's prosody has no member up; compare it with the live file (unchanged: no
 reload); then, under a per-target lock, back the live file up, rename the checked file over it,
-reload, and verify that the proxy lists every backend and that a request through it succeeds. If
-anything after the install fails, the last-known-good config is restored, reloaded and verified.
+reload, and verify that the proxy lists every backend and that a request through it succeeds. HAProxy
+reloads only once its room table can be handed over (show peers: resyncs over, every remote peer
+connected; waited for up to apply.reloadTimeout), and the new worker must then hold the old worker's
+rooms. If anything after the install fails, the last-known-good config is restored, reloaded and
+verified.
 Every run appends a line to the history log (apply.dir).
 
 A dry run shows the diff, also when the health gate would refuse (and says so); with --exit-code
@@ -40,7 +43,8 @@ it exits 1 when the config would change, like \`git diff --exit-code\`.
 Exit 0 applied or unchanged, 1 would change (--dry-run --exit-code), 6 checker refused, 10
 another apply is running, 11 refused by a gate or because the reload could not happen (HAProxy
 not running in master-worker mode, a port held by another process, a certificate that does not
-load), 12 rolled back, 13 rollback failed, 17 failed with nothing earlier to restore.
+load, a remote peer down or the room table's resync unfinished), 12 rolled back (also when the
+reload lost rooms: the message says how many), 13 rollback failed, 17 failed with nothing earlier to restore.
 
 More: docs/apply.md (in the package and the repository).`
 
@@ -55,7 +59,7 @@ More: docs/apply.md (in the package and the repository).`
     ca: caFlag,
     'dry-run': Flags.boolean({description: 'check, probe and print the diff; install nothing'}),
     'exit-code': Flags.boolean({dependsOn: ['dry-run'], description: 'with --dry-run: exit 1 when the config would change'}),
-    force: Flags.boolean({description: 'install although the health gate or the session guard refuses'}),
+    force: Flags.boolean({description: 'install although the health gate, the session guard or the room-table gate refuses'}),
     inventory: inventoryFlag,
     'max-sessions': maxSessionsFlag,
     'prom-file': promFileFlag,

@@ -43,6 +43,14 @@ export const SHARD_WEIGHT = 256
 export const ADMIN_MAINT = 0x01
 export const ADMIN_DRAIN = 0x08
 
+/**
+ * The stick table that pins each room to its shard (be_prosody's; be_jicofo sticks on it too), and
+ * the peers section that shares it and hands it from the old worker to the new one on a reload.
+ * templates/haproxy.cfg.mustache spells both.
+ */
+export const ROOM_TABLE = 'be_prosody'
+export const PEERS_SECTION = 'jproxy'
+
 /** The health-check backend that gives a shard its one verdict. */
 export const shardCheckBackend = (shard: string) => `hc_${shard}`
 

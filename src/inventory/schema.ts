@@ -471,7 +471,9 @@ const apply = z.strictObject({
   ),
   lockWait: about('How long a second apply of the same target waits for the first.', z.prefault(duration, '60s')),
   reloadTimeout: about(
-    'How long a reload may take to show a new worker (HAProxy) or a loaded config (relayd).',
+    'How long a reload may take to show a new worker (HAProxy) or a loaded config (relayd); for HAProxy also how ' +
+      'long apply waits before a reload for the room table\'s resync and remote peers, and after it for the new ' +
+      'worker to hold the old worker\'s rooms (docs/apply.md).',
     z.prefault(duration, '30s'),
   ),
 })
