@@ -86,8 +86,9 @@ describe('docs/fleet.md, its snippets checked and run against a real etcd and tw
     await rm(root, {force: true, recursive: true})
   })
 
-  it('has only the snippets this test checks', async () => {
-    const marked = await Promise.all(['one etcd', 'publish', 'rollback', 'three etcd', 'metrics'].map((name) => block(name)))
+  it('has only the snippets this test and fleet-jvbs-doc.test.ts (Self-registering bridges) check', async () => {
+    const names = ['one etcd', 'publish', 'rollback', 'three etcd', 'metrics', 'announce', 'jvb networks', 'register']
+    const marked = await Promise.all(names.map((name) => block(name)))
     expect((await fencedBlocks(PAGE)).map((b) => b.text)).to.deep.equal(marked)
   })
 
