@@ -72,12 +72,15 @@ describe('jproxy jvb announce as a process (the built CLI) against a real etcd a
   }
 
   const key = async (): Promise<KeyValue | undefined> => (await client.range(KEY)).kvs[0]
+  /** The key once it is there (`waitFor` does not narrow). */
+  const present = async (what: string, timeoutMs: number, also: (kv: KeyValue) => boolean = () => true): Promise<KeyValue> =>
+    (await waitFor(what, key, (kv) => kv !== undefined && also(kv), {gaveUp, timeoutMs}))!
   const lines = () => announcer!.output().trim().split('\n')
   const healthChecks = () => bridge.requests.filter((r) => r === 'GET /about/health').length
   const gaveUp = () => exited(announcer!.child)
 
   /** The key once the announcer has put it: a CLI start takes seconds on a busy machine. */
-  const announced = () => waitFor('the key to be announced', key, Boolean, {gaveUp, timeoutMs: CLI_TIMEOUT_MS})
+  const announced = () => present('the key to be announced', CLI_TIMEOUT_MS)
 
   const ended = (daemon: Daemon, boundMs: number) =>
     new Promise<{code: null | number; signal: null | string}>((resolve, reject) => {
@@ -115,7 +118,7 @@ describe('jproxy jvb announce as a process (the built CLI) against a real etcd a
     expect(healthChecks() - before, 'checks since the bridge failed').to.be.at.least(FALL)
     before = healthChecks()
     bridge.state.health = 200
-    const back = await waitFor('the key to be back', key, Boolean, {gaveUp, timeoutMs: RISE * INTERVAL_MS + BUSY_MS})
+    const back = await present('the key to be back', RISE * INTERVAL_MS + BUSY_MS)
     expect(healthChecks() - before, 'checks since the bridge recovered').to.be.at.least(RISE)
     expect((JSON.parse(back.value) as Registration).state).to.equal('active')
     expect(lines()).to.deep.equal([
@@ -145,7 +148,7 @@ describe('jproxy jvb announce as a process (the built CLI) against a real etcd a
     daemon.child.kill('SIGTERM')
     await waitFor('the drain request', async () => bridge.requests, (r) => r.includes('POST /colibri/drain/enable'), {gaveUp, timeoutMs: INTERVAL_MS + BUSY_MS})
     expect(bridge.state.drain).to.equal(true)
-    const draining = await waitFor('the key to say draining', key, (kv) => kv?.value.includes('"draining"') === true, {gaveUp, timeoutMs: INTERVAL_MS + BUSY_MS})
+    const draining = await present('the key to say draining', INTERVAL_MS + BUSY_MS, (kv) => kv.value.includes('"draining"'))
     expect((JSON.parse(draining.value) as Registration).state).to.equal('draining')
     // Past a whole TTL with participants: still there, so renewed, and still asking.
     await new Promise((resolve) => setTimeout(resolve, TTL_S * 1000 + INTERVAL_MS))
@@ -184,7 +187,7 @@ describe('jproxy jvb announce as a process (the built CLI) against a real etcd a
     await etcd.up()
     // etcd renews every lease when it starts: the same lease or a new one, the key must be there and alive.
     await new Promise((resolve) => setTimeout(resolve, TTL_S * 1000 + INTERVAL_MS))
-    const back = await waitFor('the key after etcd came back', key, Boolean, {gaveUp, timeoutMs: TTL_S * 1000 + BUSY_MS})
+    const back = await present('the key after etcd came back', TTL_S * 1000 + BUSY_MS)
     expect((JSON.parse(back.value) as Registration).state).to.equal('active')
     expect((await client.leaseTimeToLive(back.lease)).ttl).to.be.above(0)
     const unreachable = lines().filter((l) => l.startsWith(`${PREFIX}etcd unreachable`))
@@ -197,7 +200,7 @@ describe('jproxy jvb announce as a process (the built CLI) against a real etcd a
     await start()
     const first = await announced()
     await client.leaseRevoke(first.lease)
-    const back = await waitFor('the key under a new lease', key, (kv) => kv !== undefined && kv.lease !== first.lease, {gaveUp, timeoutMs: INTERVAL_MS + BUSY_MS})
+    const back = await present('the key under a new lease', INTERVAL_MS + BUSY_MS, (kv) => kv.lease !== first.lease)
     expect((await client.leaseTimeToLive(back.lease)).keys).to.deep.equal([KEY])
     expect(lines()).to.deep.equal([`${PREFIX}started: checking 127.0.0.1:${bridge.port} every ${INTERVAL_MS} ms`, `${PREFIX}announced`])
   })
