@@ -14,6 +14,7 @@ const OWN_MEANING: Record<string, {commands?: string[]; why: string}> = {
   },
   force: {why: 'what is overridden differs: a gate, a bridge still in use, an existing file'},
   interval: {commands: ['fleet agent'], why: 'how often the agent reports to etcd, not how often a drain is checked'},
+  id: {why: 'probe: a filter (repeatable); jvb announce: the bridge it announces'},
   inventory: {commands: ['init'], why: 'the file init writes, not one that is read'},
   name: {commands: ['fleet agent'], why: "this proxy's name in the fleet, not a name the certificate must cover"},
   off: {why: 'what the drain undoes differs (a bridge, a shard)'},
