@@ -191,17 +191,19 @@ class Announcer {
 
   /**
    * After a stop: asks the bridge to drain and, if it is announced, announces it `draining` until it
-   * has no participants or the deadline passes (or `hurry` aborts), renewing as before.
+   * has no participants or the deadline passes (or `hurry` aborts), renewing as before. A participant
+   * count that cannot be read counts as not empty: the wait then ends at the deadline.
    */
   async #drain(): Promise<void> {
     const {bridge, checkTimeoutMs, deadlineMs, hurry} = this.options
     const until = Date.now() + deadlineMs
     const asked = await bridge.drain(checkTimeoutMs).then(() => '', (error: Error) => error.message)
+    // Not announced (unhealthy): no proxy routes to it through its key, so there is nothing to wait for.
+    if (this.#up !== true) return
     this.#say('draining', asked ? `the drain request failed: ${asked}` : undefined)
-    const announced = this.#up === true
     let backoff = 250
     while (Date.now() < until && !hurry?.aborted) {
-      const synced = await this.#sync(announced ? 'draining' : undefined)
+      const synced = await this.#sync('draining')
       if (synced) {
         backoff = 250
         this.#say('draining')

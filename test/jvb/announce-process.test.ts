@@ -176,6 +176,20 @@ describe('jproxy jvb announce as a process (the built CLI) against a real etcd a
     expect(lines().slice(-2)).to.deep.equal([`${PREFIX}drain deadline passed with participants left`, `${PREFIX}stopped`])
   })
 
+  it('SIGTERM while the bridge is unhealthy (not announced): no drain wait, exit 0 at once', async () => {
+    const daemon = await start()
+    await announced()
+    bridge.state.participants = 2
+    bridge.state.health = 500
+    await waitFor('the key to be withdrawn', key, (kv) => kv === undefined, {gaveUp, timeoutMs: FALL * INTERVAL_MS + BUSY_MS})
+    const exit = ended(daemon, CLI_TIMEOUT_MS)
+    const sent = Date.now()
+    daemon.child.kill('SIGTERM')
+    expect(await exit).to.deep.equal({code: 0, signal: null})
+    expect(Date.now() - sent).to.be.below(INTERVAL_MS + BUSY_MS)
+    expect(lines().slice(-2)).to.deep.equal([`${PREFIX}not announced: the bridge is unhealthy`, `${PREFIX}stopped`])
+  })
+
   it('etcd stopped and started: keeps checking, says so once, and the key is back after', async () => {
     await start()
     const first = await announced()

@@ -18,7 +18,8 @@ export default class JvbAnnounce extends JproxyCommand {
 --ttl renewed every TTL/3 (P is fleet.prefix). health.fall failed checks in a row withdraw the key
 (the lease is revoked), health.rise good ones put it back. SIGTERM or SIGINT asks the bridge to
 drain (POST /colibri/drain/enable), announces it as draining until /colibri/stats counts no
-participants or --deadline passes, then revokes the key and exits 0; a second signal stops the wait.
+participants or --deadline passes, then revokes the key and exits 0; a second signal stops the wait
+(and a bridge not announced, being unhealthy, is not waited for).
 A killed announcer's key goes when its lease expires. While etcd is unreachable it keeps checking
 and retries; it logs one line per change of state. The id, address and ports are checked by the
 inventory's rules for a bridge, the shard must be in the inventory, and the address in
