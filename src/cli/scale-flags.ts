@@ -21,3 +21,10 @@ export const waitDeadlineFlag = duration({aliases: ['timeout'], deprecateAliases
 export const waitIntervalFlag = duration({description: 'how often --wait asks for the counts (default 10s)'})
 
 export const bridgeIdArg = {id: Args.string({description: "the bridge's server-id (shards[].jvbs[].id)", required: true})}
+
+/** A bridge's address and ports, as `scale add-jvb` and `jvb announce` take them. */
+export const bridgeFlags = {
+  address: Flags.string({description: "the bridge's address (IP or hostname)", required: true}),
+  'colibri-port': Flags.integer({description: 'its colibri websocket port (default 9090)'}),
+  'rest-port': Flags.integer({description: 'its REST port: health, drain, stats (default 8080)'}),
+}

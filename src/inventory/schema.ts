@@ -1,4 +1,4 @@
-import {ipVersion} from '../system/ip.js'
+import {ipVersion, parseCidr} from '../system/ip.js'
 import {parseDuration} from './duration.js'
 import {parseIpPort} from './host-port.js'
 import * as z from './zod.js'
@@ -619,6 +619,19 @@ const fleet = z.strictObject({
       key: about('The client certificate\'s private key (PEM); needs `cert`.', z.optional(absolutePath)),
     }),
   ),
+  jvbNetworks: about(
+    'Networks a self-registered bridge\'s address must be in (`jvb announce`, docs/fleet.md): "10.20.0.0/16", ' +
+      '"2001:db8:20::/48"; unset: any address.',
+    z.optional(
+      z.array(
+        text().check(
+          kind('network (CIDR)'),
+          z.refine((v) => parseCidr(v) !== undefined, 'must be a network as ADDRESS/BITS, e.g. "10.20.0.0/16" or "2001:db8::/32"'),
+          z.meta({pattern: '^[0-9A-Fa-f:.]+/\\d{1,3}$'}),
+        ),
+      ).check(z.minLength(1, 'must list at least one network, or be left out')),
+    ),
+  ),
   prefix: about(
     'Where under etcd\'s keys this site lives; unset: /jproxy/<domain>.',
     z.optional(
@@ -676,6 +689,8 @@ export const Inventory = z.strictObject({
 export type Inventory = z.output<typeof Inventory>
 export type Shard = Inventory['shards'][number]
 export type Jvb = Shard['jvbs'][number]
+/** One bridge's fields as the inventory checks them: a self-registered bridge is held to the same. */
+export const Jvb = jvb
 export type WebNode = Inventory['web'][number]
 export type Fleet = NonNullable<Inventory['fleet']>
 export type FleetProxy = Fleet['proxies'][number]

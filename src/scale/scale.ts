@@ -10,7 +10,7 @@ import {probeInventory} from '../probe/probe.js'
 import {targetOutputPath} from '../render/targets.js'
 import type {CommandRunner} from '../system/command.js'
 import {jvbConfFragment, jvbPfRule} from './bridge-config.js'
-import {jvbParticipants, setJvbDrain, waitForNoParticipants} from './jvb-rest.js'
+import {jvbParticipants, setJvbDrain, waitForNoParticipants} from '../probe/jvb-rest.js'
 
 export interface ScaleOptions {
   /** The inventory file, edited in place (comments and layout kept). */

@@ -41,3 +41,42 @@ export function ipVersion(value: string): 0 | 4 | 6 {
   if (isIPv4(value)) return 4
   return isIPv6(value) ? 6 : 0
 }
+
+/** An IP literal as a number (32 or 128 bits) and its version; undefined for anything else. A zone is ignored. */
+export function ipNumber(value: string): undefined | {bits: bigint; version: 4 | 6} {
+  const version = ipVersion(value)
+  if (version === 4) return {bits: value.split('.').reduce((n, part) => (n << 8n) | BigInt(part), 0n), version}
+  if (version === 0) return undefined
+  const plain = value.split('%')[0]
+  const [head, tail] = plain.includes('::') ? plain.split('::') : [plain, undefined]
+  const words = (text: string | undefined) =>
+    (text ? text.split(':') : []).flatMap((group) => {
+      if (!group.includes('.')) return [Number.parseInt(group, 16)]
+      const v4 = Number(ipNumber(group)!.bits)
+      return [Math.floor(v4 / 65_536), v4 % 65_536]
+    })
+  const [first, last] = [words(head), words(tail)]
+  const all = tail === undefined ? first : [...first, ...Array.from({length: 8 - first.length - last.length}, () => 0), ...last]
+  return {bits: all.reduce((n, word) => (n << 16n) | BigInt(word), 0n), version: 6}
+}
+
+/** A network as `ADDRESS/BITS` (`10.20.0.0/16`, `2001:db8::/32`); undefined unless both parts are valid. */
+export function parseCidr(value: string): undefined | {base: bigint; prefix: number; version: 4 | 6} {
+  const match = /^([^/]+)\/(\d{1,3})$/.exec(value)
+  const ip = match ? ipNumber(match[1]) : undefined
+  if (!match || !ip || value.includes('%')) return undefined
+  const prefix = Number(match[2])
+  const width = ip.version === 4 ? 32 : 128
+  if (prefix > width) return undefined
+  const mask = ((1n << BigInt(prefix)) - 1n) << BigInt(width - prefix)
+  return {base: ip.bits & mask, prefix, version: ip.version}
+}
+
+/** Whether the IP literal `address` is inside the network `cidr` (false for a hostname or another IP version). */
+export function cidrContains(cidr: string, address: string): boolean {
+  const network = parseCidr(cidr)
+  const ip = ipNumber(address)
+  if (!network || !ip || network.version !== ip.version) return false
+  const width = ip.version === 4 ? 32 : 128
+  return ip.bits >> BigInt(width - network.prefix) === network.base >> BigInt(width - network.prefix)
+}

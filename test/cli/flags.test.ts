@@ -8,9 +8,13 @@ import {pathToFileURL} from 'node:url'
  * every other name used by several commands is one shared definition.
  */
 const OWN_MEANING: Record<string, {commands?: string[]; why: string}> = {
-  deadline: {commands: ['fleet publish', 'probe', 'validate dns'], why: 'the whole run (probe, validate dns) or the whole wait for a rollout (fleet publish)'},
+  deadline: {
+    commands: ['fleet publish', 'jvb announce', 'probe', 'validate dns'],
+    why: 'the whole run (probe, validate dns), the whole wait for a rollout (fleet publish), the drain after a stop (jvb announce)',
+  },
   force: {why: 'what is overridden differs: a gate, a bridge still in use, an existing file'},
   interval: {commands: ['fleet agent'], why: 'how often the agent reports to etcd, not how often a drain is checked'},
+  id: {why: 'probe: a filter (repeatable); jvb announce: the bridge it announces'},
   inventory: {commands: ['init'], why: 'the file init writes, not one that is read'},
   name: {commands: ['fleet agent'], why: "this proxy's name in the fleet, not a name the certificate must cover"},
   off: {why: 'what the drain undoes differs (a bridge, a shard)'},

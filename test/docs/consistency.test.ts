@@ -45,6 +45,11 @@ describe('one set of values across README.md, docs/ and contrib/', () => {
     const agent = [`/usr/local/bin/jproxy fleet agent -i ${INVENTORY} --name $(hostname)`]
     expect(await seen('contrib/rc.d/jproxy_fleet_agent')).to.deep.equal(agent)
     expect(await seen('contrib/systemd/jproxy-fleet-agent.service')).to.deep.equal([`/usr/local/bin/jproxy fleet agent -i ${INVENTORY} --name %H`])
+    const announce = `/usr/local/bin/jproxy jvb announce -i ${INVENTORY}`
+    expect(await seen('contrib/rc.d/jproxy_jvb_announce')).to.deep.equal([`${announce} --shard SHARD --id ID --address ADDRESS`])
+    expect(await seen('contrib/systemd/jproxy-jvb-announce.service')).to.deep.equal([
+      `${announce} --shard \${JVB_SHARD} --id \${JVB_ID} --address \${JVB_ADDRESS}`,
+    ])
   })
 
   describe('fails when one value drifts', () => {

@@ -81,8 +81,8 @@ describe('docs/fleet.md, its snippets checked and run against a real etcd and tw
     await rm(root, {force: true, recursive: true})
   })
 
-  it('has only the snippets this test and fleet-etcd-cluster.test.ts (etcd member, etcd check) check', async () => {
-    const names = ['one etcd', 'publish', 'rollback', 'etcd member', 'etcd check', 'three etcd', 'metrics']
+  it('has only the snippets this test, fleet-etcd-cluster.test.ts (etcd member, etcd check) and fleet-jvbs-doc.test.ts (bridges) check', async () => {
+    const names = ['one etcd', 'publish', 'rollback', 'etcd member', 'etcd check', 'three etcd', 'metrics', 'announce', 'jvb networks', 'register']
     const marked = await Promise.all(names.map((name) => block(name)))
     expect((await fencedBlocks(PAGE)).map((b) => b.text)).to.deep.equal(marked)
   })

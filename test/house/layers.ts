@@ -12,7 +12,7 @@ export const LAYERS: ReadonlyArray<{names: readonly string[]; role: string}> = [
   {names: ['commands', 'hooks'], role: "oclif's commands and hooks: parse flags, call one domain function, present its result"},
   {names: ['cli'], role: 'the base command, shared flags, prompts, the command-layer inventory load'},
   {names: ['report'], role: 'human, JSON, Nagios and Prometheus textfile output'},
-  {names: ['fleet', 'init', 'scale', 'status', 'tls'], role: 'feature domains: what one command does'},
+  {names: ['fleet', 'init', 'jvb', 'scale', 'status', 'tls'], role: 'feature domains: what one command does'},
   {names: ['apply'], role: 'the safe swap pipeline the feature domains install through'},
   {names: ['render'], role: 'view-models, templates, the rendered config checks'},
   {names: ['etcd'], role: "a client of etcd 3.4's v3 JSON gateway: keys, txns, leases, lock, watch"},

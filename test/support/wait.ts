@@ -23,7 +23,7 @@ export async function waitFor<T>(
   )
   const last = result.value
   if (met && 'value' in last) return last.value
-  const seen = 'value' in last ? (typeof last.value === 'string' ? last.value : JSON.stringify(last.value)) : `error: ${String(last.error)}`
+  const seen = 'value' in last ? (typeof last.value === 'string' ? last.value : (JSON.stringify(last.value) ?? String(last.value))) : `error: ${String(last.error)}`
   const why = reason === undefined ? `not within ${options.timeoutMs} ms` : `gave up after ${result.waitedMs} ms: ${reason}`
   throw new Error(`waiting for ${what}: ${why}; last read: ${seen.slice(0, 2000)}`)
 }

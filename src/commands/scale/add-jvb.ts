@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {defaultTarget, readCa} from '../../cli/flags.js'
-import {bridgeIdArg, scaleFlags} from '../../cli/scale-flags.js'
+import {bridgeFlags, bridgeIdArg, scaleFlags} from '../../cli/scale-flags.js'
 import {JproxyCommand} from '../../cli/jproxy-command.js'
 import {formatScaleReport} from '../../report/scale.js'
 import {addBridge, type ScaleReport} from '../../scale/scale.js'
@@ -27,11 +27,9 @@ More: docs/scale.md (in the package and the repository).`
 
   static override flags = {
     ...scaleFlags,
-    address: Flags.string({description: "the bridge's address (IP or hostname)", required: true}),
-    'colibri-port': Flags.integer({description: 'its colibri websocket port (default 9090)'}),
+    ...bridgeFlags,
     'media-address': Flags.string({description: 'its public media address (for the pf rule)'}),
     'media-port': Flags.integer({description: 'its public media UDP port (default 10000)'}),
-    'rest-port': Flags.integer({description: 'its REST port: health, drain, stats (default 8080)'}),
     shard: Flags.string({description: 'the shard to add it to (needed when there are several)'}),
   }
 

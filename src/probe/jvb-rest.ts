@@ -1,8 +1,14 @@
 import {Agent} from 'undici'
 
 import type {Jvb} from '../inventory/schema.js'
-import {httpExchange} from '../probe/http-exchange.js'
+import {httpExchange} from './http-exchange.js'
 import {pollUntil} from '../system/poll.js'
+
+/*
+ * A bridge's REST API as jproxy uses it: health, drain and the participant count. It lives with the
+ * probes (which already read /about/health and /colibri/stats): both `scale` and `jvb announce`
+ * call it, and as feature domains they may not import each other.
+ */
 
 const origin = (jvb: Pick<Jvb, 'address' | 'restPort'>) => `http://${jvb.address.includes(':') ? `[${jvb.address}]` : jvb.address}:${jvb.restPort}`
 
@@ -16,6 +22,12 @@ async function call(jvb: Pick<Jvb, 'address' | 'restPort'>, method: 'GET' | 'POS
   } finally {
     await dispatcher.destroy()
   }
+}
+
+/** `GET /about/health`: true on 200 (the bridge's own health checks pass), false on any other answer; throws when unreachable. */
+export async function jvbHealthy(jvb: Pick<Jvb, 'address' | 'restPort'>, timeoutMs: number): Promise<boolean> {
+  const {status} = await call(jvb, 'GET', '/about/health', timeoutMs)
+  return status === 200
 }
 
 /** `POST /colibri/drain/enable|disable`: jicofo stops (or resumes) placing conferences on the bridge. */
