@@ -10,4 +10,5 @@ node --import tsx bench/apply.ts
 node --expose-gc --import tsx bench/scale-limits.ts
 node --import tsx bench/tls-deploy.ts
 node --import tsx bench/relayd-checks.ts
+node --import tsx bench/fleet.ts
 node --import tsx bench/start.ts
