@@ -22,7 +22,7 @@ import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {stringify} from 'yaml'
 
-import type {EtcdClient} from '../src/fleet/etcd.js'
+import type {EtcdClient} from '../src/etcd/client.js'
 import {publishRollout, renderRollout} from '../src/fleet/publish.js'
 import {currentRollout, type FleetKeys, fleetClient, type Rollout} from '../src/fleet/rollout.js'
 import {fleetStatus} from '../src/fleet/status.js'
@@ -33,7 +33,6 @@ import {
   type AgentProcess,
   clockTicksPerSecond,
   cpuTicks,
-  fleetOfStages,
   residentAfterGc,
   residentKiB,
   startAgentProcess,
@@ -41,6 +40,7 @@ import {
 } from '../test/support/fleet-agents.js'
 import {type Stage, startStage, withWeb2} from '../test/support/haproxy-stage.js'
 import {measureCli, median} from './support/measure.js'
+import {fleetOfStages} from '../test/support/fleet-stages.js'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7)
 const ROLLOUTS = Number(process.env.BENCH_ROLLOUTS ?? 1000)
@@ -90,7 +90,7 @@ try {
   // Three proxies in the fleet, and a fourth outside it for the single applies.
   for (const name of [...NAMES, 'solo']) stages.push(await startStage(await mkdtemp(join(dir, `${name}-`))))
   const solo = stages[NAMES.length]
-  const shared = fleetOfStages(stages.slice(0, NAMES.length), NAMES, etcd.endpoint)
+  const shared = fleetOfStages(stages.slice(0, NAMES.length), NAMES, [etcd.endpoint])
   const fleet = await fleetClient(Inventory.parse(shared))
   ;({client} = fleet)
   const file = join(dir, 'publish.yaml')
@@ -205,7 +205,7 @@ try {
   await Promise.all(agents.splice(0).map((a) => a.stop()))
 
   // (c) One agent over ROLLOUTS rollouts that change nothing (a YAML comment differs), in a fleet of its own.
-  const one = fleetOfStages([stages[0]], ['a'], etcd.endpoint)
+  const one = fleetOfStages([stages[0]], ['a'], [etcd.endpoint])
   one.fleet.prefix = '/jproxy-bench/memory'
   const memory = await fleetClient(Inventory.parse(one))
   const oneText = stringify(one)

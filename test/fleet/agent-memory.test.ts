@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {stringify} from 'yaml'
 
-import type {EtcdClient} from '../../src/fleet/etcd.js'
+import type {EtcdClient} from '../../src/etcd/client.js'
 import {publishRollout, renderRollout} from '../../src/fleet/publish.js'
 import {currentRollout, type FleetKeys, fleetClient, rolloutResults} from '../../src/fleet/rollout.js'
 import {Inventory} from '../../src/inventory/schema.js'
@@ -15,12 +15,12 @@ import {
   type AgentProcess,
   clockTicksPerSecond,
   cpuTicks,
-  fleetOfStages,
   residentAfterGc,
   startAgentProcess,
   untilSettled,
 } from '../support/fleet-agents.js'
 import {type Stage, startStage, workers} from '../support/haproxy-stage.js'
+import {fleetOfStages} from '../support/fleet-stages.js'
 
 /** The agent's report interval and lease TTL (the shortest etcd allows). */
 const INTERVAL_MS = 1000
@@ -79,7 +79,7 @@ describe('jproxy fleet agent (the built CLI): memory over 1,000 rollouts and CPU
     root = await mkdtemp(join(tmpdir(), 'jproxy-agent-memory-'))
     etcd = await startEtcd()
     stage = await startStage(await mkdtemp(join(root, 'a-')))
-    const data = fleetOfStages([stage], ['a'], etcd.endpoint)
+    const data = fleetOfStages([stage], ['a'], [etcd.endpoint])
     ;({client, keys} = await fleetClient(Inventory.parse(data)))
     text = stringify(data)
     ;({configs} = await renderRollout(text, 'memory.yaml', 'haproxy'))

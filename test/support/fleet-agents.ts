@@ -4,35 +4,15 @@ import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {stringify} from 'yaml'
 
-import type {EtcdClient} from '../../src/fleet/etcd.js'
+import type {EtcdClient} from '../../src/etcd/client.js'
 import type {Published} from '../../src/fleet/publish.js'
 import type {FleetKeys, Rollout} from '../../src/fleet/rollout.js'
 import {BIN} from './cli.js'
 import {type Daemon, exited, spawnDaemon} from './daemon.js'
-import type {Stage} from './haproxy-stage.js'
 import {waitFor} from './wait.js'
 
 /** Preloaded into an agent so that a test can have it collect its garbage before its RSS is read. */
 export const GC_ON_SIGNAL = fileURLToPath(new URL('gc-on-signal.mjs', import.meta.url))
-
-/**
- * The inventory data of a fleet of real HAProxy stages on one etcd: the first stage's data, with
- * each stage a proxy of its own (its apply dir, listen ports, probe state and targets), in order.
- */
-export function fleetOfStages(stages: readonly Stage[], names: readonly string[], etcdEndpoint: string): Record<string, any> {
-  const data = structuredClone(stages[0].data)
-  data.fleet = {
-    etcd: {endpoints: [etcdEndpoint]},
-    proxies: stages.map((stage, i) => ({
-      apply: stage.data.apply,
-      listen: stage.data.proxy.listen,
-      name: names[i],
-      probe: stage.data.probe,
-      targets: stage.data.targets,
-    })),
-  }
-  return data
-}
 
 export interface AgentProcess extends Daemon {
   /** Its own inventory file (`-i`), which it rewrites with every rollout it applies. */

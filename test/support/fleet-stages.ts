@@ -16,7 +16,7 @@ import type {Stage} from './haproxy-stage.js'
  * The first stage's inventory with a fleet of the stages, in order, named `names`: each proxy keeps
  * its own stage's listen, targets, apply and probe (whole sections, as the fleet section replaces them).
  */
-export function fleetOfStages(stages: Stage[], names: readonly string[], endpoints: string[]): Record<string, any> {
+export function fleetOfStages(stages: readonly Stage[], names: readonly string[], endpoints: string[]): Record<string, any> {
   const data = structuredClone(stages[0].data)
   data.fleet = {
     etcd: {endpoints},
