@@ -1,6 +1,7 @@
 import {Agent, type Dispatcher} from 'undici'
 
 import {describeError} from '../probe/http-exchange.js'
+import {linkedAbort} from '../system/linked-abort.js'
 
 /** One failed etcd call: the endpoint that gave the last answer (or none) and etcd's own words. */
 export class EtcdError extends Error {
@@ -129,16 +130,17 @@ export class EtcdTransport {
     let last: EtcdError | undefined
     for (const index of order) {
       const endpoint = this.#endpoints[index]
-      const limit = AbortSignal.timeout(timeoutMs)
-      const signal = options.signal ? AbortSignal.any([options.signal, limit]) : limit
+      const limit = linkedAbort(options.signal, timeoutMs)
       try {
-        const result = await attempt(endpoint, signal)
+        const result = await attempt(endpoint, limit.signal)
         this.#preferred = index
         return result
       } catch (error) {
         if (options.signal?.aborted) throw new EtcdError(endpoint.url, 'call aborted')
-        last = error instanceof EtcdError ? error : new EtcdError(endpoint.url, reason(error as Error, limit.aborted, timeoutMs))
-        if (!failsOver(error as Error, limit.aborted, options.idempotent === true)) throw last
+        last = error instanceof EtcdError ? error : new EtcdError(endpoint.url, reason(error as Error, limit.timedOut(), timeoutMs))
+        if (!failsOver(error as Error, limit.timedOut(), options.idempotent === true)) throw last
+      } finally {
+        limit.dispose()
       }
     }
 

@@ -7,6 +7,7 @@ import {parseInventory} from '../inventory/load.js'
 import {proxyView} from '../inventory/proxy-view.js'
 import type {Inventory} from '../inventory/schema.js'
 import {atomicWrite} from '../system/atomic-write.js'
+import {linkedAbort} from '../system/linked-abort.js'
 import {sha256} from '../system/sha256.js'
 import {type EtcdClient, EtcdError} from '../etcd/client.js'
 import type {HaproxyFacts} from './worker.js'
@@ -238,7 +239,8 @@ class Agent {
 
   /**
    * The proxies of an active rollout still without a result when none of them has a live agent (and
-   * none failed): no later agent will take a turn and record them. Undefined otherwise.
+   * none failed): no later agent will take a turn and record them (none: all recorded, yet not ended).
+   * Undefined otherwise.
    */
   async #lostTail(rollout: Rollout): Promise<string[] | undefined> {
     const {client, keys} = this.options
@@ -246,7 +248,9 @@ class Agent {
     const results = await rolloutResults(client, keys, rollout.id)
     if ([...results.values()].some((r) => r.state === 'failed')) return undefined
     const pending = rollout.configs.map((c) => c.name).filter((n) => !results.has(n))
-    if (pending.length === 0 || pending.includes(this.options.name)) return undefined
+    // Every proxy recorded and the rollout is still active: the last agent died before it ended it.
+    if (pending.length === 0) return []
+    if (pending.includes(this.options.name)) return undefined
     const live = new Set((await client.range(keys.agents, {prefix: true})).kvs.map((kv) => kv.key.slice(keys.agents.length)))
     return pending.some((n) => live.has(n)) ? undefined : pending
   }
@@ -260,7 +264,7 @@ class Agent {
       if (!fence || !lost) return
       for (const name of lost) if (!(await this.#recordLost(rollout, name, fence))) return
       await this.#settle(rollout, 'done', fence)
-      this.#say(`rollout ${rollout.id}: done (${lost.join(', ')} unknown: no live agent)`)
+      this.#say(`rollout ${rollout.id}: done (${lost.length > 0 ? `${lost.join(', ')} unknown: no live agent` : 'every proxy had recorded it'})`)
     } finally {
       await this.#release(lock.key)
     }
@@ -379,12 +383,14 @@ class Agent {
    */
   async #resultsChange(id: number): Promise<void> {
     const {client, keys} = this.options
-    const done = new AbortController()
-    const limit = AbortSignal.any([this.options.signal, AbortSignal.timeout(this.options.intervalMs), done.signal])
-    const {revision} = await client.range(keys.results(id), {prefix: true})
+    const limit = linkedAbort(this.options.signal, this.options.intervalMs)
+    const {revision} = await client.range(keys.results(id), {prefix: true}).catch((error: unknown) => {
+      limit.dispose()
+      throw error
+    })
     const first = async (prefix: string, type: 'delete' | 'put') => {
       try {
-        for await (const event of client.watch(prefix, {prefix: true, signal: limit, startRevision: revision + 1})) {
+        for await (const event of client.watch(prefix, {prefix: true, signal: limit.signal, startRevision: revision + 1})) {
           if (event.type === type || event.type === 'compacted' || event.type === 'canceled') return
         }
       } catch {
@@ -393,7 +399,7 @@ class Agent {
     }
 
     await Promise.race([first(keys.results(id), 'put'), first(keys.agents, 'delete')])
-    done.abort()
+    limit.abort()
   }
 
   /**

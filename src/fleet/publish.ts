@@ -113,13 +113,14 @@ export async function followRollout(options: {client: EtcdClient; id: number; in
     return {results, rollout}
   }
   const allApplied = (rollout: Rollout, results: Map<string, ProxyResult>) => rollout.configs.every((c) => results.get(c.name)?.state === 'applied')
-  const settled = ({results, rollout}: Awaited<ReturnType<typeof read>>) =>
-    rollout?.id !== id || rollout.state !== 'active' || allApplied(rollout, results)
+  // Ended, not just all applied: the last agent ends it right after its record, and a publish that
+  // came straight after --wait would otherwise find it still active (refused).
+  const settled = ({rollout}: Awaited<ReturnType<typeof read>>) => rollout?.id !== id || rollout.state !== 'active'
   const {results, rollout} = (await pollUntil(read, settled, {intervalMs: options.intervalMs ?? 250, timeoutMs: options.timeoutMs})).value
   const ordered = [...results.values()]
   if (!rollout || rollout.id !== id) throw new JproxyError('busy', `rollout ${id} was replaced by rollout ${rollout?.id ?? '?'} before it finished`, {results: ordered})
   if (rollout.state === 'halted') throw new JproxyError('refused', `rollout ${id} halted: ${rollout.reason}`, {results: ordered, rollout: {...rollout, inventory: undefined}})
-  if (allApplied(rollout, results)) return {results: ordered, rollout}
+  if (rollout.state === 'done' && allApplied(rollout, results)) return {results: ordered, rollout}
   if (rollout.state === 'done') {
     const unknown = rollout.configs.filter((c) => results.get(c.name)?.state !== 'applied').map((c) => c.name)
     const message = `rollout ${id} finished, but not applied on ${unknown.join(', ')}: result unknown (its agent was lost); `
