@@ -5,6 +5,7 @@
 // - dist/bundle/check.cjs: `probe --host` (src/entry/check-script.ts), node: built-ins only;
 // - dist/bundle/hot.cjs: gen, validate config and lint relayd (src/entry/hot.ts) with their
 //   dependencies, '@oclif/core' replaced by src/cli/oclif-shim.ts, so no oclif in it;
+// - dist/bundle/fleet.cjs: `fleet publish` and `fleet status` (src/entry/fleet-hot.ts), likewise;
 // - dist/bundle/help.cjs: oclif (src/entry/help.ts) for --help, -h and a bare `jproxy`.
 // dist/bundle/inputs.json lists every input with its hash, so a test can tell a bundle older
 // than its sources; dist/bundle/hashes.json has each bundle's own hash and size.
@@ -59,6 +60,7 @@ const bundles = [
   // cache miss imports the full inventory path from dist/ (same depth, so the paths hold).
   {...common, entryPoints: ['src/entry/check-script.ts'], external: ['../inventory/load.js', '../probe/plan.js', '../probe/plan-cache-hook.js'], outfile: 'dist/bundle/check.cjs', plugins: [lazyBuiltins]},
   {...common, alias: {'@oclif/core': './src/cli/oclif-shim.ts'}, entryPoints: ['src/entry/hot.ts'], outfile: 'dist/bundle/hot.cjs', plugins: [lazyBuiltins]},
+  {...common, alias: {'@oclif/core': './src/cli/oclif-shim.ts'}, entryPoints: ['src/entry/fleet-hot.ts'], outfile: 'dist/bundle/fleet.cjs', plugins: [lazyBuiltins]},
   // oclif requires typescript only to run .ts sources in development, never here.
   {...common, entryPoints: ['src/entry/help.ts'], external: ['typescript'], outfile: 'dist/bundle/help.cjs'},
 ]

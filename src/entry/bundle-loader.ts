@@ -10,6 +10,9 @@ import {stringHash} from '../system/string-hash.js'
 const BUNDLES = new URL('../bundle/', import.meta.url)
 /** The start-up bundles npm run build makes (scripts/bundle.mjs): the hot commands, and oclif for help. */
 export const HOT_BUNDLE = fileURLToPath(new URL('hot.cjs', BUNDLES))
+/** The fleet commands cron and deploy scripts run (src/entry/fleet-hot.ts). */
+export const FLEET_BUNDLE = fileURLToPath(new URL('fleet.cjs', BUNDLES))
+const FLEET_HOT = new Set(['publish', 'status'])
 export const HELP_BUNDLE = fileURLToPath(new URL('help.cjs', BUNDLES))
 /** The package root: where oclif reads package.json and the manifest (bin/ has a package.json of its own). */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -39,6 +42,11 @@ export async function runFast(argv: string[], env: NodeJS.ProcessEnv = process.e
   const end = argv.includes('--') ? argv.indexOf('--') : argv.length
   if (argv.length === 0 || argv.slice(0, end).some((a) => HELP_FLAGS.has(a))) {
     return runBundle<HelpBundle>(HELP_BUNDLE, (help) => help.runHelp(argv, ROOT))
+  }
+
+  if (argv[0] === 'fleet' && FLEET_HOT.has(argv[1])) {
+    tuneForShortRun(argv, env)
+    return runBundle<HotBundle>(FLEET_BUNDLE, (fleet) => fleet.runHot(argv))
   }
 
   if (!HOT_TOPICS.has(argv[0])) return false

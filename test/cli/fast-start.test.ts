@@ -10,6 +10,7 @@ import {basename, join} from 'node:path'
 
 import {loadWithCodeCache} from '../../src/entry/bundle-loader.js'
 import {BIN, runProgram} from '../support/cli.js'
+import {freePorts} from '../support/loopback-backends.js'
 
 // Preloaded: says on stderr, at exit, whether oclif was loaded from node_modules.
 const REPORT_OCLIF = "process.on('exit', () => process.stderr.write(`\\nOCLIF ${Object.keys(require.cache).some((k) => k.includes('/node_modules/@oclif/core/'))}\\n`))"
@@ -43,6 +44,10 @@ describe('start-up: bundles and the oclif-free path', () => {
     const example = await readFile('examples/two-shards.yaml', 'utf8')
     await writeFile(join(dir, 'bad-address.yaml'), example.replace(/address: \S+/, 'address: "not an address!"'))
     await writeFile(join(dir, 'broken.yaml'), 'domain: [unclosed\n')
+    // A fleet whose etcd is a loopback port nothing listens on: the fleet commands' error path, at once.
+    const [dead] = await freePorts(1)
+    const fleet = `fleet:\n  etcd:\n    endpoints: [http://127.0.0.1:${dead}]\n  proxies:\n    - name: local\n`
+    await writeFile(join(dir, 'fleet.yaml'), `${example}\n${fleet}`)
     const relayd = await run(['gen', 'relayd', '-i', 'examples/two-shards.yaml'])
     await writeFile(join(dir, 'relayd.conf'), relayd.stdout)
     await writeFile(join(dir, 'bad-relayd.conf'), `${relayd.stdout}\nrelay broken {\n`)
@@ -67,6 +72,11 @@ describe('start-up: bundles and the oclif-free path', () => {
     {args: () => ['lint', 'relayd', '--strict', '--no-native', join(dir, 'bad-relayd.conf')], oclif: false, title: 'lint relayd --strict --no-native, errors'},
     {args: () => ['lint', 'relayd', '-'], input: 'relay x {\n', oclif: false, title: 'lint relayd - (stdin)'},
     {args: () => ['--version'], oclif: false, title: '--version'},
+    {args: () => ['fleet', 'status', '-i', join(dir, 'fleet.yaml')], oclif: false, title: 'fleet status, etcd unreachable'},
+    {args: () => ['fleet', 'status', '-i', join(dir, 'fleet.yaml'), '--json'], oclif: false, title: 'fleet status --json, etcd unreachable'},
+    {args: () => ['fleet', 'publish', '-i', 'examples/two-shards.yaml'], oclif: false, title: 'fleet publish, no fleet section'},
+    {args: () => ['fleet', 'publish', '-i', join(dir, 'fleet.yaml'), '--timeout', '1s'], oclif: true, title: 'fleet publish --timeout, an alias (oclif)'},
+    {args: () => ['fleet', 'agent', '-i', join(dir, 'fleet.yaml')], oclif: true, title: 'fleet agent, the service (oclif)'},
     {args: () => ['gen', 'haproxy', '-i', 'examples/two-shards.yaml', '--json'], oclif: false, title: 'gen haproxy --json (into a pipe)'},
     {args: () => ['validate', 'config', '-i', join(dir, 'bad-address.yaml'), '--json'], oclif: false, title: 'validate config --json, invalid'},
     {args: () => ['gen', 'relayd', '-i', join(dir, 'missing.yaml'), '--json'], oclif: false, title: 'gen relayd --json, inventory missing (the error object)'},
@@ -148,6 +158,7 @@ describe('start-up: bundles and the oclif-free path', () => {
     const recorded = JSON.parse(await readFile('dist/bundle/hashes.json', 'utf8')) as Record<string, {sha256: string; size: number}>
     const entries: Record<string, string[]> = {
       'dist/bundle/check.cjs': ['src/entry/check-script.ts'],
+      'dist/bundle/fleet.cjs': ['src/entry/fleet-hot.ts', 'src/etcd/client.ts'],
       'dist/bundle/help.cjs': ['src/entry/help.ts'],
       'dist/bundle/hot.cjs': ['src/entry/hot.ts', 'src/inventory/schema.ts'],
       'dist/bundle/start.cjs': ['src/entry/bundle-loader.ts'],
