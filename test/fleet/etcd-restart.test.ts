@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {mkdtemp, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {stringify} from 'yaml'
@@ -10,7 +10,7 @@ import {Inventory} from '../../src/inventory/schema.js'
 import {blockingCheck} from '../support/blocking-check.js'
 import {runCli} from '../support/cli.js'
 import {startEtcd, type EtcdProcess} from '../support/etcd-process.js'
-import {agentInProcess, fleetOfStages} from '../support/fleet-stages.js'
+import {agentInProcess, fleetOfStages, stopFleet} from '../support/fleet-stages.js'
 import {type Stage, startStage, workers} from '../support/haproxy-stage.js'
 import {waitFor} from '../support/wait.js'
 
@@ -46,12 +46,7 @@ describe('fleet: etcd stopped mid-rollout and started again (real etcd, three re
 
   after(async () => {
     stop.abort()
-    await Promise.all(agents)
-    await client?.close()
-    await Promise.all(stages.map((s) => s.haproxy.stop()))
-    await Promise.all(stages.flatMap((s) => [...s.backends.values()].map((b) => b.close())))
-    await etcd?.stop()
-    await rm(root, {force: true, recursive: true})
+    await stopFleet({agents, client, etcd, intervalMs: INTERVAL_MS, leaseTtl: TTL, root, stages})
   })
 
   it('no proxy applies twice or is skipped: the record waits for etcd, then the rollout completes', async () => {

@@ -1,20 +1,17 @@
 import {expect} from 'chai'
-import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {mkdtemp, readFile, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {stringify} from 'yaml'
 
-import {applyTarget} from '../../src/apply/apply.js'
 import {ExitCode, JproxyError} from '../../src/errors.js'
-import {runAgent} from '../../src/fleet/agent.js'
 import {followRollout, type Published, publishRollout, renderRollout} from '../../src/fleet/publish.js'
 import {type FleetKeys, fleetClient, type Rollout, rolloutResults} from '../../src/fleet/rollout.js'
 import type {EtcdClient} from '../../src/etcd/client.js'
-import {haproxyFacts} from '../../src/fleet/worker.js'
 import {Inventory} from '../../src/inventory/schema.js'
-import {runCommand} from '../../src/system/command.js'
 import {sha256} from '../../src/system/sha256.js'
 import {runCli} from '../support/cli.js'
+import {agentInProcess, fleetOfStages, stopFleet} from '../support/fleet-stages.js'
 import {startEtcd, type EtcdProcess} from '../support/etcd-process.js'
 import {type Stage, startStage, through, workers} from '../support/haproxy-stage.js'
 import {startBackend} from '../support/loopback-backends.js'
@@ -62,56 +59,16 @@ describe('fleet rollouts through a real etcd to three real HAProxy proxies', fun
     root = await mkdtemp(join(tmpdir(), 'jproxy-fleet-'))
     etcd = await startEtcd()
     for (const name of NAMES) stages.push(await startStage(await mkdtemp(join(root, `${name}-`))))
-    const [first] = stages
-    shared = structuredClone(first.data)
-    shared.fleet = {
-      etcd: {endpoints: [etcd.endpoint]},
-      proxies: stages.map((stage, i) => ({
-        apply: stage.data.apply,
-        listen: stage.data.proxy.listen,
-        name: NAMES[i],
-        probe: stage.data.probe,
-        targets: stage.data.targets,
-      })),
-    }
+    shared = fleetOfStages(stages, NAMES, [etcd.endpoint])
     file = join(root, 'publish.yaml')
     ;({client, keys} = await fleetClient(Inventory.parse(shared)))
-    const ca = await readFile(first.pem, 'utf8')
-    for (const [i, stage] of stages.entries()) {
-      const local = join(stage.dir, 'local.yaml')
-      await writeFile(local, stringify(shared))
-      agents.push(
-        runAgent({
-          apply: (view, target) => applyTarget({hostname: NAMES[i], inventory: view, run: runCommand, target, tlsCa: ca}),
-          client,
-          intervalMs: INTERVAL_MS,
-          inventoryFile: local,
-          keys,
-          leaseTtl: TTL,
-          log: (line) => logs.push(line),
-          name: NAMES[i],
-          signal: stop.signal,
-          haproxyFacts,
-        }),
-      )
-    }
+    const settings = {client, intervalMs: INTERVAL_MS, keys, leaseTtl: TTL, log: (line: string) => logs.push(line), signal: stop.signal}
+    for (const [i, stage] of stages.entries()) agents.push((await agentInProcess(stage, NAMES[i], shared, settings)).running)
   })
 
   after(async () => {
     stop.abort()
-    // Stopping is part of the agent's contract (SIGTERM in the service): every one ends within an
-    // interval and a lease TTL, whatever call it was waiting in, or the run fails here, not hangs.
-    const bound = INTERVAL_MS + TTL * 1000 + 5000
-    let timer: NodeJS.Timeout | undefined
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`agents still running ${bound} ms after the stop`)), bound)
-    })
-    await Promise.race([Promise.all(agents), late]).finally(() => clearTimeout(timer))
-    await client?.close()
-    await Promise.all(stages.map((s) => s.haproxy.stop()))
-    await Promise.all(stages.flatMap((s) => [...s.backends.values()].map((b) => b.close())))
-    await etcd?.stop()
-    await rm(root, {force: true, recursive: true})
+    await stopFleet({agents, client, etcd, intervalMs: INTERVAL_MS, leaseTtl: TTL, root, stages})
   })
 
   it('20 publishes of every kind of change each reach all three proxies, one reloading at a time; status exits 0; 0 failed requests', async () => {

@@ -1,19 +1,16 @@
 import {expect} from 'chai'
-import {mkdir, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, readdir, readFile, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {stringify} from 'yaml'
 
-import {applyTarget} from '../../src/apply/apply.js'
 import {ExitCode} from '../../src/errors.js'
-import {runAgent} from '../../src/fleet/agent.js'
 import type {EtcdClient} from '../../src/etcd/client.js'
 import {type FleetKeys, fleetClient} from '../../src/fleet/rollout.js'
 import {fleetStatus, type FleetStatus} from '../../src/fleet/status.js'
-import {haproxyFacts} from '../../src/fleet/worker.js'
 import {Inventory} from '../../src/inventory/schema.js'
-import {runCommand} from '../../src/system/command.js'
 import {runCli} from '../support/cli.js'
+import {agentInProcess, fleetOfStages, stopFleet} from '../support/fleet-stages.js'
 import {startEtcd, type EtcdProcess} from '../support/etcd-process.js'
 import {type Stage, startStage, workers} from '../support/haproxy-stage.js'
 import {freePorts} from '../support/loopback-backends.js'
@@ -81,35 +78,14 @@ describe('fleet status: HAProxy workers, reloads and peer links of two real prox
       stages.push(await startStage(await mkdtemp(join(root, `${name}-`)), peered))
     }
 
-    const shared = structuredClone(stages[0].data)
-    shared.fleet = {
-      etcd: {endpoints: [etcd.endpoint]},
-      proxies: stages.map((stage, i) => ({apply: stage.data.apply, listen: stage.data.proxy.listen, name: NAMES[i], probe: stage.data.probe, targets: stage.data.targets})),
-    }
+    const shared = fleetOfStages(stages, NAMES, [etcd.endpoint])
     file = join(root, 'publish.yaml')
     await writeFile(file, stringify(shared))
     await mkdir(join(root, 'node-exporter'))
     prom = join(root, 'node-exporter', 'jproxy-fleet.prom')
     ;({client, keys} = await fleetClient(Inventory.parse(shared)))
-    const ca = await readFile(stages[0].pem, 'utf8')
-    for (const [i, stage] of stages.entries()) {
-      const local = join(stage.dir, 'local.yaml')
-      await writeFile(local, stringify(shared))
-      agents.push(
-        runAgent({
-          apply: (view, target) => applyTarget({hostname: NAMES[i], inventory: view, run: runCommand, target, tlsCa: ca}),
-          client,
-          haproxyFacts,
-          intervalMs: INTERVAL_MS,
-          inventoryFile: local,
-          keys,
-          leaseTtl: TTL,
-          log: (line) => logs.push(line),
-          name: NAMES[i],
-          signal: stop.signal,
-        }),
-      )
-    }
+    const settings = {client, intervalMs: INTERVAL_MS, keys, leaseTtl: TTL, log: (line: string) => logs.push(line), signal: stop.signal}
+    for (const [i, stage] of stages.entries()) agents.push((await agentInProcess(stage, NAMES[i], shared, settings)).running)
 
     // A real change, so that every proxy reloads once in its turn.
     shared.web.push({address: '127.0.0.1', name: 'web2', port: stages[0].backends.get('web2')!.port})
@@ -121,21 +97,7 @@ describe('fleet status: HAProxy workers, reloads and peer links of two real prox
 
   after(async () => {
     stop.abort()
-    // Every agent ends within an interval and a lease TTL of the stop (etcd may be down by now), or this fails, not hangs.
-    const bound = INTERVAL_MS + TTL * 1000 + 5000
-    let timer: NodeJS.Timeout | undefined
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`agents still running ${bound} ms after the stop`)), bound)
-    })
-    try {
-      await Promise.race([Promise.all(agents), late]).finally(() => clearTimeout(timer))
-    } finally {
-      await client?.close()
-      await Promise.all(stages.map((s) => s.haproxy.stop()))
-      await Promise.all(stages.flatMap((s) => [...s.backends.values()].map((b) => b.close())))
-      await etcd?.stop()
-      await rm(root, {force: true, recursive: true})
-    }
+    await stopFleet({agents, client, etcd, intervalMs: INTERVAL_MS, leaseTtl: TTL, root, stages})
   })
 
   it('shows each proxy\'s worker pid and reload count as its HAProxy master says, and its peer link established (text and --json)', async () => {

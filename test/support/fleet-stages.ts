@@ -1,4 +1,4 @@
-import {readFile, writeFile} from 'node:fs/promises'
+import {readFile, rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {stringify} from 'yaml'
 
@@ -65,4 +65,37 @@ export async function agentProcess(stage: Stage, name: string, data: Record<stri
   await writeFile(localInventory(stage), stringify(data))
   const args = [BIN, 'fleet', 'agent', '-i', localInventory(stage), '--name', name, '--interval', `${intervalMs}ms`, '--lease-ttl', String(leaseTtl)]
   return spawnDaemon(process.execPath, [...args, '--ca', data.proxy.tls.certificate], 'nodejs')
+}
+
+/** What a fleet test started, for `stopFleet`; any part may be missing when `before` failed early. */
+export interface FleetFixture {
+  agents: Array<Promise<void>>
+  client?: {close: () => Promise<void>}
+  etcd?: {stop: () => Promise<void>}
+  intervalMs: number
+  leaseTtl: number
+  root?: string
+  stages: Stage[]
+}
+
+/**
+ * Stops a fleet test's fixture after `stop` aborted its in-process agents. Stopping is part of the
+ * agent's contract (SIGTERM in the service): each ends within an interval and a lease TTL of it,
+ * whatever call it waited in, or this fails (not hangs); the rest is stopped either way.
+ */
+export async function stopFleet(fixture: FleetFixture): Promise<void> {
+  const bound = fixture.intervalMs + fixture.leaseTtl * 1000 + 5000
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`agents still running ${bound} ms after the stop`)), bound)
+  })
+  try {
+    await Promise.race([Promise.all(fixture.agents), late]).finally(() => clearTimeout(timer))
+  } finally {
+    await fixture.client?.close()
+    await Promise.all(fixture.stages.map((s) => s.haproxy.stop()))
+    await Promise.all(fixture.stages.flatMap((s) => [...s.backends.values()].map((b) => b.close())))
+    await fixture.etcd?.stop()
+    if (fixture.root) await rm(fixture.root, {force: true, recursive: true})
+  }
 }
