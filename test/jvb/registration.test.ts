@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {Inventory} from '../../src/inventory/schema.js'
-import {parseRegistration, type Registration, registrationKey, REGISTRATION_MAX_BYTES} from '../../src/jvb/registration.js'
+import {parseRegistration, type Registration, registrationKey, REGISTRATION_MAX_BYTES} from '../../src/inventory/registration.js'
 import {cidrContains, parseCidr} from '../../src/system/ip.js'
 import {fleetInventory} from '../support/fleet-inventory.js'
 
