@@ -3,6 +3,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import type {EtcdClient} from '../etcd/client.js'
 import {
   addColibriServer,
+  type ColibriServerState,
   colibriServerStates,
   deleteColibriServer,
   jvbIds,
@@ -13,6 +14,7 @@ import {ADMIN_DRAIN} from '../haproxy/vocabulary.js'
 import {parseRegistration, type Registration, registrationsPrefix, withRegisteredBridges} from '../inventory/registration.js'
 import type {Inventory} from '../inventory/schema.js'
 import {targetOutputPath} from '../render/targets.js'
+import {ipNumber} from '../system/ip.js'
 
 export interface BridgeRegistryOptions {
   client: EtcdClient
@@ -31,7 +33,8 @@ export interface BridgeRegistryOptions {
  * fleet proxy routes them: lists the prefix, watches it from the list's revision + 1 (a new list
  * when the watch is compacted or canceled), and after every change makes the running HAProxy's
  * colibri backend match at run time, no reload: a new registration is added (server, health
- * checks, allow-list entry), a draining one drained, a deleted one (its lease ended) removed.
+ * checks, allow-list entry), a draining one drained, a deleted one (its lease ended) removed, one
+ * that names a new address or port for its id replaced.
  * Only registered bridges are removed: the inventory's static bridges are never touched. Every
  * value is checked by parseRegistration against the current view; a refused one is logged once
  * per key and problem, counted, and never reaches HAProxy or the rendered config.
@@ -153,8 +156,15 @@ export class BridgeRegistry {
     const registered = withRegisteredBridges(view, wanted.values())
     for (const [id, registration] of wanted) {
       const jvb = {address: registration.address, colibriPort: registration.colibriPort, id, restPort: registration.restPort}
-      const state = running.get(id)
+      let state = running.get(id)
       try {
+        // Registered again elsewhere (a new address or port under the same id): out, then in anew.
+        if (state && moved(state, jvb)) {
+          await deleteColibriServer(socket, live, id, known, true)
+          state = undefined
+        }
+
+
         if (!state) {
           const blocker = await runtimeAddBlocker(socket, jvb, registered)
           if (blocker) {
@@ -163,7 +173,7 @@ export class BridgeRegistry {
           }
 
           await addColibriServer(socket, live, jvb, registered)
-          this.#tell(id, `added (registered in shard ${registration.shard})`)
+          this.#tell(id, `added at ${jvb.address}:${jvb.colibriPort} (registered in shard ${registration.shard})`)
         }
 
         const draining = Boolean(state && state.admin & ADMIN_DRAIN)
@@ -179,4 +189,16 @@ export class BridgeRegistry {
       }
     }
   }
+}
+
+/**
+ * Whether the running server sends elsewhere than the registration says. Addresses compare as numbers
+ * (HAProxy writes an IPv6 address its own way); a hostname, which HAProxy shows resolved, never counts
+ * as moved: such a server came from a rendered config, and taking it out could not be undone at run time.
+ */
+function moved(running: ColibriServerState, jvb: {address: string; colibriPort: number}): boolean {
+  const wanted = ipNumber(jvb.address)
+  if (!wanted) return false
+  const now = ipNumber(running.address)
+  return running.port !== jvb.colibriPort || now?.version !== wanted.version || now.bits !== wanted.bits
 }

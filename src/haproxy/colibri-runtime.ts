@@ -106,17 +106,25 @@ async function removeServer(socket: string, id: string, cut: boolean): Promise<v
 }
 
 /** The state letters of one colibri server in `show servers state` (undefined when absent). */
-export async function colibriServerState(socket: string, id: string): Promise<{admin: number; operational: number} | undefined> {
+export async function colibriServerState(socket: string, id: string): Promise<ColibriServerState | undefined> {
   return (await colibriServerStates(socket)).get(id)
 }
 
-/** The state letters of every server of the colibri backend in `show servers state`, by server name. */
-export async function colibriServerStates(socket: string): Promise<Map<string, {admin: number; operational: number}>> {
+/** One colibri server in `show servers state`: its state letters and where it sends (address and port). */
+export interface ColibriServerState {
+  address: string
+  admin: number
+  operational: number
+  port: number
+}
+
+/** Every server of the colibri backend in `show servers state` (format 1), by server name. */
+export async function colibriServerStates(socket: string): Promise<Map<string, ColibriServerState>> {
   const state = await socketCommand(socket, `show servers state ${COLIBRI_BACKEND}`)
-  const servers = new Map<string, {admin: number; operational: number}>()
+  const servers = new Map<string, ColibriServerState>()
   for (const line of state.split('\n')) {
     const f = line.split(' ')
-    if (f[1] === COLIBRI_BACKEND && f[3]) servers.set(f[3], {admin: Number(f[6]), operational: Number(f[5])})
+    if (f[1] === COLIBRI_BACKEND && f[3]) servers.set(f[3], {address: f[4], admin: Number(f[6]), operational: Number(f[5]), port: Number(f[18])})
   }
 
   return servers

@@ -158,6 +158,22 @@ describe('self-registered bridges: each fleet agent routes them on its own HAPro
     }
   })
 
+  it('a registration that names a new port for its id: the old server replaced by the new endpoint, with no reload', async () => {
+    const moved = await startBackend('jvbr3', stages[0].seen)
+    const old = bridges.get('jvbr3')!
+    bridges.set('jvbr3', moved)
+    await old.close()
+    await register('jvbr3')
+    for (const stage of stages) {
+      await waitFor(`jvbr3 at its new port on ${stage.dir}`, () => colibriServerState(stage.socket, 'jvbr3'), (s) => s?.port === moved.port, {timeoutMs: ROUTED_MS})
+    }
+
+    await routedEverywhere(['jvbr3'])
+    expect(await Promise.all(stages.map((s) => workers(s)))).to.deep.equal(first)
+    // The others' open websockets are untouched.
+    expect(sockets.filter((ws) => ws.backend !== 'jvbr3').every((ws) => !ws.closed())).to.equal(true)
+  })
+
   it('a publish (a reload) keeps every registered bridge routable and drained as registered; a static bridge is kept', async () => {
     const data = structuredClone(shared)
     // A static bridge too (the first stage's jvb1): a lease never removes it.
@@ -215,6 +231,8 @@ describe('self-registered bridges: each fleet agent routes them on its own HAPro
     }
 
     expect(await Promise.all(stages.map((s) => servers(s)))).to.deep.equal(before)
+    // A steady bridge was changed once, ever: no converge since (events, beats, the reload) touched it again.
+    for (const name of NAMES) expect(logs.filter((l) => l.startsWith(`jproxy fleet agent ${name}: bridge jvbr1:`))).to.have.length(1)
     expect(await Promise.all(stages.map((s) => workers(s)))).to.deep.equal(first)
     for (const name of NAMES) {
       await waitFor(`${name}'s report counting the refusals`, async () => JSON.parse((await client.range(keys.agent(name))).kvs[0]?.value ?? '{}'), (r) => r.refusedRegistrations >= Object.keys(hostile).length, {
