@@ -200,6 +200,25 @@ describe('self-registered bridges: each fleet agent routes them on its own HAPro
     first = after
   })
 
+  it('gen haproxy: with a fleet and no static bridge, be_colibri (no server) and the allow-list; without a fleet, no colibri route', async () => {
+    const data = structuredClone(shared)
+    data.shards[0].jvbs = []
+    const file = join(root, 'gen.yaml')
+    await writeFile(file, stringify(data))
+    const fleet = await runCli(['gen', 'haproxy', '-i', file])
+    expect(fleet.code, fleet.stderr).to.equal(0)
+    expect(fleet.stdout).to.include('    acl known_jvb var(txn.jvb) -m str /\n')
+    expect(fleet.stdout).to.include('    use_backend be_colibri if colibri known_jvb\n')
+    expect(fleet.stdout).to.match(/\nbackend be_colibri\n/)
+    expect(fleet.stdout).to.not.match(/\n {4}server jvb/)
+    delete data.fleet
+    await writeFile(file, stringify(data))
+    const single = await runCli(['gen', 'haproxy', '-i', file])
+    expect(single.code, single.stderr).to.equal(0)
+    expect(single.stdout).to.include('string "colibri websockets are not routed" if colibri\n')
+    expect(single.stdout).to.not.include('be_colibri')
+  })
+
   it('hostile registrations never reach HAProxy; each refused key is logged once per agent and counted', async () => {
     const before = await Promise.all(stages.map((s) => servers(s)))
     const lease = (await client.leaseGrant(600)).id
