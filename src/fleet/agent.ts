@@ -70,6 +70,12 @@ class Agent {
   #granting: Promise<string> | undefined
   /** Turn-taking in this agent, one at a time: its lock key is per lease, so two holders here would share it. */
   #turns: Promise<unknown> = Promise.resolve()
+  /**
+   * Changes to the running HAProxy, one at a time: a rollout's apply and the registry's runtime changes.
+   * Narrower than #turns, which a rollout holds while it waits for its turn (minutes): a bridge that
+   * registers or dies meanwhile is still routed or removed at once.
+   */
+  #changes: Promise<unknown> = Promise.resolve()
   #tending = false
   #lease: string | undefined
   #reported: {rollout?: number; sha256?: string} = {}
@@ -86,7 +92,7 @@ class Agent {
     const beats = this.#heartbeats()
     this.#bridges = new BridgeRegistry({
       client: options.client,
-      exclusive: (change) => this.#exclusive(change),
+      exclusive: (change) => this.#serial(change),
       log: (line) => options.log(`jproxy fleet agent ${options.name}: ${line}`),
       maxBackoffMs: options.maxBackoffMs ?? MAX_BACKOFF_MS,
       signal: options.signal,
@@ -226,6 +232,13 @@ class Agent {
   #exclusive<T>(turn: () => Promise<T>): Promise<T> {
     const next = this.#turns.then(turn, turn)
     this.#turns = next.catch(() => undefined)
+    return next
+  }
+
+  /** Runs `change` after every earlier change of this agent to the running HAProxy has ended (see #changes). */
+  #serial<T>(change: () => Promise<T>): Promise<T> {
+    const next = this.#changes.then(change, change)
+    this.#changes = next.catch(() => undefined)
     return next
   }
 
@@ -428,8 +441,10 @@ class Agent {
       this.#view = view
       this.#target = rollout.target
       // With the registered bridges: a reload keeps routing them (the rollout's config plus the registry's).
-      const report = await this.options.apply(rollout.target === 'haproxy' && this.#bridges ? this.#bridges.withRegistered(view) : view, rollout.target)
-      // Not awaited (this turn holds #exclusive): after it, the registry's runtime states (drain) are set again.
+      const report = await this.#serial(() =>
+        this.options.apply(rollout.target === 'haproxy' && this.#bridges ? this.#bridges.withRegistered(view) : view, rollout.target),
+      )
+      // Not awaited: after the apply, the registry's runtime states (drain) are set again.
       void this.#bridges?.converge().catch(() => undefined)
       const applied = APPLIED.has(report.outcome)
       const facts = applied && rollout.target === 'haproxy' ? await this.options.haproxyFacts?.(view, FACTS_TIMEOUT_MS).catch(() => undefined) : undefined

@@ -18,7 +18,7 @@ import {ipNumber} from '../system/ip.js'
 
 export interface BridgeRegistryOptions {
   client: EtcdClient
-  /** Runs a runtime change after every other change of the agent has ended: never amid a rollout's apply. */
+  /** Runs a runtime change after every other change of the agent to HAProxy has ended: never amid a rollout's apply. */
   exclusive: <T>(change: () => Promise<T>) => Promise<T>
   log: (line: string) => void
   /** The most a relist after an etcd failure waits (backoff doubles from 250 ms). */

@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {stringify} from 'yaml'
 
 import type {EtcdClient} from '../../src/etcd/client.js'
-import {type FleetKeys, fleetClient} from '../../src/fleet/rollout.js'
+import {type FleetKeys, fleetClient, rolloutResults} from '../../src/fleet/rollout.js'
 import {socketCommand} from '../../src/haproxy/socket.js'
 import {colibriServerState} from '../../src/haproxy/colibri-runtime.js'
 import {ADMIN_DRAIN} from '../../src/haproxy/vocabulary.js'
@@ -198,6 +198,37 @@ describe('self-registered bridges: each fleet agent routes them on its own HAPro
     shared = data
     inventory = Inventory.parse(shared)
     first = after
+  })
+
+  it('a bridge that registers while a rollout waits for its turn is routed at once, and kept by that rollout\'s reload', async () => {
+    const lease = (await client.leaseGrant(600)).id
+    leases.set('turn', lease)
+    const held = await client.lock(keys.turn, lease, {signal: stop.signal, waitMs: 30_000})
+    const data = structuredClone(shared)
+    data.health.interval = '4s'
+    const file = join(root, 'publish-2.yaml')
+    await writeFile(file, stringify(data))
+    const run = await runCli(['fleet', 'publish', '-i', file, '--target', 'haproxy', '--json'])
+    expect(run.code, `${run.stdout}${run.stderr}`).to.equal(0)
+    const {id} = JSON.parse(run.stdout)
+    try {
+      await waitFor('agent a waiting for the turn', async () => logs.join('\n'), (text) => text.includes(`jproxy fleet agent a: rollout ${id}: waiting for the turn`), {
+        timeoutMs: ROUTED_MS,
+      })
+      await register('jvbr5')
+      await routedEverywhere(['jvbr5'])
+      expect(await Promise.all(stages.map((s) => workers(s)))).to.deep.equal(first)
+    } finally {
+      await client.unlock(held.key)
+    }
+
+    const results = await waitFor(`rollout ${id} applied on both`, () => rolloutResults(client, keys, id), (r) => r.size === 2, {timeoutMs: 120_000})
+    expect([...results.values()].map((r) => r.state)).to.deep.equal(['applied', 'applied'])
+    for (const s of stages) expect(await readFile(s.live, 'utf8')).to.match(/\n {4}server jvbr5 127\.0\.0\.1:/)
+    await routedEverywhere(['jvbr1', 'jvbr5'])
+    shared = data
+    inventory = Inventory.parse(shared)
+    first = await Promise.all(stages.map((s) => workers(s)))
   })
 
   it('gen haproxy: with a fleet and no static bridge, be_colibri (no server) and the allow-list; without a fleet, no colibri route', async () => {
