@@ -231,6 +231,23 @@ describe('self-registered bridges: each fleet agent routes them on its own HAPro
     first = await Promise.all(stages.map((s) => workers(s)))
   })
 
+  it('each interval the agent mends the running HAProxy: a server no registration names goes, a reload by hand that dropped bridges is undone', async () => {
+    const [stage] = stages
+    expect(await socketCommand(stage.socket, 'add server be_colibri/stale 127.0.0.1:9')).to.include('New server registered')
+    await socketCommand(stage.socket, 'set server be_colibri/stale state ready')
+    await waitFor('the stale server gone', () => servers(stage), (ids) => !ids.includes('stale'), {timeoutMs: ROUTED_MS})
+    // A config without the registered bridges (as a hand-run `jproxy apply` of the inventory would write).
+    await writeFile(stage.live, renderTarget(proxyView(inventory, NAMES[0]), 'haproxy'))
+    await reloadToNewWorker(stage)
+    const wanted = 'jvb1,jvbr1,jvbr2,jvbr3,jvbr4,jvbr5'
+    await waitFor('the registered bridges back after the reload', () => servers(stage), (ids) => ids.join() === wanted, {timeoutMs: ROUTED_MS})
+    await waitFor('jvbr4 drained again', () => colibriServerState(stage.socket, 'jvbr4'), (state) => Boolean(state && state.admin & ADMIN_DRAIN), {
+      timeoutMs: ROUTED_MS,
+    })
+    await routedEverywhere(['jvbr1', 'jvbr5'])
+    first = await Promise.all(stages.map((s) => workers(s)))
+  })
+
   it('gen haproxy: with a fleet and no static bridge, be_colibri (no server) and the allow-list; without a fleet, no colibri route', async () => {
     const data = structuredClone(shared)
     data.shards[0].jvbs = []
