@@ -10,6 +10,7 @@ import {atomicWrite} from '../system/atomic-write.js'
 import {linkedAbort} from '../system/linked-abort.js'
 import {sha256} from '../system/sha256.js'
 import {type EtcdClient, EtcdError} from '../etcd/client.js'
+import {BridgeRegistry} from './bridges.js'
 import type {HaproxyFacts} from './worker.js'
 import {type AgentReport, currentRollout, type FleetKeys, parseJson, type ProxyResult, type Rollout, rolloutResults} from './rollout.js'
 
@@ -65,9 +66,17 @@ export async function runAgent(options: AgentOptions): Promise<void> {
 }
 
 class Agent {
+  /** The self-registered bridges this proxy routes (a fleet proxy of HAProxy): see bridges.ts. */
+  #bridges: BridgeRegistry | undefined
   #granting: Promise<string> | undefined
   /** Turn-taking in this agent, one at a time: its lock key is per lease, so two holders here would share it. */
   #turns: Promise<unknown> = Promise.resolve()
+  /**
+   * Changes to the running HAProxy, one at a time: a rollout's apply and the registry's runtime changes.
+   * Narrower than #turns, which a rollout holds while it waits for its turn (minutes): a bridge that
+   * registers or dies meanwhile is still routed or removed at once.
+   */
+  #changes: Promise<unknown> = Promise.resolve()
   #tending = false
   #lease: string | undefined
   #reported: {rollout?: number; sha256?: string} = {}
@@ -82,6 +91,15 @@ class Agent {
     this.#view = await this.#localView()
     this.#say('started')
     const beats = this.#heartbeats()
+    this.#bridges = new BridgeRegistry({
+      client: options.client,
+      exclusive: (change) => this.#serial(change),
+      log: (line) => options.log(`jproxy fleet agent ${options.name}: ${line}`),
+      maxBackoffMs: options.maxBackoffMs ?? MAX_BACKOFF_MS,
+      signal: options.signal,
+      view: () => (this.#target === 'haproxy' ? this.#view : undefined),
+    })
+    const bridges = this.#bridges.run()
     let backoff = 250
     while (!options.signal.aborted) {
       try {
@@ -107,7 +125,7 @@ class Agent {
       }
     }
 
-    await beats
+    await Promise.all([beats, bridges])
     // A clean stop gives the turn (and the heartbeat) back at once instead of after the TTL.
     const revoked = this.#lease ? await options.client.leaseRevoke(this.#lease).then(() => '', (error: Error) => error.message) : ''
     this.#say(revoked ? `stopped; the lease could not be revoked (${revoked}): it expires within ${options.leaseTtl} s` : 'stopped')
@@ -163,6 +181,8 @@ class Agent {
           await options.client.put(options.keys.agent(options.name), JSON.stringify(await this.#report()), {lease})
           // Not awaited: a catch-up applies for seconds, and the lease must keep being renewed meanwhile.
           void this.#tend()
+          // Again each beat: a bridge that could not be changed, or a reload by hand that dropped one, is mended.
+          void this.#bridges?.converge().catch(() => undefined)
         }
       } catch {
         // The main loop says that etcd is unreachable; a beat just tries again.
@@ -184,6 +204,7 @@ class Agent {
       name: this.options.name,
       peers: facts?.peers,
       pid: process.pid,
+      refusedRegistrations: this.#bridges?.refused,
       reloads: facts?.reloads,
       workerPid: facts?.workerPid,
       ...this.#reported,
@@ -212,6 +233,13 @@ class Agent {
   #exclusive<T>(turn: () => Promise<T>): Promise<T> {
     const next = this.#turns.then(turn, turn)
     this.#turns = next.catch(() => undefined)
+    return next
+  }
+
+  /** Runs `change` after every earlier change of this agent to the running HAProxy has ended (see #changes). */
+  #serial<T>(change: () => Promise<T>): Promise<T> {
+    const next = this.#changes.then(change, change)
+    this.#changes = next.catch(() => undefined)
     return next
   }
 
@@ -418,7 +446,12 @@ class Agent {
       const view = proxyView(parsed.inventory, name)
       this.#view = view
       this.#target = rollout.target
-      const report = await this.options.apply(view, rollout.target)
+      // With the registered bridges: a reload keeps routing them (the rollout's config plus the registry's).
+      const report = await this.#serial(() =>
+        this.options.apply(rollout.target === 'haproxy' && this.#bridges ? this.#bridges.withRegistered(view) : view, rollout.target),
+      )
+      // Not awaited: after the apply, the registry's runtime states (drain) are set again.
+      void this.#bridges?.converge().catch(() => undefined)
       const applied = APPLIED.has(report.outcome)
       const facts = applied && rollout.target === 'haproxy' ? await this.options.haproxyFacts?.(view, FACTS_TIMEOUT_MS).catch(() => undefined) : undefined
       const workerPid = facts?.workerPid

@@ -63,6 +63,8 @@ export interface AgentReport {
   /** HAProxy's peers sections as `show peers` gave them at `at`; undefined when it did not answer. */
   peers?: PeersSection[]
   pid: number
+  /** Bridge registrations under P/jvbs/ this agent refused (each key and problem counted once); unset: none read. */
+  refusedRegistrations?: number
   /** The HAProxy master's reload count and its current worker at `at`; undefined when it did not answer. */
   reloads?: number
   /** The last rollout this proxy applied, and the config digest it recorded for it. */

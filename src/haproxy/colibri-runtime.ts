@@ -1,12 +1,13 @@
 import type {Inventory, Jvb} from '../inventory/schema.js'
 import {ipVersion} from '../system/ip.js'
 import {socketCommand} from './socket.js'
-import {ADMIN_DRAIN, COLIBRI_BACKEND, colibriServer} from './vocabulary.js'
+import {ADMIN_DRAIN, ALLOW_LIST_ANCHOR, COLIBRI_BACKEND, colibriServer} from './vocabulary.js'
 
 /**
  * The colibri allow-list as the running HAProxy holds it: the `acl known_jvb` lines of `file`
  * (string ACLs of `var(txn.jvb)`, one per bridge when loaded), found by their entries, since a
- * runtime change leaves the file's line numbers behind the running process's.
+ * runtime change leaves the file's line numbers behind the running process's. A fleet's list also
+ * holds ALLOW_LIST_ANCHOR, so it is found while it names no bridge.
  */
 export async function allowLists(socket: string, file: string, jvbIds: Set<string>): Promise<Array<{entries: string[]; id: string}>> {
   const listing = await socketCommand(socket, 'show acl')
@@ -17,7 +18,7 @@ export async function allowLists(socket: string, file: string, jvbIds: Set<strin
       .split('\n')
       .map((line) => line.trim().split(/\s+/)[1])
       .filter((entry): entry is string => entry !== undefined)
-    if (entries.length > 0 && entries.every((e) => jvbIds.has(e))) lists.push({entries, id: match[1]})
+    if (entries.length > 0 && entries.every((e) => jvbIds.has(e) || e === ALLOW_LIST_ANCHOR)) lists.push({entries, id: match[1]})
   }
 
   return lists
@@ -105,12 +106,26 @@ async function removeServer(socket: string, id: string, cut: boolean): Promise<v
 }
 
 /** The state letters of one colibri server in `show servers state` (undefined when absent). */
-export async function colibriServerState(socket: string, id: string): Promise<{admin: number; operational: number} | undefined> {
+export async function colibriServerState(socket: string, id: string): Promise<ColibriServerState | undefined> {
+  return (await colibriServerStates(socket)).get(id)
+}
+
+/** One colibri server in `show servers state`: its state letters and where it sends (address and port). */
+export interface ColibriServerState {
+  address: string
+  admin: number
+  operational: number
+  port: number
+}
+
+/** Every server of the colibri backend in `show servers state` (format 1), by server name. */
+export async function colibriServerStates(socket: string): Promise<Map<string, ColibriServerState>> {
   const state = await socketCommand(socket, `show servers state ${COLIBRI_BACKEND}`)
+  const servers = new Map<string, ColibriServerState>()
   for (const line of state.split('\n')) {
     const f = line.split(' ')
-    if (f[1] === COLIBRI_BACKEND && f[3] === id) return {admin: Number(f[6]), operational: Number(f[5])}
+    if (f[1] === COLIBRI_BACKEND && f[3]) servers.set(f[3], {address: f[4], admin: Number(f[6]), operational: Number(f[5]), port: Number(f[18])})
   }
 
-  return undefined
+  return servers
 }

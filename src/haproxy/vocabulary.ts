@@ -10,6 +10,12 @@ import {ipVersion} from '../system/ip.js'
 
 /** The backend of every videobridge's colibri-ws server, one server per bridge id. */
 export const COLIBRI_BACKEND = 'be_colibri'
+/**
+ * The colibri allow-list's standing entry in a fleet: `/` never equals a path segment, so it admits
+ * nothing, but it keeps the list in the running HAProxy while no bridge is listed, for a
+ * registered bridge to be added to at run time (docs/fleet.md, "Self-registering bridges").
+ */
+export const ALLOW_LIST_ANCHOR = '/'
 
 /**
  * HAProxy places each server on its consistent-hash ring by its numeric id

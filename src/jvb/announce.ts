@@ -3,7 +3,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {type EtcdClient, EtcdError} from '../etcd/client.js'
 import {JproxyError} from '../errors.js'
 import type {Inventory} from '../inventory/schema.js'
-import {parseRegistration, type Registration, registrationKey} from './registration.js'
+import {parseRegistration, type Registration, registrationKey} from '../inventory/registration.js'
 
 /** The command-line flag of each registration field, for a usage error that names what to fix. */
 const FLAG_OF: Record<string, string> = {key: '--shard or --id', address: '--address', colibriPort: '--colibri-port', id: '--id', restPort: '--rest-port', shard: '--shard'}

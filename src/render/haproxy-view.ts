@@ -3,7 +3,7 @@ import {JproxyError} from '../errors.js'
 import {formatDuration} from '../inventory/duration.js'
 import type {Inventory, Shard} from '../inventory/schema.js'
 import {ipVersion} from '../system/ip.js'
-import {colibriServer, serverAddress, SHARD_WEIGHT, shardCheckBackend, shardServerId, SINGLE_PEER_NAME} from '../haproxy/vocabulary.js'
+import {ALLOW_LIST_ANCHOR, colibriServer, serverAddress, SHARD_WEIGHT, shardCheckBackend, shardServerId, SINGLE_PEER_NAME} from '../haproxy/vocabulary.js'
 import {COLIBRI_PREFIXES, JICOFO_PATHS, PROSODY_PATHS, SIGNALING_PATHS} from './signaling.js'
 import {hostPort} from '../inventory/host-port.js'
 import {bareContext, PRIVILEGE_DEFAULTS, type RenderContext} from './context.js'
@@ -95,10 +95,12 @@ export function haproxyView(inventory: Inventory, context: RenderContext = bareC
     bindsHttp: listenAddresses(inventory).map((a) => `${a}:${proxy.listen.httpPort}`),
     bindsHttps: loopback ? [`${loopback.bind} accept-proxy ${tls}`] : publicHttps.map((a) => `${a} ${tls}`),
     chroot,
+    // A fleet renders the backend and the allow-list (its anchor entry) with no bridge at all: its
+    // agents add the registered bridges at run time, so the first one needs no reload.
     colibri:
-      inventory.colibriWs && jvbs.length > 0
+      inventory.colibriWs && (jvbs.length > 0 || inventory.fleet)
         ? {
-            jvbIds: jvbs.map((jvb) => jvb.id),
+            jvbIds: [...jvbs.map((jvb) => jvb.id), ...(inventory.fleet ? [ALLOW_LIST_ANCHOR] : [])],
             prefixes: COLIBRI_PREFIXES.join(' '),
             servers: jvbs.map((jvb) => `server ${colibriServer(jvb, inventory)}`),
           }

@@ -7,7 +7,7 @@ import {parse, stringify} from 'yaml'
 
 import {EtcdClient, type KeyValue} from '../../src/etcd/client.js'
 import {Inventory} from '../../src/inventory/schema.js'
-import {parseRegistration, type Registration} from '../../src/jvb/registration.js'
+import {parseRegistration, type Registration} from '../../src/inventory/registration.js'
 import {runCli} from '../support/cli.js'
 import {exited} from '../support/daemon.js'
 import {jproxyOnPath} from '../support/docs-commands.js'

@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {stringify} from 'yaml'
 
 import {EtcdClient, type KeyValue} from '../../src/etcd/client.js'
-import type {Registration} from '../../src/jvb/registration.js'
+import type {Registration} from '../../src/inventory/registration.js'
 import {BIN, CLI_TIMEOUT_MS} from '../support/cli.js'
 import {type Daemon, exited, spawnDaemon} from '../support/daemon.js'
 import {startEtcd, type EtcdProcess} from '../support/etcd-process.js'

@@ -7,6 +7,7 @@ import {join} from 'node:path'
 import {promisify} from 'node:util'
 
 import {loadInventory} from '../../src/inventory/load.js'
+import {proxyView} from '../../src/inventory/proxy-view.js'
 import {Inventory} from '../../src/inventory/schema.js'
 import {renderTarget} from '../../src/render/targets.js'
 import {fullInventory, INVENTORY_VARIANTS, smallInventory} from '../fixtures/inventories.js'
@@ -90,6 +91,18 @@ describe('haproxy -c accepts every rendered haproxy.cfg without a warning', func
     data.shards[1].jicofo.address = '2001:db8::11'
     delete data.targets.haproxy.localPeer
     await expectClean('peers-shared', Inventory.parse(data))
+  })
+
+  it('a fleet with no static bridge: be_colibri with no server, and the allow-list held by its anchor entry alone', async () => {
+    const data = smallInventory()
+    data.shards[0].jvbs = []
+    data.fleet = {etcd: {endpoints: ['http://127.0.0.1:2379']}, proxies: [{name: 'a'}]}
+    const inventory = proxyView(Inventory.parse(data), 'a')
+    await expectClean('fleet-no-bridge', inventory)
+    const text = renderTarget(onThisMachine(inventory), 'haproxy')
+    expect(text).to.include('    acl known_jvb var(txn.jvb) -m str /\n')
+    expect(text).to.match(/\nbackend be_colibri\n( {4}.*\n)+/)
+    expect(text).to.not.match(/\nbackend be_colibri\n( {4}.*\n)* {4}server /)
   })
 
   it('a backend name that does not resolve disables that server, not the proxy', async () => {

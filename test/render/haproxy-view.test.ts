@@ -48,8 +48,17 @@ describe('haproxy view-model', () => {
     expect(haproxyView(Inventory.parse(data)).colibri!.servers).to.deep.equal(['server jvb1 10.0.0.21:9191 check inter 5s rise 2 fall 3 port 8181'])
   })
 
-  it('lists every server-id in the colibri allow-list', () => {
-    expect(haproxyView(Inventory.parse(fullInventory())).colibri!.jvbIds).to.deep.equal(['jvb1', 'jvb2', 'jvb3'])
+  it('lists every server-id in the colibri allow-list, and a fleet\'s anchor entry after them', () => {
+    expect(haproxyView(Inventory.parse(fullInventory())).colibri!.jvbIds).to.deep.equal(['jvb1', 'jvb2', 'jvb3', '/'])
+    const single = fullInventory()
+    delete single.fleet
+    expect(haproxyView(Inventory.parse(single)).colibri!.jvbIds).to.deep.equal(['jvb1', 'jvb2', 'jvb3'])
+  })
+
+  it('renders be_colibri and its allow-list in a fleet with no static bridge (registered ones are added at run time)', () => {
+    const data = fullInventory()
+    for (const shard of data.shards) shard.jvbs = []
+    expect(haproxyView(Inventory.parse(data)).colibri).to.deep.include({jvbIds: ['/'], servers: []})
   })
 
   it('routes no colibri websockets when colibriWs is off or there are no bridges', () => {

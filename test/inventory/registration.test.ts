@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {Inventory} from '../../src/inventory/schema.js'
-import {parseRegistration, type Registration, registrationKey, REGISTRATION_MAX_BYTES} from '../../src/jvb/registration.js'
+import {parseRegistration, type Registration, registrationKey, REGISTRATION_MAX_BYTES, withRegisteredBridges} from '../../src/inventory/registration.js'
 import {cidrContains, parseCidr} from '../../src/system/ip.js'
 import {fleetInventory} from '../support/fleet-inventory.js'
 
@@ -148,5 +148,22 @@ describe('fleet.jvbNetworks: networks as ADDRESS/BITS', () => {
       expect(parsed.success, JSON.stringify(networks)).to.equal(false)
       expect(parsed.error!.issues[0].path.slice(0, 2)).to.deep.equal(['fleet', 'jvbNetworks'])
     }
+  })
+})
+
+describe('jvb registrations: withRegisteredBridges', () => {
+  const inv = inventory()
+  const registration = (id: string, shard: string): Registration => ({...good, address: `10.20.1.${id.length}`, id, shard}) as Registration
+
+  it('adds each registered bridge to its shard after the static ones, in id order, without its state', () => {
+    const view = withRegisteredBridges(inv, [registration('jvb9', 's1'), registration('jvb10', 's2'), {...registration('jvb7', 's1'), state: 'draining'}])
+    expect(view.shards.map((s) => s.jvbs.map((j) => j.id))).to.deep.equal([['jvb1', 'jvb7', 'jvb9'], ['jvb2', 'jvb10']])
+    expect(view.shards[0].jvbs[1]).to.deep.equal({address: '10.20.1.4', colibriPort: 9090, id: 'jvb7', restPort: 8080})
+    // Pure: the view it was given is unchanged.
+    expect(inv.shards.map((s) => s.jvbs.length)).to.deep.equal([1, 1])
+  })
+
+  it('returns the view itself when nothing is registered', () => {
+    expect(withRegisteredBridges(inv, [])).to.equal(inv)
   })
 })

@@ -1,5 +1,5 @@
-import {type Inventory, Jvb, fleetPrefix} from '../inventory/schema.js'
-import * as z from '../inventory/zod.js'
+import {type Inventory, Jvb, fleetPrefix} from './schema.js'
+import * as z from './zod.js'
 import {cidrContains, ipVersion} from '../system/ip.js'
 
 /*
@@ -101,3 +101,23 @@ export function parseRegistration(key: string, value: string, inventory: Pick<In
 }
 
 const endpointKey = (address: string, port: number) => `${address.toLowerCase()}|${port}`
+
+/**
+ * The view with the registered bridges added to their shards after the static ones (pure): what a
+ * fleet proxy renders, so a reload or restart keeps every registered bridge routable. A
+ * registration's state is not rendered: the agent sets a draining bridge's drain at run time.
+ */
+export function withRegisteredBridges(view: Inventory, registrations: Iterable<Registration>): Inventory {
+  const byShard = new Map<string, Registration[]>()
+  // In id order: every proxy renders the same config from the same registrations, whatever order it saw them in.
+  const sorted = [...registrations].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  for (const registration of sorted) byShard.set(registration.shard, [...(byShard.get(registration.shard) ?? []), registration])
+  if (byShard.size === 0) return view
+  return {
+    ...view,
+    shards: view.shards.map((shard) => {
+      const registered = (byShard.get(shard.name) ?? []).map(({address, colibriPort, id, restPort}) => ({address, colibriPort, id, restPort}))
+      return registered.length === 0 ? shard : {...shard, jvbs: [...shard.jvbs, ...registered]}
+    }),
+  }
+}
