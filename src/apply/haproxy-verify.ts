@@ -1,6 +1,7 @@
 import {parseShowInfo, parseShowStat, type StatRow} from '../haproxy/runtime.js'
 import {atomicWrite} from '../system/atomic-write.js'
 import {socketCommand} from '../haproxy/socket.js'
+import {pollUntil} from '../system/poll.js'
 
 /** Backends and their servers as the rendered haproxy.cfg declares them. */
 export function declaredServers(config: string): Map<string, string[]> {
@@ -28,14 +29,13 @@ export function declaredServers(config: string): Map<string, string[]> {
  * the new one answers.
  */
 export async function missingFromProxy(statsSocket: string, config: string, worker?: number, waitMs = 5000): Promise<string[]> {
-  const deadline = Date.now() + waitMs
-  for (;;) {
+  const ask = async () => {
     const answer = await socketCommand(statsSocket, 'show info;show stat', 5000)
-    const stat = answer.indexOf('# pxname')
-    const pid = Number(parseShowInfo(answer.slice(0, Math.max(stat, 0))).Pid)
-    if (worker === undefined || pid === worker || Date.now() >= deadline) return missingIn(parseShowStat(answer.slice(Math.max(stat, 0))), config)
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    const stat = Math.max(answer.indexOf('# pxname'), 0)
+    return {pid: Number(parseShowInfo(answer.slice(0, stat)).Pid), rows: parseShowStat(answer.slice(stat))}
   }
+  const {value} = await pollUntil(ask, ({pid}) => worker === undefined || pid === worker, {intervalMs: 100, timeoutMs: waitMs})
+  return missingIn(value.rows, config)
 }
 
 function missingIn(rows: StatRow[], config: string): string[] {
