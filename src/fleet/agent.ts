@@ -8,6 +8,7 @@ import {proxyView} from '../inventory/proxy-view.js'
 import type {Inventory} from '../inventory/schema.js'
 import {atomicWrite} from '../system/atomic-write.js'
 import {linkedAbort} from '../system/linked-abort.js'
+import {SerialQueue} from '../system/serial-queue.js'
 import {sha256} from '../system/sha256.js'
 import {type EtcdClient, EtcdError} from '../etcd/client.js'
 import {BridgeRegistry} from './bridges.js'
@@ -70,13 +71,13 @@ class Agent {
   #bridges: BridgeRegistry | undefined
   #granting: Promise<string> | undefined
   /** Turn-taking in this agent, one at a time: its lock key is per lease, so two holders here would share it. */
-  #turns: Promise<unknown> = Promise.resolve()
+  readonly #turns = new SerialQueue()
   /**
    * Changes to the running HAProxy, one at a time: a rollout's apply and the registry's runtime changes.
    * Narrower than #turns, which a rollout holds while it waits for its turn (minutes): a bridge that
    * registers or dies meanwhile is still routed or removed at once.
    */
-  #changes: Promise<unknown> = Promise.resolve()
+  readonly #changes = new SerialQueue()
   #tending = false
   #lease: string | undefined
   #reported: {rollout?: number; sha256?: string} = {}
@@ -167,10 +168,15 @@ class Agent {
     if (mine?.state === 'applied') this.#reported = {rollout: rollout.id, sha256: mine.sha256}
   }
 
-  /** Renews the lease and writes this proxy's report every interval (a third of the TTL at most). */
+  /** How often the lease is renewed and the report written: every interval, a third of the TTL at most. */
+  #beatMs(): number {
+    return Math.min(this.options.intervalMs, (this.options.leaseTtl * 1000) / 3)
+  }
+
+  /** Renews the lease and writes this proxy's report every #beatMs. */
   async #heartbeats(): Promise<void> {
     const {options} = this
-    const every = Math.min(options.intervalMs, (options.leaseTtl * 1000) / 3)
+    const every = this.#beatMs()
     while (!options.signal.aborted) {
       try {
         const lease = await this.#ensureLease()
@@ -216,9 +222,9 @@ class Agent {
    * written, so a socket that accepts and never answers must not hold the next renewal past the TTL.
    */
   async #facts(view: Inventory): Promise<HaproxyFacts | undefined> {
-    const {haproxyFacts, intervalMs, leaseTtl} = this.options
+    const {haproxyFacts} = this.options
     if (!haproxyFacts) return undefined
-    const limit = Math.min(FACTS_TIMEOUT_MS, Math.min(intervalMs, (leaseTtl * 1000) / 3) / 2)
+    const limit = Math.min(FACTS_TIMEOUT_MS, this.#beatMs() / 2)
     const late = sleep(limit + 50, undefined, {ref: false}).then(() => undefined)
     return Promise.race([haproxyFacts(view, limit).catch(() => undefined), late])
   }
@@ -231,16 +237,12 @@ class Agent {
 
   /** Runs `turn` after every earlier one of this agent has ended (see #turns). */
   #exclusive<T>(turn: () => Promise<T>): Promise<T> {
-    const next = this.#turns.then(turn, turn)
-    this.#turns = next.catch(() => undefined)
-    return next
+    return this.#turns.run(turn)
   }
 
   /** Runs `change` after every earlier change of this agent to the running HAProxy has ended (see #changes). */
   #serial<T>(change: () => Promise<T>): Promise<T> {
-    const next = this.#changes.then(change, change)
-    this.#changes = next.catch(() => undefined)
-    return next
+    return this.#changes.run(change)
   }
 
   /**
