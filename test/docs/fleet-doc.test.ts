@@ -1,21 +1,18 @@
 import {expect} from 'chai'
-import {mkdir, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, readdir, readFile, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parse, stringify} from 'yaml'
 
-import {applyTarget} from '../../src/apply/apply.js'
 import {ExitCode} from '../../src/errors.js'
-import {runAgent} from '../../src/fleet/agent.js'
 import type {EtcdClient} from '../../src/etcd/client.js'
 import {fleetClient} from '../../src/fleet/rollout.js'
-import {haproxyFacts} from '../../src/fleet/worker.js'
 import {Inventory} from '../../src/inventory/schema.js'
-import {runCommand} from '../../src/system/command.js'
 import {runCli} from '../support/cli.js'
 import {jproxyOnPath, shell} from '../support/docs-commands.js'
 import {cronCommand, INVENTORY, TEXTFILE} from '../support/docs-values.js'
 import {startEtcd, type EtcdProcess} from '../support/etcd-process.js'
+import {agentInProcess, stopFleet} from '../support/fleet-stages.js'
 import {type Stage, startStage} from '../support/haproxy-stage.js'
 import {freePorts} from '../support/loopback-backends.js'
 import {fencedBlocks, markedBlock} from '../support/markdown.js'
@@ -23,6 +20,8 @@ import {waitFor} from '../support/wait.js'
 
 const PAGE = 'docs/fleet.md'
 const INTERVAL_MS = 1000
+/** The shortest lease etcd allows. */
+const TTL = 2
 
 /** The fenced block right after `<!-- fleet: NAME -->` in the page. */
 const block = (name: string): Promise<string> => markedBlock(PAGE, `fleet: ${name}`)
@@ -73,12 +72,7 @@ describe('docs/fleet.md, its snippets checked and run against a real etcd and tw
 
   after(async () => {
     stop.abort()
-    await Promise.all(agents)
-    await client?.close()
-    await Promise.all(stages.map((s) => s.haproxy.stop()))
-    await Promise.all(stages.flatMap((s) => [...s.backends.values()].map((b) => b.close())))
-    await etcd?.stop()
-    await rm(root, {force: true, recursive: true})
+    await stopFleet({agents, client, etcd, intervalMs: INTERVAL_MS, leaseTtl: TTL, root, stages})
   })
 
   it('has only the snippets this test, fleet-etcd-cluster.test.ts (etcd member, etcd check) and fleet-jvbs-doc.test.ts (bridges) check', async () => {
@@ -102,29 +96,10 @@ describe('docs/fleet.md, its snippets checked and run against a real etcd and tw
     const fleet = parse(await block('one etcd')).fleet
     const data = inventory(fleet, [etcd.endpoint])
     await writeFile(file, stringify(data))
-    ;({client} = await fleetClient(Inventory.parse(data)))
-    for (const [i, stage] of stages.entries()) {
-      const name = fleet.proxies[i].name as string
-      const local = join(stage.dir, 'local.yaml')
-      await writeFile(local, stringify(data))
-      // The inventory's proxy.tls is the first stage's certificate: every proxy serves it.
-      const tlsCa = await readFile(stages[0].pem, 'utf8')
-      const {keys} = await fleetClient(Inventory.parse(data))
-      agents.push(
-        runAgent({
-          apply: (view, target) => applyTarget({hostname: name, inventory: view, run: runCommand, target, tlsCa}),
-          client,
-          intervalMs: INTERVAL_MS,
-          inventoryFile: local,
-          keys,
-          leaseTtl: 2,
-          log: (line) => logs.push(line),
-          name,
-          signal: stop.signal,
-          haproxyFacts,
-        }),
-      )
-    }
+    const fleetFor = await fleetClient(Inventory.parse(data))
+    client = fleetFor.client
+    const settings = {client, intervalMs: INTERVAL_MS, keys: fleetFor.keys, leaseTtl: TTL, log: (line: string) => logs.push(line), signal: stop.signal}
+    for (const [i, stage] of stages.entries()) agents.push((await agentInProcess(stage, fleet.proxies[i].name as string, data, settings)).running)
 
     const [publish, status] = (await block('publish')).trim().split('\n')
     const published = await run(publish)

@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {mkdtemp, readFile, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {stringify} from 'yaml'
@@ -15,7 +15,7 @@ import {Inventory} from '../../src/inventory/schema.js'
 import {renderTarget} from '../../src/render/targets.js'
 import {runCli} from '../support/cli.js'
 import {type EtcdProcess, startEtcd} from '../support/etcd-process.js'
-import {agentInProcess, fleetOfStages} from '../support/fleet-stages.js'
+import {agentInProcess, fleetOfStages, stopFleet} from '../support/fleet-stages.js'
 import {type OpenWebsocket, openWebsocket, reloadToNewWorker, type Stage, startStage, workers} from '../support/haproxy-stage.js'
 import {type LoopbackBackend, startBackend} from '../support/loopback-backends.js'
 import {waitFor} from '../support/wait.js'
@@ -111,20 +111,12 @@ describe('self-registered bridges: each fleet agent routes them on its own HAPro
 
   after(async () => {
     stop.abort()
-    const bound = INTERVAL_MS + TTL * 1000 + 5000
-    let timer: NodeJS.Timeout | undefined
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`agents still running ${bound} ms after the stop`)), bound)
-    })
-    await Promise.race([Promise.all(agents), late]).finally(() => clearTimeout(timer))
     for (const ws of sockets) ws.socket.destroy()
-    for (const lease of leases.values()) await client?.leaseRevoke(lease).catch(() => undefined)
-    await client?.close()
-    await Promise.all(stages.map((s) => s.haproxy.stop()))
-    await Promise.all(stages.flatMap((s) => [...s.backends.values()].map((b) => b.close())))
-    await Promise.all([...bridges.values()].map((b) => b.close()))
-    await etcd?.stop()
-    await rm(root, {force: true, recursive: true})
+    try {
+      await stopFleet({agents, client, etcd, intervalMs: INTERVAL_MS, leaseTtl: TTL, root, stages})
+    } finally {
+      await Promise.all([...bridges.values()].map((b) => b.close()))
+    }
   })
 
   it('5 registered bridges: each reachable by its /colibri-ws/<id>/ route through both proxies, with no reload', async () => {

@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {mkdtemp, readFile, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {stringify} from 'yaml'
@@ -13,7 +13,7 @@ import {type BlockingCheck, blockingCheck} from '../support/blocking-check.js'
 import {runCli} from '../support/cli.js'
 import {type Daemon, exited} from '../support/daemon.js'
 import {startEtcd, type EtcdProcess} from '../support/etcd-process.js'
-import {agentInProcess, agentProcess, fleetOfStages} from '../support/fleet-stages.js'
+import {agentInProcess, agentProcess, fleetOfStages, stopFleet} from '../support/fleet-stages.js'
 import {type Stage, startStage, workers} from '../support/haproxy-stage.js'
 import {waitFor} from '../support/wait.js'
 
@@ -50,14 +50,9 @@ describe('fleet: the last proxy\'s agent lost in its turn, then back (real etcd,
 
   after(async () => {
     stop.abort()
-    await first
     await last?.stop()
     if (blocked) process.kill(blocked)
-    await client?.close()
-    await Promise.all(stages.map((s) => s.haproxy.stop()))
-    await Promise.all(stages.flatMap((s) => [...s.backends.values()].map((b) => b.close())))
-    await etcd?.stop()
-    await rm(root, {force: true, recursive: true})
+    await stopFleet({agents: first ? [first] : [], client, etcd, intervalMs: INTERVAL_MS, leaseTtl: TTL, root, stages})
   })
 
   it('a records b unknown and ends the rollout (publish --wait: exit 1); b, started again, catches up', async () => {
