@@ -121,6 +121,8 @@ describe('jproxy jvb announce as a process (the built CLI) against a real etcd a
     const back = await present('the key to be back', RISE * INTERVAL_MS + BUSY_MS)
     expect(healthChecks() - before, 'checks since the bridge recovered').to.be.at.least(RISE)
     expect((JSON.parse(back.value) as Registration).state).to.equal('active')
+    // The announcer logs once its put is answered: the line can come through its pipe after the key is seen.
+    await waitFor('the log line for the key back', async () => lines(), (l) => l.length >= 4, {gaveUp, timeoutMs: BUSY_MS})
     expect(lines()).to.deep.equal([
       `${PREFIX}started: checking 127.0.0.1:${bridge.port} every ${INTERVAL_MS} ms`,
       `${PREFIX}announced`,
